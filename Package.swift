@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// sftrl: numerical evidence for "On the Non-decoupling of SFT and RL in Post-training".
+// Dependencies run one way: sftrl → (Claims, Search, Transformer, Reports) → (Flows → Policies) → Linalg → C shims.
+import PackageDescription
+
+let package = Package(
+    name: "sftrl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sftrl", targets: ["sftrl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // System libraries. CGSL links libgsl only (never gslcblas: cblas_* must bind to OpenBLAS).
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        .systemLibrary(name: "CLapacke", path: "Sources/CLapacke"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+
+        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
+        .target(name: "Policies", dependencies: ["Linalg"]),
+        .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
+        .target(name: "Reports", dependencies: []),
+        .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows"]),
+        .target(name: "Search", dependencies: ["CGSL", "Linalg", "Policies", "Flows", "Claims"]),
+        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
+        .executableTarget(name: "sftrl", dependencies: [
+            "Linalg", "Policies", "Flows", "Claims", "Search", "Transformer", "Reports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(name: "PoliciesTests", dependencies: [
+            "Policies", "Linalg",
+            .product(name: "Numerics", package: "swift-numerics"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "FlowsTests", dependencies: [
+            "Flows", "Policies", "Linalg",
+            .product(name: "Numerics", package: "swift-numerics"),
+        ]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ClaimsTests", dependencies: [
+            "Claims", "Policies", "Flows", "Linalg",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies"], resources: [.copy("Counterexamples")]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "sftrlTests", dependencies: ["sftrl"]),
+    ]
+)

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct SFTRL: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sftrl", abstract: "placeholder")
+}
