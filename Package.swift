@@ -27,8 +27,10 @@ let package = Package(
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows"]),
         .target(name: "Search", dependencies: ["CGSL", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
+        // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
+        .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
         .executableTarget(name: "sftrl", dependencies: [
-            "Linalg", "Policies", "Flows", "Claims", "Search", "Transformer", "Reports",
+            "Linalg", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,6 +51,7 @@ let package = Package(
         ]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer"]),
         .testTarget(name: "sftrlTests", dependencies: ["sftrl"]),
     ]
 )
