@@ -1,0 +1,93 @@
+import Foundation
+
+/// The on-disk JSON schema of an instance. This schema is a contract with scripts outside the
+/// project: keep the key names.
+///
+/// ```json
+/// {"beta": 0.5,
+///  "policy": {"kind": "tabular"},
+///  "prompts": [
+///    {"weight": 1.0, "data": [0.7, 0.2, 0.1], "reward": [1.0, 0.0, -1.0],
+///     "reference": [0.4, 0.3, 0.3], "start": [0.7, 0.2, 0.1]}]}
+/// ```
+/// `weight` is q(x) (normalised over prompts), `data` p_D(·|x), `reward` r(x,·), `reference`
+/// π_ref(·|x) (default uniform), `start` the initial policy's probabilities (default `data`).
+/// A log-linear policy carries `"features"` (per prompt, per response, d numbers) and an optional
+/// `"theta"` start (default: the SFT optimum of the class).
+public struct InstanceFile: Codable, Equatable, Sendable {
+    public struct PolicySpec: Codable, Equatable, Sendable {
+        public var kind: String
+        public var features: [[[Double]]]?
+        public var theta: [Double]?
+        public init(kind: String, features: [[[Double]]]? = nil, theta: [Double]? = nil) {
+            self.kind = kind; self.features = features; self.theta = theta
+        }
+    }
+
+    public struct Prompt: Codable, Equatable, Sendable {
+        public var weight: Double
+        public var data: [Double]
+        public var reward: [Double]
+        public var reference: [Double]?
+        public var start: [Double]?
+        public init(weight: Double, data: [Double], reward: [Double], reference: [Double]? = nil, start: [Double]? = nil) {
+            self.weight = weight; self.data = data; self.reward = reward; self.reference = reference; self.start = start
+        }
+    }
+
+    public var beta: Double
+    public var policy: PolicySpec
+    public var prompts: [Prompt]
+
+    public init(beta: Double, policy: PolicySpec, prompts: [Prompt]) {
+        self.beta = beta; self.policy = policy; self.prompts = prompts
+    }
+
+    /// Reads and decodes a file; malformed JSON is reported with the decoder's path to the bad key.
+    public static func load(_ url: URL) throws -> InstanceFile {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw InstanceError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        do { return try JSONDecoder().decode(InstanceFile.self, from: data) } catch let e as DecodingError {
+            throw InstanceError.malformed(path: url.path, reason: InstanceError.describe(e))
+        }
+    }
+
+    /// Canonical JSON bytes (sorted keys): the input of the instance hash in manifests.
+    public func canonicalJSON(pretty: Bool = false) -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return (try? enc.encode(self)) ?? Data()
+    }
+}
+
+/// What is wrong with an instance, naming the field, the prompt and what to change.
+public enum InstanceError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, reason: String)
+    case invalid(field: String, prompt: Int?, problem: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(p, r): return "cannot read instance file \(p): \(r)"
+        case let .malformed(p, r): return "instance file \(p) is not valid instance JSON: \(r)"
+        case let .invalid(f, i, prob):
+            let at = i.map { "prompts[\($0)]." } ?? ""
+            return "\(at)\(f): \(prob)"
+        }
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        func path(_ c: [CodingKey]) -> String {
+            c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch e {
+        case let .keyNotFound(k, c): return "missing key \"\(k.stringValue)\" at \(path(c.codingPath).isEmpty ? "top level" : path(c.codingPath))"
+        case let .typeMismatch(_, c): return "wrong type at \(path(c.codingPath)): \(c.debugDescription)"
+        case let .valueNotFound(_, c): return "null value at \(path(c.codingPath))"
+        case let .dataCorrupted(c): return "corrupted data at \(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+}

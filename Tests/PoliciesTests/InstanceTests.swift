@@ -1,0 +1,114 @@
+import Testing
+import Foundation
+import Linalg
+@testable import Policies
+
+@Suite struct InstanceTests {
+    func decode(_ json: String) throws -> Instance {
+        try Instance(file: JSONDecoder().decode(InstanceFile.self, from: Data(json.utf8)))
+    }
+
+    @Test func issueExampleLoads() throws {
+        let inst = try decode(#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1.0, "data": [0.7, 0.2, 0.1], "reward": [1.0, 0.0, -1.0], "reference": [0.4, 0.3, 0.3], "start": [0.7, 0.2, 0.1]}]}"#)
+        #expect(inst.policy.dimension == 3)
+        let p = inst.point().probs[0]
+        #expect(maxAbsDiff(p, [0.7, 0.2, 0.1]) < 1e-15)
+        #expect(abs(inst.start.reduce(0, +)) < 1e-15)   // centred logits
+    }
+
+    @Test func defaultsAreUniformReferenceAndDataStart() throws {
+        let inst = try decode(#"{"beta": 0, "policy": {"kind": "tabular"}, "prompts": [{"weight": 2, "data": [0.5, 0.5], "reward": [1, 0]}, {"weight": 6, "data": [0.25, 0.75], "reward": [0, 1]}]}"#)
+        #expect(inst.weights == [0.25, 0.75])
+        #expect(inst.reference[1] == [0.5, 0.5])
+        #expect(maxAbsDiff(inst.point().probs[1], [0.25, 0.75]) < 1e-15)
+    }
+
+    @Test(arguments: [
+        (#"{"beta": -1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#, "beta"),
+        (#"{"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.2], "reward": [0, 0]}]}"#, "prompts[0].data: is not a probability vector"),
+        (#"{"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1.2, -0.2], "reward": [0, 0]}]}"#, "negative"),
+        (#"{"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0]}]}"#, "lengths must match"),
+        (#"{"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 0, "data": [0.5, 0.5], "reward": [0, 1]}]}"#, "sum to 0"),
+        (#"{"beta": 1, "policy": {"kind": "cubic"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1]}]}"#, "unknown kind"),
+        (#"{"beta": 1, "policy": {"kind": "loglinear"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1]}]}"#, "needs features"),
+        (#"{"beta": 1, "policy": {"kind": "loglinear", "features": [[[1, 0], [0]]]}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1]}]}"#, "expected d = 2"),
+        (#"{"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1], "reference": [0.5, 0.5, 0]}]}"#, "prompts[0].reference"),
+        (#"{"beta": 1, "prompts": []}"#, "missing key \"policy\""),
+    ])
+    func badInputsNameTheField(json: String, expected: String) {
+        do {
+            _ = try decode(json)
+            Issue.record("accepted a bad instance: \(json)")
+        } catch let e as InstanceError {
+            #expect(e.description.contains(expected), "message \"\(e)\" should mention \(expected)")
+        } catch let e as DecodingError {
+            #expect(InstanceError.describe(e).contains(expected), "message \"\(InstanceError.describe(e))\" should mention \(expected)")
+        } catch { Issue.record("unexpected error \(error)") }
+    }
+
+    @Test func flowValidationRefusesZeros() throws {
+        let a = try decode(#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1, 0], "reward": [1, 0]}]}"#)
+        #expect(throws: InstanceError.self) { try a.validateForFlows() }
+        let b = try decode(#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "reference": [1, 0]}]}"#)
+        #expect(throws: InstanceError.self) { try b.validateForFlows() }
+        let c = try decode(#"{"beta": 0, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "reference": [1, 0]}]}"#)
+        try c.validateForFlows()
+    }
+
+    @Test func fileRoundTrip() throws {
+        let (inst, _) = try randomInstance(seed: 11, loglinear: true, mode: .moderate)
+        let back = try Instance(file: inst.file())
+        #expect(maxAbsDiff(back.start, inst.start) == 0)
+        let (tab, _) = try randomInstance(seed: 12, loglinear: false, mode: .moderate)
+        let back2 = try Instance(file: tab.file())
+        #expect(maxAbsDiff(back2.point().probs.flatMap { $0 }, tab.point().probs.flatMap { $0 }) < 1e-14)
+    }
+}
+
+@Suite struct OptimaTests {
+    /// The Gibbs tilt is a stationary point of J_β and its value is β E_x log Z_β (Eq. 8).
+    @Test func gibbsOptimumTabular() throws {
+        for seed in 0..<20 {
+            var (inst, _) = try randomInstance(seed: UInt64(seed), loglinear: false, mode: .moderate)
+            if inst.beta == 0 { inst.beta = 0.3 }
+            let opt = try inst.rlOptimum()
+            #expect(opt.gradientNorm < 1e-12)
+            let v = inst.value(.rewardRegularized, at: inst.point(opt.theta))
+            let closed = inst.weights.indices.reduce(0.0) { $0 + inst.weights[$1] * inst.beta * Dist.logPartition(reference: inst.reference[$1], reward: inst.reward[$1], beta: inst.beta) }
+            #expect(abs(v - closed) < 1e-12)
+        }
+    }
+
+    @Test func sftOptimumLoglinearIsStationary() throws {
+        for seed in 0..<10 {
+            let (inst, _) = try randomInstance(seed: UInt64(seed), loglinear: true, mode: .moderate)
+            let opt = try inst.sftOptimum()
+            #expect(opt.gradientNorm < 1e-9)
+            // Convexity: no random perturbation lowers the loss.
+            var g = SeededGenerator(seed: 99)
+            let l0 = inst.value(.sft, at: inst.point(opt.theta))
+            for _ in 0..<10 {
+                let th = opt.theta.map { $0 + 0.1 * g.normal() }
+                #expect(inst.value(.sft, at: inst.point(th)) >= l0 - 1e-12)
+            }
+        }
+    }
+
+    @Test func sftOptimumTabularIsData() throws {
+        let (inst, _) = try randomInstance(seed: 5, loglinear: false, mode: .moderate)
+        let opt = try inst.sftOptimum()
+        #expect(maxAbsDiff(inst.point(opt.theta).probs.flatMap { $0 }, inst.data.flatMap { $0 }) < 1e-14)
+    }
+
+    /// The SFT Hessian of a tabular policy at p_D is blockdiag q(x)(diag p_D − p_D p_Dᵀ) (r1-local):
+    /// on the moving subspace its spectrum has no zero and its null space is the per-prompt 1.
+    @Test func spectrumOnMovingSubspace() throws {
+        let (inst, _) = try randomInstance(seed: 8, loglinear: false, mode: .moderate)
+        let sub = try MovingSubspace(instance: inst)
+        #expect(sub.rank == inst.policy.dimension - inst.promptCount)
+        let rep = try CurvatureReport(instance: inst, at: try inst.sftOptimum().theta)
+        #expect(rep.muSFT > 0)
+        #expect(rep.sftHessian.count == sub.rank)
+        #expect(rep.gradSFTNorm < 1e-14)
+    }
+}
