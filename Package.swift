@@ -21,10 +21,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
 
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
-        .target(name: "Policies", dependencies: ["Linalg"]),
+        .target(name: "Policies", dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
         .target(name: "Reports", dependencies: []),
-        .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows"]),
+        .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSL", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
