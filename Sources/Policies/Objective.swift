@@ -83,7 +83,7 @@ extension Instance {
     }
 
     /// ∇_{z_x} f for one prompt, unweighted.
-    func logitGradient(_ objective: Objective, prompt x: Int, at pt: PolicyPoint) -> [Double] {
+    public func logitGradient(_ objective: Objective, prompt x: Int, at pt: PolicyPoint) -> [Double] {
         let p = pt.probs[x]
         switch objective {
         case .sft, .klDataPolicy: return zip(p, data[x]).map { $0 - $1 }
@@ -92,7 +92,7 @@ extension Instance {
     }
 
     /// ∇²_{z_x} f for one prompt, unweighted.
-    func logitHessian(_ objective: Objective, prompt x: Int, at pt: PolicyPoint) -> Matrix {
+    public func logitHessian(_ objective: Objective, prompt x: Int, at pt: PolicyPoint) -> Matrix {
         let p = pt.probs[x]
         let fisherCoefficient: Double
         switch objective {

@@ -56,6 +56,29 @@ public enum PolicyClass: Sendable {
         }
     }
 
+    /// z_x = Φ_x θ at any precision (plain loops; the Double path above uses BLAS).
+    public func logits<T: BinaryFloatingPoint>(_ theta: [T]) -> [[T]] {
+        switch self {
+        case .tabular:
+            let o = offsets
+            return (0..<(o.count - 1)).map { Array(theta[o[$0]..<o[$0 + 1]]) }
+        case let .loglinear(features):
+            return features.map { f in (0..<f.rows).map { y in (0..<f.cols).reduce(T(0)) { $0 + T(f[y, $1]) * theta[$1] } } }
+        }
+    }
+
+    /// A global bound on the smoothness of L_SFT: ∇²L_SFT = Σ_x q(x) Φ_xᵀ F(p_x) Φ_x with
+    /// λ_max(F(p)) ≤ ½ (Gershgorin: row j of diag p − ppᵀ has absolute sum 2p_j(1 − p_j) ≤ ½), so
+    /// L_S ≤ ½ λ_max(Σ_x q(x) Φ_xᵀΦ_x) at every θ (tabular: ½ max_x q(x)).
+    public func sftSmoothnessBound(weights: [Double]) throws -> Double {
+        switch self {
+        case .tabular: return 0.5 * (weights.max() ?? 0)
+        case let .loglinear(features):
+            let g = pullback(features.indices.map { weights[$0] * Matrix.identity(features[$0].rows) })
+            return 0.5 * (try symmetricEigen(g).values.last ?? 0)
+        }
+    }
+
     /// p_θ(·|x) for every prompt.
     public func probabilities(_ theta: [Double]) -> [[Double]] { logits(theta).map(Dist.softmax) }
 

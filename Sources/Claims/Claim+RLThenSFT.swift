@@ -1,0 +1,143 @@
+import Foundation
+import RealModule
+import Linalg
+import Policies
+
+/// E_x KL(p_SFT2‖p_RL1), E_x J of both, with p_RL1 = start and p_SFT2 = data.
+private struct RLThenSFT<T: Real & BinaryFloatingPoint> {
+    let kl: T, jRL: T, jSFT: T, jStar: T, rmax: T
+    init(_ a: Arrays<T>) {
+        kl = a.average { DistOf<T>.kl(a.data[$0], a.start[$0]) }
+        jRL = a.average { DistOf<T>.expectation(a.start[$0], a.reward[$0]) }
+        jSFT = a.average { DistOf<T>.expectation(a.data[$0], a.reward[$0]) }
+        jStar = a.average { a.reward[$0].max() ?? 0 }
+        rmax = a.rewardBound
+    }
+}
+
+/// Prop. 1: if E_x KL(p_SFT2‖p_RL1) ≤ B then E_{p_SFT2}[r] ≤ E_{p_RL1}[r] + R_max·√(2B).
+struct Prop1: PrecisionGenericClaim {
+    let id = "prop1"
+    let reference = "Prop. 1"
+    let statement = "RL-then-SFT, weak form: if E_x KL(p_SFT2‖p_RL1) ≤ B, then E_{p_SFT2}[r] ≤ E_{p_RL1}[r] + R_max·√(2B), R_max = max|r|."
+    let hypotheses = [Hypothesis("kl-budget", "the post-RL SFT stage stays within KL budget B: E_x KL(p_SFT2‖p_RL1) ≤ B"),
+                      Hypothesis("A2", "bounded reward: R_max = max|r| is finite (always true for a finite table)")]
+    let families = ["tabular-single", "tabular-multi"]
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+        let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
+        let rl = sizes.map { Generate.positiveSimplex(&g, $0) }
+        let sft: [[Double]] = sizes.indices.map { x in
+            let s = Foundation.pow(10, g.uniform(-4, 0))
+            let u = Generate.simplex(&g, sizes[x])
+            return zip(rl[x], u).map { (1 - s) * $0 + s * $1 }
+        }
+        let f = Generate.file(beta: 1, weights: Generate.weights(&g, m), data: sft, reward: sizes.map { Generate.reward(&g, $0) }, start: rl)
+        let kl = Arrays<Double>(f).average { Dist.kl(sft[$0], rl[$0]) }
+        let slack = [0, g.uniform(0, 0.1), g.uniform(0, 3)][g.int(0...2)]
+        let b = dropping.contains("kl-budget") ? kl * Foundation.pow(10, g.uniform(-3, 0)) : kl * (1 + slack)
+        return ClaimInstance(family: family, instance: f, parameters: ["B": b])
+    }
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        let a = Arrays<T>(try ci.requireInstance())
+        let b = T(try ci.parameter("B"))
+        let s = RLThenSFT(a)
+        let bound = s.jRL + s.rmax * (2 * Swift.max(b, 0)).squareRoot()
+        return evaluation(hypotheses: ["kl-budget": inequalityMargin(s.kl, b), "A2": s.rmax.isFinite ? 1 : -1],
+                          conclusion: inequalityMargin(s.jSFT, bound),
+                          quantities: ["kl": s.kl, "B": b, "J_sft2": s.jSFT, "J_rl1": s.jRL, "R_max": s.rmax, "bound": bound])
+    }
+}
+
+/// Thm 4.1 as stated: under A3, with p_RL1 a (local) maximiser of the unregularised J,
+/// J(p_SFT2) ≤ J(p_RL1) − C₂ for some C₂ > 0, i.e. J(p_SFT2) < J(p_RL1) strictly.
+struct Thm41: PrecisionGenericClaim {
+    let id = "thm4.1"
+    let reference = "Thm 4.1"
+    let statement = "RL-then-SFT, strong form: under A3 (0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A), with p_RL1 a maximiser of the unregularised J over the simplex, J(p_SFT2) ≤ J(p_RL1) − C₂ with C₂ > 0 (so J(p_SFT2) < J(p_RL1) strictly)."
+    let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A < ∞"),
+                      Hypothesis("local-max", "p_RL1 maximises J: every p_RL1(·|x) is supported on argmax_y r(x, y)")]
+    let families = ["ties", "generic"]
+    let strict = true
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        let m = Generate.promptCount(&g, max: 3)
+        let sizes = (0..<m).map { _ in g.int(2...8) }
+        var rewards: [[Double]] = [], rl: [[Double]] = [], sft: [[Double]] = []
+        for n in sizes {
+            var r = Generate.reward(&g, n)
+            let top = r.max()!
+            if family == "ties" {   // a second maximiser, so A3 can be met with finite KL
+                var other = g.int(0...(n - 1))
+                if r[other] == top { other = (other + 1) % n }
+                r[other] = top
+            }
+            let argmax = r.indices.filter { r[$0] == top }
+            // Dyadic masses so sums are exact in binary.
+            func dyadic(_ support: [Int]) -> [Double] {
+                var w = [Double](repeating: 0, count: n)
+                var units = support.map { _ in g.int(1...16) }
+                let total = units.reduce(0, +)
+                var t = 1
+                while t < total { t *= 2 }
+                units[0] += t - total   // the total is a power of two: every mass is dyadic
+                for (k, y) in support.enumerated() { w[y] = Double(units[k]) / Double(t) }
+                return w
+            }
+            let p1 = dropping.contains("local-max") ? Generate.positiveSimplex(&g, n) : dyadic(argmax)
+            let support = p1.indices.filter { p1[$0] > 0 }
+            let p2 = family == "ties" ? dyadic(support.shuffled(using: &g)) : Generate.positiveSimplex(&g, n)
+            rewards.append(r); rl.append(p1); sft.append(p2)
+        }
+        let f = Generate.file(beta: 1, weights: [Double](repeating: 1.0 / Double(m), count: m), data: sft, reward: rewards, start: rl)
+        let kl = Arrays<Double>(f).average { Dist.kl(sft[$0], rl[$0]) }
+        let base = kl.isFinite && kl > 0 ? kl : 1
+        return ClaimInstance(family: family, instance: f, parameters: ["a": base * g.uniform(0.1, 1), "A": base * g.uniform(1, 3)])
+    }
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        let a = Arrays<T>(try ci.requireInstance())
+        let lo = T(try ci.parameter("a")), hi = T(try ci.parameter("A"))
+        let s = RLThenSFT(a)
+        let scale = Swift.max(s.rmax, T.leastNormalMagnitude)
+        let a3 = Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, s.kl), inequalityMargin(s.kl, hi))
+        return evaluation(hypotheses: ["A3": a3, "local-max": -(s.jStar - s.jRL) / scale],
+                          conclusion: (s.jRL - s.jSFT) / scale,
+                          quantities: ["kl": s.kl, "a": lo, "A": hi, "J_rl1": s.jRL, "J_sft2": s.jSFT, "J_max": s.jStar])
+    }
+}
+
+/// The KL-regularised reading of Thm 4.1, which holds: with p_RL1 the Gibbs maximiser of J_β,
+/// J_β(π) = J_β(p_RL1) − β·E_x KL(π‖p_RL1) exactly, so A3's lower bound a gives C₂ = β·a.
+struct Thm41Regularised: PrecisionGenericClaim {
+    let id = "thm4.1-regularised"
+    let reference = "Thm 4.1 (regularised reading)"
+    let statement = "With p_RL1 the Gibbs maximiser of J_β (β > 0) and E_x KL(p_SFT2‖p_RL1) ≥ a > 0: J_β(p_SFT2) ≤ J_β(p_RL1) − β·a."
+    let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1)"), Hypothesis("β > 0", "the KL coefficient is positive")]
+    let families = ["tabular-single", "tabular-multi"]
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+        let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
+        let f = Generate.file(beta: Generate.beta(&g), weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
+                              reward: sizes.map { Generate.reward(&g, $0) }, reference: sizes.map { Generate.positiveSimplex(&g, $0) })
+        let a = Arrays<Double>(f)
+        let kl = a.average { x in Dist.kl(a.data[x], Dist.gibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)) }
+        let lower = dropping.contains("A3") ? kl * g.uniform(1, 2) : kl * g.uniform(0.05, 1)
+        return ClaimInstance(family: family, instance: f, parameters: ["a": lower])
+    }
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        let a = Arrays<T>(try ci.requireInstance())
+        guard a.beta > 0 else { throw ClaimError.invalid("thm4.1-regularised needs beta > 0") }
+        let lo = T(try ci.parameter("a"))
+        var kl: T = 0, jSFT: T = 0, jStar: T = 0
+        for x in a.prompts where a.q[x] > 0 {
+            let lp = DistOf<T>.logGibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
+            let p = lp.map { T.exp($0) }
+            kl += a.q[x] * DistOf<T>.kl(a.data[x], p, logQ: lp)
+            jStar += a.q[x] * (DistOf<T>.expectation(p, a.reward[x]) - a.beta * DistOf<T>.kl(p, a.reference[x], logP: lp))
+            jSFT += a.q[x] * (DistOf<T>.expectation(a.data[x], a.reward[x]) - a.beta * DistOf<T>.kl(a.data[x], a.reference[x]))
+        }
+        let bound = jStar - a.beta * lo
+        return evaluation(hypotheses: ["A3": Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, kl)), "β > 0": a.beta],
+                          conclusion: inequalityMargin(jSFT, bound),
+                          quantities: ["kl": kl, "a": lo, "J_beta_sft2": jSFT, "J_beta_rl1": jStar, "bound": bound])
+    }
+}

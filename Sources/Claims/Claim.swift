@@ -1,0 +1,142 @@
+import Foundation
+import Linalg
+import Policies
+
+/// One instance a claim is checked on: an instance in the foundation's JSON schema (when the claim
+/// is about policies or distributions), named scalar parameters (B, a, A, λ, k, η, …) and, for the
+/// quadratic/PL landscapes of the v2 reconstructions, a landscape.
+public struct ClaimInstance: Codable, Equatable, Sendable {
+    /// The generator family the instance came from (e.g. "tabular-multi", "quadratic-isotropic").
+    public var family: String
+    public var instance: InstanceFile?
+    public var parameters: [String: Double]
+    public var landscape: Landscape?
+
+    public init(family: String, instance: InstanceFile? = nil, parameters: [String: Double] = [:], landscape: Landscape? = nil) {
+        self.family = family; self.instance = instance; self.parameters = parameters; self.landscape = landscape
+    }
+
+    /// A named parameter, or a clear error when it is missing (a hand-edited replay file).
+    public func parameter(_ name: String) throws -> Double {
+        guard let v = parameters[name], v.isFinite else { throw ClaimError.missingParameter(name) }
+        return v
+    }
+
+    /// The instance, or a clear error when the claim needs one and the file has none.
+    public func requireInstance() throws -> InstanceFile {
+        guard let i = instance else { throw ClaimError.missingInstance(family) }
+        return i
+    }
+}
+
+/// A pair of quadratic objectives J(θ) = −½(θ − θ_R)ᵀA(θ − θ_R) and L_SFT(θ) = ½(θ − θ₀)ᵀB(θ − θ₀)
+/// with diagonal A, B (the landscapes of `r3-duration`).
+public struct Landscape: Codable, Equatable, Sendable {
+    /// Diagonal of A (curvature of −J), all > 0.
+    public var a: [Double]
+    /// Diagonal of B (curvature of L_SFT), all > 0.
+    public var b: [Double]
+    public var thetaR: [Double]
+    public var theta0: [Double]
+
+    public init(a: [Double], b: [Double], thetaR: [Double], theta0: [Double]) {
+        self.a = a; self.b = b; self.thetaR = thetaR; self.theta0 = theta0
+    }
+}
+
+/// The margins of one evaluation: every hypothesis (≥ 0: satisfied) and the conclusion (> 0 holds,
+/// < 0 violated; = 0 holds for a non-strict inequality and fails for a strict one), plus the
+/// intermediate quantities a reader wants to see.
+public struct Evaluation: Codable, Equatable, Sendable {
+    public var hypotheses: [String: Double]
+    public var conclusion: Double
+    public var quantities: [String: Double]
+
+    public init(hypotheses: [String: Double] = [:], conclusion: Double, quantities: [String: Double] = [:]) {
+        self.hypotheses = hypotheses; self.conclusion = conclusion; self.quantities = quantities
+    }
+
+    /// All hypotheses hold, except those in `dropped`.
+    public func meetsHypotheses(dropping dropped: Set<String> = []) -> Bool {
+        hypotheses.allSatisfy { dropped.contains($0.key) || $0.value >= 0 }
+    }
+
+    /// The conclusion is violated (strict claims also fail at exactly 0).
+    public func violates(strict: Bool) -> Bool { strict ? !(conclusion > 0) : conclusion < 0 }
+}
+
+/// A named hypothesis of a claim (the names `sftrl search --drop` takes).
+public struct Hypothesis: Sendable, Codable, Equatable {
+    public let name: String
+    public let text: String
+    public init(_ name: String, _ text: String) { self.name = name; self.text = text }
+}
+
+public enum ClaimError: Error, CustomStringConvertible, Equatable {
+    case missingParameter(String)
+    case missingInstance(String)
+    case invalid(String)
+    case unknownClaim(String)
+    case unknownHypothesis(claim: String, name: String, known: [String])
+
+    public var description: String {
+        switch self {
+        case let .missingParameter(n): return "the claim instance has no parameter \"\(n)\""
+        case let .missingInstance(f): return "the claim instance (family \(f)) has no \"instance\""
+        case let .invalid(s): return s
+        case let .unknownClaim(id): return "unknown claim id \"\(id)\": run `sftrl explain --list` for the ids"
+        case let .unknownHypothesis(c, n, k): return "claim \(c) has no hypothesis \"\(n)\"; its hypotheses are: \(k.joined(separator: ", "))"
+        }
+    }
+}
+
+/// A statement of the paper (or a reconstruction of v2), checkable on random instances.
+///
+/// `evaluate` computes every margin in Double; `evaluateExtended` recomputes them in higher
+/// precision (Float80, or tighter integration tolerances for flow claims) and is what certifies a
+/// counterexample: a violation is reported only when its sign survives.
+public protocol Claim: Sendable {
+    /// The id of paper-notes.md (`eq6-pinsker`, `thm3.1`, …), or an id for a reading/variant.
+    var id: String { get }
+    /// Where it stands in the paper ("Eq. 6", "Thm 3.1") or "reconstruction of v2 (R1)".
+    var reference: String { get }
+    /// The statement, in words, with the reading taken when the paper is ambiguous.
+    var statement: String { get }
+    var hypotheses: [Hypothesis] { get }
+    /// Generator families the claim is checked on.
+    var families: [String] { get }
+    /// Whether the conclusion is a strict inequality (margin must be > 0).
+    var strict: Bool { get }
+    /// A random instance of `family`; hypotheses in `dropping` are not enforced by construction.
+    func generate(_ rng: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance
+    func evaluate(_ instance: ClaimInstance) throws -> Evaluation
+    func evaluateExtended(_ instance: ClaimInstance) throws -> Evaluation
+    /// How this claim's instances may be simplified while shrinking (default: the generic rules).
+    var shrinkable: Bool { get }
+}
+
+extension Claim {
+    public var strict: Bool { false }
+    public var shrinkable: Bool { true }
+    public var hypothesisNames: [String] { hypotheses.map(\.name) }
+}
+
+/// Margin of `lhs ≤ rhs`, scaled to be comparable across claims: (rhs − lhs)/max(|lhs|, |rhs|, floor).
+/// In [−2, 1]; 0 at equality; +∞-safe (an infinite rhs gives 1).
+@inlinable func inequalityMargin<T: BinaryFloatingPoint>(_ lhs: T, _ rhs: T, floor: T = 1e-300) -> T {
+    if rhs == .infinity && lhs < .infinity { return 1 }
+    if lhs == .infinity && rhs < .infinity { return -1 }
+    let s = Swift.max(abs(lhs), abs(rhs), floor)
+    return (rhs - lhs) / s
+}
+
+/// Margin of an identity a = b checked in floating point: tol − |a − b|/max(|a|, |b|, 1).
+/// `identityTolerance` (1e-9 relative) is the stated resolution of every identity check.
+@inlinable func identityMargin<T: BinaryFloatingPoint>(_ a: T, _ b: T, tolerance: T = T(identityTolerance)) -> T {
+    if a == b { return tolerance }
+    let s = Swift.max(abs(a), abs(b), 1)
+    return tolerance - abs(a - b) / s
+}
+
+/// The relative resolution of identity checks (both precisions).
+public let identityTolerance = 1e-9

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Every claim the toolkit checks, in paper order: the one place a statement is added. `sftrl
+/// check`, `search`, `explain`, the proof pages and their tests all read this list.
+public enum Registry {
+    public static let all: [any Claim] = [
+        Lemma1(),
+        EqTV(),
+        EqTriangle(),
+        EqExpectationBound(reading: .printed),
+        EqExpectationBound(reading: .twiceSup),
+        EqExpectationBound(reading: .oscillation),
+        EqPinsker(),
+        EqGibbs(),
+        Thm31(),
+        Thm31Identity(),
+        Thm31Gain(),
+        Prop1(),
+        Thm41(),
+        Thm41Regularised(),
+        R4Threshold(),
+        R4Step(),
+        R5Spectral(),
+    ]
+
+    /// The claim with this id.
+    public static func claim(_ id: String) throws -> any Claim {
+        guard let c = all.first(where: { $0.id == id }) else { throw ClaimError.unknownClaim(id) }
+        return c
+    }
+
+    public static var ids: [String] { all.map(\.id) }
+}
