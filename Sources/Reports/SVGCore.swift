@@ -176,9 +176,9 @@ struct AxisMap {
     }
 }
 
-/// Estimated width in pixels of `s` at `fontSize` (sans-serif, average glyph ≈ 0.58 em).
+/// Estimated width in pixels of `s` at `fontSize` (sans-serif, average glyph ≈ 0.62 em).
 func textWidth(_ s: String, fontSize: Double) -> Double {
-    Double(s.count) * fontSize * 0.58
+    Double(s.count) * fontSize * 0.62
 }
 
 /// Accumulates SVG elements; `finish()` wraps them in the root element.

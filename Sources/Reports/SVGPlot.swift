@@ -190,21 +190,24 @@ public struct LinePlot: Sendable {
         let xt = ticks(values: xVals, fixed: xRange, scale: xScale)
         let yt = ticks(values: leftY, fixed: yRange, scale: .linear)
         let y2t = ticks(values: rightY, fixed: y2Range, scale: .linear)
-        let xm = AxisMap(lower: xt.lower, upper: xt.upper, p0: x0, p1: x1, scale: xScale)
-        let ym = AxisMap(lower: yt.lower, upper: yt.upper, p0: y0, p1: y1, scale: .linear)
-        let y2m = AxisMap(lower: y2t.lower, upper: y2t.upper, p0: y0, p1: y1, scale: .linear)
+        // The axis ranges map to the frame inset by `inset` pixels, so points on the range ends
+        // stay clear of the frame.
+        let inset = 8.0
+        let xm = AxisMap(lower: xt.lower, upper: xt.upper, p0: x0 + inset, p1: x1 - inset, scale: xScale)
+        let ym = AxisMap(lower: yt.lower, upper: yt.upper, p0: y0 - inset, p1: y1 + inset, scale: .linear)
+        let y2m = AxisMap(lower: y2t.lower, upper: y2t.upper, p0: y0 - inset, p1: y1 + inset, scale: .linear)
 
         doc.rect(0, 0, width, height, fill: "#ffffff")
         doc.text(width / 2, 26, title, size: 16, weight: "bold")
         doc.add("<defs><clipPath id=\"plot-area\"><rect x=\"\(px(x0))\" y=\"\(px(y1))\" width=\"\(px(x1 - x0))\" height=\"\(px(y0 - y1))\"/></clipPath></defs>")
 
-        // Shaded intervals (clipped to the plot area), labels at the top of each band.
+        // Shaded intervals (clipped to the plot area), labels at the bottom of each band.
         for s in shadedIntervals {
             guard let a = xm(s.from), let b = xm(s.to) else { continue }
             let l = max(min(a, b), x0), r = min(max(a, b), x1)
             guard r > l else { continue }
             doc.rect(l, y1, r - l, y0 - y1, fill: s.color, fillOpacity: s.opacity)
-            if let label = s.label { doc.text((l + r) / 2, y1 + 14, label, size: 11, fill: "#555555") }
+            if let label = s.label { doc.text((l + r) / 2, y0 - 10, label, size: 11, fill: "#555555") }
         }
 
         // Grid, frame, ticks, labels.
@@ -242,7 +245,7 @@ public struct LinePlot: Sendable {
         for m in verticalMarkers {
             guard let p = xm(m.x), p >= x0 - 0.5, p <= x1 + 0.5 else { continue }
             doc.line(p, y0, p, y1, stroke: m.color, width: 1.2, dash: m.dashed ? "5 4" : nil)
-            doc.text(p, y1 - 6, m.label, size: 11, fill: m.color)
+            doc.text(p + 4, y1 + 14, m.label, size: 11, anchor: "start", fill: m.color)
         }
 
         // Series, clipped.
