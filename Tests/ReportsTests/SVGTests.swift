@@ -5,16 +5,26 @@ import Testing
 import FoundationXML
 #endif
 
-/// Checks that `svg` is well-formed XML (FoundationXML when present, else a tag-balance check).
-func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #if canImport(FoundationXML) || os(macOS)
-    do {
-        let doc = try XMLDocument(xmlString: svg, options: [])
-        #expect(doc.rootElement()?.name == "svg", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("SVG is not well-formed: \(error)", sourceLocation: sourceLocation)
+/// Records the first element name; XMLParser reports errors through `parserError`.
+final class RootRecorder: NSObject, XMLParserDelegate {
+    var root: String?
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        if root == nil { root = elementName }
     }
-    #endif
+}
+
+/// Checks that `svg` is well-formed XML with an `svg` root (XMLParser: on Linux `XMLDocument`
+/// recovers from errors silently, and `parse()` can return true while `parserError` is set),
+/// and, independently, that its tags balance.
+func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let parser = XMLParser(data: Data(svg.utf8))
+    let recorder = RootRecorder()
+    parser.delegate = recorder
+    let ok = parser.parse()
+    #expect(ok && parser.parserError == nil, "SVG is not well-formed: \(String(describing: parser.parserError))",
+            sourceLocation: sourceLocation)
+    #expect(recorder.root == "svg", sourceLocation: sourceLocation)
     // Tag balance, independent of the XML parser.
     var stack: [String] = []
     var rest = Substring(svg)
