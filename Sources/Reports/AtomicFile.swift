@@ -84,6 +84,7 @@ public func ensureDirectory(_ url: URL) throws {
 ///   `ReportIOError.missingDirectory` is thrown and nothing is written.
 /// - An existing file at `url` is replaced whole; if anything fails it is left as it was.
 /// - The new file gets mode 0644. The temporary file is named `.<name>.tmp-XXXXXX`.
+/// - A symbolic link at `url` is replaced by the file (the link's target is not written).
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let path = url.path
     let dir = url.deletingLastPathComponent().path

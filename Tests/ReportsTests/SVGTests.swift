@@ -98,6 +98,16 @@ func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLo
         #expect(svg.components(separatedBy: "<polygon").count - 1 == 3 + 1)  // 3 drawable points + legend glyph
     }
 
+    @Test func fixedRangeKeepsBoundsAndDropsOuterTicks() {
+        var p = LinePlot(title: "fixed", xLabel: "x", yLabel: "y")
+        p.series.append(PlotSeries(name: "s", xs: [0, 10, 20], ys: [-3, 0.25, 9]))
+        p.yRange = 0...0.45  // nice ticks would run to 0.5; the fixed range must cut them at 0.4
+        let svg = p.render()
+        expectWellFormed(svg)
+        #expect(svg.contains(">0.4</text>") && svg.contains(">0.0</text>") && !svg.contains(">0.5</text>"))
+        #expect(svg.contains("clip-path=\"url(#plot-area)\""))
+    }
+
     @Test func simplexCoordinates() throws {
         let e0 = try #require(SimplexPlot.cartesian(SIMD3(1, 0, 0)))
         let e1 = try #require(SimplexPlot.cartesian(SIMD3(0, 1, 0)))
