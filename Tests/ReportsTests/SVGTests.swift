@@ -135,6 +135,11 @@ func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLo
         #expect(svg == s.render())
     }
 
+    @Test func pixelFormatting() {
+        #expect(px(3) == "3.00" && px(-2.5) == "-2.50" && px(0.07) == "0.07" && px(12.3) == "12.30")
+        #expect(px(-0.004) == "0.00" && px(.nan) == "0.00" && px(1e9) == "1000000.00" && px(-1e9) == "-1000000.00")
+    }
+
     @Test func xmlEscaping() {
         #expect(xmlEscape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
     }
