@@ -1,0 +1,181 @@
+import CGSL
+
+/// The eleven GSL odeiv2 stepping methods, by their GSL names.
+///
+/// | stepper | method | order | Jacobian |
+/// |---|---|---|---|
+/// | rk2 | explicit embedded Runge–Kutta (2, 3) | 2 | no |
+/// | rk4 | explicit classical Runge–Kutta, error by step doubling | 4 | no |
+/// | rkf45 | explicit embedded Runge–Kutta–Fehlberg (4, 5) | 4–5 | no |
+/// | rkck | explicit embedded Runge–Kutta Cash–Karp (4, 5) | 4–5 | no |
+/// | rk8pd | explicit embedded Runge–Kutta Prince–Dormand (8, 9) | 8–9 | no |
+/// | rk1imp | implicit (backward) Euler, error by step doubling | 1 | yes |
+/// | rk2imp | implicit Gaussian Runge–Kutta (implicit midpoint) | 2 | yes |
+/// | rk4imp | implicit Gaussian Runge–Kutta, two stages | 4 | yes |
+/// | bsimp | implicit Bulirsch–Stoer extrapolation (Bader–Deuflhard) | variable | yes |
+/// | msadams | variable-order Adams, Nordsieck form, functional iteration | 1–12 | no |
+/// | msbdf | variable-order BDF (Newton iteration) | 1–5 | yes |
+///
+/// Use rk8pd (the default) for smooth non-stiff problems at tight tolerances, msbdf or bsimp for
+/// stiff ones.
+public enum Stepper: String, CaseIterable, Sendable, Codable {
+    case rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf
+
+    /// True when the method needs ∂f/∂y (``ODESystem/jacobian``): rk1imp, rk2imp, rk4imp, bsimp,
+    /// msbdf. GSL calls the Jacobian unconditionally for these, so integrating without one throws
+    /// ``IntegrationError/missingJacobian(stepper:)`` before any GSL call.
+    public var needsJacobian: Bool {
+        switch self {
+        case .rk1imp, .rk2imp, .rk4imp, .bsimp, .msbdf: true
+        case .rk2, .rk4, .rkf45, .rkck, .rk8pd, .msadams: false
+        }
+    }
+
+    /// True when each step solves an implicit equation: the `needsJacobian` methods and msadams,
+    /// whose Adams–Moulton corrector is iterated functionally (so it needs no Jacobian, and it
+    /// is not suited to stiff problems).
+    public var isImplicit: Bool { needsJacobian || self == .msadams }
+
+    /// True for the linear multistep methods (msadams, msbdf), which keep a history of past
+    /// steps and restart at order 1 after a reset.
+    public var isMultistep: Bool { self == .msadams || self == .msbdf }
+
+    /// The GSL step type.
+    var gslType: UnsafePointer<gsl_odeiv2_step_type> {
+        switch self {
+        case .rk2: sftrl_step_rk2()
+        case .rk4: sftrl_step_rk4()
+        case .rkf45: sftrl_step_rkf45()
+        case .rkck: sftrl_step_rkck()
+        case .rk8pd: sftrl_step_rk8pd()
+        case .rk1imp: sftrl_step_rk1imp()
+        case .rk2imp: sftrl_step_rk2imp()
+        case .rk4imp: sftrl_step_rk4imp()
+        case .bsimp: sftrl_step_bsimp()
+        case .msadams: sftrl_step_msadams()
+        case .msbdf: sftrl_step_msbdf()
+        }
+    }
+
+    /// The one-step method used to re-integrate inside an accepted step when locating an event:
+    /// the stepper itself, except that the multistep methods (which would restart at order 1)
+    /// are replaced by rk8pd (for msadams) and bsimp (for msbdf, which has a Jacobian).
+    var eventLocator: Stepper {
+        switch self {
+        case .msadams: .rk8pd
+        case .msbdf: .bsimp
+        default: self
+        }
+    }
+}
+
+/// How ``integrate(_:from:y0:to:outputTimes:events:options:)`` steps.
+///
+/// Error control is GSL's standard one with a_y = 1, a_dydt = 0: a step is accepted when every
+/// component's local error estimate satisfies |err_i| ≤ atol + rtol·|y_i|.
+public struct IntegratorOptions: Sendable, Codable, Equatable {
+    /// The stepping method. Default ``Stepper/rk8pd``.
+    public var stepper: Stepper = .rk8pd
+    /// Relative tolerance, ≥ 0. Default 1e-8.
+    public var rtol: Double = 1e-8
+    /// Absolute tolerance, ≥ 0 (rtol and atol may not both be 0). Default 1e-10.
+    public var atol: Double = 1e-10
+    /// The first trial step |h₀| > 0; GSL shrinks it at once if it is too large. Default 1e-3.
+    public var initialStep: Double = 1e-3
+    /// Smallest step allowed, ≥ 0: when the controller asks for a smaller one, the integration
+    /// stops with ``IntegrationError/noProgress(t:step:)``. Default 0 (no limit; GSL still stops
+    /// when a step no longer changes t).
+    public var minStep: Double = 0
+    /// Largest step allowed, > 0. Default +∞ (no limit). Steps are also cut at output times.
+    public var maxStep: Double = .infinity
+    /// Most accepted steps before ``IntegrationError/tooManySteps(t:limit:)``, ≥ 1. Steps cut at
+    /// output times count. Default 1,000,000.
+    public var maxSteps: Int = 1_000_000
+    /// Points at which each accepted step's cubic Hermite interpolant is sampled, per step, to
+    /// detect event crossings (two crossings closer than about step/samples can be missed).
+    /// ≥ 1. Default 16.
+    public var eventSamplesPerStep: Int = 16
+    /// Absolute accuracy, in units of t, to which an event time is located (on top of 2 ulp of
+    /// t), > 0. The located time is also only as good as the integration tolerances allow.
+    /// Default 1e-12.
+    public var eventTimeTolerance: Double = 1e-12
+    /// Record the end time of every accepted step in ``Trajectory/stepTimes``. Default false.
+    public var recordStepTimes: Bool = false
+
+    /// All defaults: rk8pd, rtol 1e-8, atol 1e-10, h₀ 1e-3, no step limits, 1,000,000 steps.
+    public init() {}
+
+    /// Every field, each with its default.
+    public init(stepper: Stepper = .rk8pd, rtol: Double = 1e-8, atol: Double = 1e-10,
+                initialStep: Double = 1e-3, minStep: Double = 0, maxStep: Double = .infinity,
+                maxSteps: Int = 1_000_000, eventSamplesPerStep: Int = 16,
+                eventTimeTolerance: Double = 1e-12, recordStepTimes: Bool = false) {
+        self.stepper = stepper
+        self.rtol = rtol
+        self.atol = atol
+        self.initialStep = initialStep
+        self.minStep = minStep
+        self.maxStep = maxStep
+        self.maxSteps = maxSteps
+        self.eventSamplesPerStep = eventSamplesPerStep
+        self.eventTimeTolerance = eventTimeTolerance
+        self.recordStepTimes = recordStepTimes
+    }
+
+    /// Throws ``IntegrationError/invalidOptions(_:)`` naming the first field out of range.
+    public func validate() throws {
+        func bad(_ message: String) -> IntegrationError { .invalidOptions(message) }
+        guard rtol.isFinite, rtol >= 0 else { throw bad("rtol must be finite and ≥ 0, got \(rtol)") }
+        guard atol.isFinite, atol >= 0 else { throw bad("atol must be finite and ≥ 0, got \(atol)") }
+        guard rtol > 0 || atol > 0 else { throw bad("rtol and atol are both 0: set at least one > 0") }
+        guard initialStep.isFinite, initialStep > 0 else {
+            throw bad("initialStep must be finite and > 0, got \(initialStep)")
+        }
+        guard minStep.isFinite, minStep >= 0 else { throw bad("minStep must be finite and ≥ 0, got \(minStep)") }
+        guard maxStep > 0, !maxStep.isNaN else { throw bad("maxStep must be > 0 (∞ for no limit), got \(maxStep)") }
+        guard minStep <= maxStep else { throw bad("minStep \(minStep) exceeds maxStep \(maxStep)") }
+        guard maxSteps >= 1 else { throw bad("maxSteps must be ≥ 1, got \(maxSteps)") }
+        guard eventSamplesPerStep >= 1 else {
+            throw bad("eventSamplesPerStep must be ≥ 1, got \(eventSamplesPerStep)")
+        }
+        guard eventTimeTolerance.isFinite, eventTimeTolerance > 0 else {
+            throw bad("eventTimeTolerance must be finite and > 0, got \(eventTimeTolerance)")
+        }
+    }
+
+    // Codable: a missing key takes its default, and maxStep = ∞ is written as an absent key
+    // (JSON has no infinity).
+    private enum CodingKeys: String, CodingKey {
+        case stepper, rtol, atol, initialStep, minStep, maxStep, maxSteps
+        case eventSamplesPerStep, eventTimeTolerance, recordStepTimes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = IntegratorOptions()
+        stepper = try c.decodeIfPresent(Stepper.self, forKey: .stepper) ?? d.stepper
+        rtol = try c.decodeIfPresent(Double.self, forKey: .rtol) ?? d.rtol
+        atol = try c.decodeIfPresent(Double.self, forKey: .atol) ?? d.atol
+        initialStep = try c.decodeIfPresent(Double.self, forKey: .initialStep) ?? d.initialStep
+        minStep = try c.decodeIfPresent(Double.self, forKey: .minStep) ?? d.minStep
+        maxStep = try c.decodeIfPresent(Double.self, forKey: .maxStep) ?? d.maxStep
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? d.maxSteps
+        eventSamplesPerStep = try c.decodeIfPresent(Int.self, forKey: .eventSamplesPerStep) ?? d.eventSamplesPerStep
+        eventTimeTolerance = try c.decodeIfPresent(Double.self, forKey: .eventTimeTolerance) ?? d.eventTimeTolerance
+        recordStepTimes = try c.decodeIfPresent(Bool.self, forKey: .recordStepTimes) ?? d.recordStepTimes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(stepper, forKey: .stepper)
+        try c.encode(rtol, forKey: .rtol)
+        try c.encode(atol, forKey: .atol)
+        try c.encode(initialStep, forKey: .initialStep)
+        try c.encode(minStep, forKey: .minStep)
+        if maxStep.isFinite { try c.encode(maxStep, forKey: .maxStep) }
+        try c.encode(maxSteps, forKey: .maxSteps)
+        try c.encode(eventSamplesPerStep, forKey: .eventSamplesPerStep)
+        try c.encode(eventTimeTolerance, forKey: .eventTimeTolerance)
+        try c.encode(recordStepTimes, forKey: .recordStepTimes)
+    }
+}
