@@ -1,10 +1,10 @@
 #ifndef SFTRL_CGSL_SHIM_H
 #define SFTRL_CGSL_SHIM_H
-// GSL without its CBLAS headers (their enums clash with OpenBLAS's cblas.h) and without
+// GSL without its CBLAS headers (their enums clash with OpenBLAS's cblas.h: so no gsl_matrix.h or
+// gsl_multimin.h here, those include gsl_cblas.h; the minimisers are wrapped in the C target CGSLMin) and without
 // libgslcblas: every cblas_* symbol must bind to OpenBLAS.
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
-#include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 #include <gsl/gsl_math.h>
 
@@ -21,8 +21,5 @@ static inline const gsl_odeiv2_step_type *sftrl_step_bsimp(void) { return gsl_od
 static inline const gsl_odeiv2_step_type *sftrl_step_msadams(void) { return gsl_odeiv2_step_msadams; }
 static inline const gsl_odeiv2_step_type *sftrl_step_msbdf(void) { return gsl_odeiv2_step_msbdf; }
 
-static inline const gsl_multimin_fminimizer_type *sftrl_fmin_nmsimplex2(void) { return gsl_multimin_fminimizer_nmsimplex2; }
-static inline const gsl_multimin_fdfminimizer_type *sftrl_fdfmin_bfgs2(void) { return gsl_multimin_fdfminimizer_vector_bfgs2; }
-static inline const gsl_multimin_fdfminimizer_type *sftrl_fdfmin_conjugate_fr(void) { return gsl_multimin_fdfminimizer_conjugate_fr; }
 
 #endif
