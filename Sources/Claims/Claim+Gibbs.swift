@@ -89,7 +89,7 @@ struct EqGibbs: PrecisionGenericClaim {
             jPi += a.q[x] * (DistOf<T>.expectation(pi, a.reward[x]) - a.beta * DistOf<T>.kl(pi, a.reference[x]))
             value += a.q[x] * a.beta * DistOf<T>.logPartition(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
         }
-        let m = Swift.min(inequalityMargin(jPi, jStar), identityMargin(jStar, value))
+        let m = Swift.min(inequalityMargin(jPi, jStar, scale: Swift.max(abs(jStar), a.rewardBound)), identityMargin(jStar, value))
         return evaluation(hypotheses: ["β > 0": a.beta], conclusion: m,
                           quantities: ["J_beta_competitor": jPi, "J_beta_gibbs": jStar, "beta_E_log_Z": value])
     }

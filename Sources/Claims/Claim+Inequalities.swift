@@ -52,7 +52,7 @@ struct EqTriangle: PrecisionGenericClaim {
         let a = Arrays<T>(try ci.requireInstance())
         let p = a.data[0], q = a.start[0], r = a.reference[0]
         let lhs = DistOf<T>.tv(p, r), rhs = DistOf<T>.tv(p, q) + DistOf<T>.tv(q, r)
-        return evaluation(conclusion: inequalityMargin(lhs, rhs), quantities: ["tv_pr": lhs, "tv_pq_plus_tv_qr": rhs])
+        return evaluation(conclusion: inequalityMargin(lhs, rhs, scale: 1), quantities: ["tv_pr": lhs, "tv_pq_plus_tv_qr": rhs])
     }
 }
 
@@ -87,7 +87,7 @@ struct EqExpectationBound: PrecisionGenericClaim {
         case .oscillation: c = (f.max() ?? 0) - (f.min() ?? 0)
         }
         let tv = DistOf<T>.tv(p, q)
-        return evaluation(conclusion: inequalityMargin(lhs, c * tv),
+        return evaluation(conclusion: inequalityMargin(lhs, c * tv, scale: sup),
                           quantities: ["lhs": lhs, "constant": c, "tv": tv, "rhs": c * tv])
     }
 }
@@ -115,6 +115,6 @@ struct EqPinsker: PrecisionGenericClaim {
         let p = a.data[0], q = a.start[0]
         let tv = DistOf<T>.tv(p, q), kl = DistOf<T>.kl(p, q)
         let rhs = (kl / 2).squareRoot()
-        return evaluation(conclusion: inequalityMargin(tv, rhs), quantities: ["tv": tv, "kl": kl, "sqrt_half_kl": rhs])
+        return evaluation(conclusion: inequalityMargin(tv, rhs, scale: 1), quantities: ["tv": tv, "kl": kl, "sqrt_half_kl": rhs])
     }
 }

@@ -43,8 +43,8 @@ struct Prop1: PrecisionGenericClaim {
         let b = T(try ci.parameter("B"))
         let s = RLThenSFT(a)
         let bound = s.jRL + s.rmax * (2 * Swift.max(b, 0)).squareRoot()
-        return evaluation(hypotheses: ["kl-budget": inequalityMargin(s.kl, b), "A2": s.rmax.isFinite ? 1 : -1],
-                          conclusion: inequalityMargin(s.jSFT, bound),
+        return evaluation(hypotheses: ["kl-budget": inequalityMargin(s.kl, b, scale: b), "A2": s.rmax.isFinite ? 1 : -1],
+                          conclusion: inequalityMargin(s.jSFT, bound, scale: s.rmax),
                           quantities: ["kl": s.kl, "B": b, "J_sft2": s.jSFT, "J_rl1": s.jRL, "R_max": s.rmax, "bound": bound])
     }
 }
@@ -98,7 +98,7 @@ struct Thm41: PrecisionGenericClaim {
         let lo = T(try ci.parameter("a")), hi = T(try ci.parameter("A"))
         let s = RLThenSFT(a)
         let scale = Swift.max(s.rmax, T.leastNormalMagnitude)
-        let a3 = Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, s.kl), inequalityMargin(s.kl, hi))
+        let a3 = Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, s.kl, scale: lo), inequalityMargin(s.kl, hi, scale: hi))
         return evaluation(hypotheses: ["A3": a3, "local-max": -(s.jStar - s.jRL) / scale],
                           conclusion: (s.jRL - s.jSFT) / scale,
                           quantities: ["kl": s.kl, "a": lo, "A": hi, "J_rl1": s.jRL, "J_sft2": s.jSFT, "J_max": s.jStar])
@@ -136,8 +136,8 @@ struct Thm41Regularised: PrecisionGenericClaim {
             jSFT += a.q[x] * (DistOf<T>.expectation(a.data[x], a.reward[x]) - a.beta * DistOf<T>.kl(a.data[x], a.reference[x]))
         }
         let bound = jStar - a.beta * lo
-        return evaluation(hypotheses: ["A3": Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, kl)), "β > 0": a.beta],
-                          conclusion: inequalityMargin(jSFT, bound),
+        return evaluation(hypotheses: ["A3": Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, kl, scale: lo)), "β > 0": a.beta],
+                          conclusion: inequalityMargin(jSFT, bound, scale: Swift.max(abs(jStar), a.rewardBound)),
                           quantities: ["kl": kl, "a": lo, "J_beta_sft2": jSFT, "J_beta_rl1": jStar, "bound": bound])
     }
 }

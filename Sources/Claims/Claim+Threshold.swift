@@ -30,7 +30,7 @@ struct R4Threshold: PrecisionGenericClaim {
         let values = grid.map { R4Threshold.phi(a, $0) }
         var worst: T = 0
         for i in 1..<values.count {
-            let rise = (values[i] - values[i - 1]) / Swift.max(abs(values[i]), abs(values[i - 1]), T.leastNormalMagnitude)
+            let rise = a.rewardBound > 0 ? (values[i] - values[i - 1]) / a.rewardBound : 0
             worst = Swift.max(worst, rise)
         }
         // β*: the crossing of φ(β) = E E_{p_D} r, by bisection in log β when it is bracketed by the grid.
@@ -46,7 +46,7 @@ struct R4Threshold: PrecisionGenericClaim {
         return evaluation(hypotheses: ["ref-is-sft": s.refIsSFT, "β > 0": s.beta],
                           conclusion: Swift.min(identity, -worst),
                           quantities: ["delta_sft_loss": s.deltaL, "E_data_reward": eData, "phi_beta": R4Threshold.phi(a, a.beta),
-                                       "rl_lowers_sft": condition > 0 ? 1 : 0, "beta_star": betaStar, "max_relative_rise_of_phi": worst])
+                                       "rl_lowers_sft": condition > 0 ? 1 : 0, "beta_star": betaStar, "max_rise_of_phi_over_R_max": worst])
     }
 }
 
@@ -100,6 +100,8 @@ struct R4Step: Claim {
         let gn = norm(s.g), ln = norm(s.gradL)
         let cos = cosine(scaled(s.gradL, -1), s.g)
         let threshold = ln > 0 ? eta * s.ls * gn / (2 * ln) : .infinity
+        // The condition is strict and undefined for a zero gradient: such instances do not meet it.
+        let condition = gn > 0 && ln > 0 ? cos - threshold : -1
         func loss(_ theta: [T]) -> T {
             let z: [[T]] = s.inst.policy.logits(theta)
             var l: T = 0
@@ -111,7 +113,7 @@ struct R4Step: Claim {
         let th = s.theta.map { T($0) }
         let l0 = loss(th)
         let l1 = loss(zip(th, s.g).map { $0 + T(eta) * T($1) })
-        return Evaluation(hypotheses: ["step-condition": cos - threshold, "smoothness": dropSmoothness ? -1 : 1],
+        return Evaluation(hypotheses: ["step-condition": condition, "smoothness": dropSmoothness ? -1 : 1],
                           conclusion: Double((l0 - l1) / Swift.max(abs(l0), T.leastNormalMagnitude)),
                           quantities: ["cos": cos, "threshold": threshold, "L_S": s.ls, "eta": eta, "grad_sft_norm": ln, "g_norm": gn,
                                        "eta_limit": cos > 0 && s.ls > 0 && gn > 0 ? 2 * cos * ln / (s.ls * gn) : 0,

@@ -61,8 +61,20 @@ public struct Evaluation: Codable, Equatable, Sendable {
         hypotheses.allSatisfy { dropped.contains($0.key) || $0.value >= 0 }
     }
 
-    /// The conclusion is violated (strict claims also fail at exactly 0).
+    /// The conclusion is violated in this evaluation (strict claims also at exactly 0).
     public func violates(strict: Bool) -> Bool { strict ? !(conclusion > 0) : conclusion < 0 }
+
+    /// Whether every margin is a number (a NaN margin is an error, never evidence).
+    public var isWellDefined: Bool { !conclusion.isNaN && !hypotheses.values.contains { $0.isNaN } }
+
+    /// The violation survives re-evaluation: a non-strict claim needs the extended margin below
+    /// −`certificationTolerance`; a strict one needs it below that, or exactly 0 in both precisions
+    /// (an exact tie, as with dyadic inputs).
+    public static func certifies(double d: Evaluation, extended x: Evaluation, strict: Bool) -> Bool {
+        guard d.violates(strict: strict), x.isWellDefined else { return false }
+        if x.conclusion < -certificationTolerance { return true }
+        return strict && x.conclusion == 0 && d.conclusion == 0
+    }
 }
 
 /// A named hypothesis of a claim (the names `sftrl search --drop` takes).
@@ -121,13 +133,14 @@ extension Claim {
     public var hypothesisNames: [String] { hypotheses.map(\.name) }
 }
 
-/// Margin of `lhs ≤ rhs`, scaled to be comparable across claims: (rhs − lhs)/max(|lhs|, |rhs|, floor).
-/// In [−2, 1]; 0 at equality; +∞-safe (an infinite rhs gives 1).
-@inlinable func inequalityMargin<T: BinaryFloatingPoint>(_ lhs: T, _ rhs: T, floor: T = 1e-300) -> T {
+/// Margin of `lhs ≤ rhs` on the claim's natural scale: (rhs − lhs)/scale (scale: 1 for
+/// probabilities and TV, R_max for rewards, …), so that margins of different claims are comparable.
+/// Infinite sides are handled: a finite lhs under rhs = +∞ gives +1, lhs = +∞ under a finite rhs −1.
+@inlinable func inequalityMargin<T: BinaryFloatingPoint>(_ lhs: T, _ rhs: T, scale: T) -> T {
     if rhs == .infinity && lhs < .infinity { return 1 }
     if lhs == .infinity && rhs < .infinity { return -1 }
-    let s = Swift.max(abs(lhs), abs(rhs), floor)
-    return (rhs - lhs) / s
+    if lhs == -.infinity && rhs > -.infinity { return 1 }
+    return (rhs - lhs) / Swift.max(scale, T.leastNormalMagnitude)
 }
 
 /// Margin of an identity a = b checked in floating point: tol − |a − b|/max(|a|, |b|, 1).
@@ -140,3 +153,7 @@ extension Claim {
 
 /// The relative resolution of identity checks (both precisions).
 public let identityTolerance = 1e-9
+
+/// How far below zero an extended-precision margin must be for a violation to be certified
+/// (margins are on natural scales; inputs are Doubles, whose own rounding is ~1e-16).
+public let certificationTolerance = 1e-12

@@ -31,10 +31,13 @@ struct Arrays<T: Real & BinaryFloatingPoint> {
 
     init(_ f: InstanceFile) {
         func conv(_ a: [[Double]]) -> [[T]] { a.map { $0.map { T($0) } } }
-        q = f.normalizedWeights.map { T($0) }
-        data = conv(f.prompts.map(\.data))
-        start = conv(f.starts)
-        reference = conv(f.references)
+        // Distributions are renormalised in T: a Double vector's entries sum to 1 only up to its
+        // rounding, and a claim is about exact distributions.
+        func normalised(_ a: [[Double]]) -> [[T]] { conv(a).map { p in let s = p.reduce(0, +); return s > 0 ? p.map { $0 / s } : p } }
+        q = normalised([f.prompts.map(\.weight)])[0]
+        data = normalised(f.prompts.map(\.data))
+        start = normalised(f.starts)
+        reference = normalised(f.references)
         reward = conv(f.prompts.map(\.reward))
         beta = T(f.beta)
     }

@@ -36,6 +36,8 @@ public struct ClaimResult: Codable, Sendable {
     public var generated: Int
     /// Violations in Double whose sign did not survive the extended re-check (round-off).
     public var roundoff: Int
+    /// Instances whose evaluation threw or gave a NaN margin (never counted as evidence).
+    public var errors: Int
     /// The smallest conclusion margin over instances that met the hypotheses (nil when none did).
     public var minMargin: Double?
     public var minMarginInstance: ClaimInstance?
@@ -45,7 +47,7 @@ public struct ClaimResult: Codable, Sendable {
     public var instancesPerSecond: Double?
 
     enum CodingKeys: String, CodingKey {
-        case id, reference, statement, verdict, instances, generated, roundoff, dropped, counterexample
+        case id, reference, statement, verdict, instances, generated, roundoff, errors, dropped, counterexample
         case minMargin = "min_margin", minMarginInstance = "min_margin_instance"
         case seconds, instancesPerSecond = "instances_per_second"
     }
@@ -108,6 +110,7 @@ public enum Runner {
         var generated = 0
         var next = 0
         var violators: [Outcome] = []
+        var errors = 0
         while met.count < target && next < cap {
             let indices = Array(stride(from: next, to: Swift.min(next + batch * options.shard.count, cap), by: 1))
                 .filter { $0 % options.shard.count == options.shard.index }
@@ -116,7 +119,8 @@ public enum Runner {
             for o in outcomes {
                 guard met.count < target else { break }
                 generated += 1
-                guard let e = o.evaluation, e.meetsHypotheses(dropping: options.dropping) else { continue }
+                guard let e = o.evaluation, e.isWellDefined else { errors += 1; continue }
+                guard e.meetsHypotheses(dropping: options.dropping) else { continue }
                 met.append(o)
                 if e.violates(strict: claim.strict) { violators.append(o) }
             }
@@ -124,7 +128,7 @@ public enum Runner {
         }
         var result = ClaimResult(id: claim.id, reference: claim.reference, statement: claim.statement,
                                  verdict: met.isEmpty ? .vacuous : .holds, instances: met.count, generated: generated,
-                                 roundoff: 0, minMargin: nil, minMarginInstance: nil, counterexample: nil,
+                                 roundoff: 0, errors: errors, minMargin: nil, minMarginInstance: nil, counterexample: nil,
                                  dropped: options.dropping.sorted(), seconds: nil, instancesPerSecond: nil)
         if let m = met.min(by: { ($0.evaluation!.conclusion, $0.index) < ($1.evaluation!.conclusion, $1.index) }) {
             result.minMargin = m.evaluation!.conclusion
@@ -133,8 +137,8 @@ public enum Runner {
         // Certify violators, most violated first; the first certified one becomes the counterexample.
         let ordered = violators.sorted { ($0.evaluation!.conclusion, $0.index) < ($1.evaluation!.conclusion, $1.index) }
         for o in ordered.prefix(50) {
-            guard let ext = try? claim.evaluateExtended(o.instance),
-                  ext.meetsHypotheses(dropping: options.dropping), ext.violates(strict: claim.strict) else {
+            guard let ext = try? claim.evaluateExtended(o.instance), ext.meetsHypotheses(dropping: options.dropping),
+                  Evaluation.certifies(double: o.evaluation!, extended: ext, strict: claim.strict) else {
                 result.roundoff += 1
                 continue
             }

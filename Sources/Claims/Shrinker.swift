@@ -12,8 +12,9 @@ public enum Shrinker {
         func accept(_ c: ClaimInstance) -> Bool {
             guard spent < budget, c != best.instance else { return false }
             spent += 1
-            guard let e = try? claim.evaluate(c), e.meetsHypotheses(dropping: dropping), e.violates(strict: claim.strict),
-                  let x = try? claim.evaluateExtended(c), x.meetsHypotheses(dropping: dropping), x.violates(strict: claim.strict)
+            guard let e = try? claim.evaluate(c), e.isWellDefined, e.meetsHypotheses(dropping: dropping),
+                  let x = try? claim.evaluateExtended(c), x.meetsHypotheses(dropping: dropping),
+                  Evaluation.certifies(double: e, extended: x, strict: claim.strict)
             else { return false }
             best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true)
             return true

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Policies
+import Claims
+import Reports
+
+/// `sftrl check`: every statement of the paper checked on random instances, with verdicts.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the paper's claims on seeded random instances and report a verdict per claim.",
+        discussion: """
+        Each claim is evaluated on random instances until --instances of them meet its hypotheses.
+        Verdicts: holds (every such instance met the conclusion; the smallest margin is reported),
+        fails (a counterexample whose sign survived a Float80 re-check, shrunk to the smallest
+        instance), vacuous (no instance met the hypotheses). Margins are signed and scaled:
+        > 0 holds, < 0 violated.
+
+        Exit status: 0 when the run completed, 1 with --strict when a verdict is `fails`,
+        2 on bad arguments or input. The JSON report is byte-identical for the same seed,
+        whatever the thread count (unless --timing adds wall times).
+        """)
+
+    @Option(name: .customLong("claim"), help: "A claim id to check (repeatable; default: all). See `sftrl explain --list`.")
+    var claims: [String] = []
+
+    @Option(help: "Instances per claim that must meet the hypotheses.")
+    var instances: Int = 1000
+
+    @Option(help: "Seed of the run; instance k of a claim is a function of (seed, claim id, k).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Write the report as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write the report as a Markdown table to this file.")
+    var markdown: String?
+
+    @Flag(help: "Exit with status 1 when any claim fails.")
+    var strict = false
+
+    @Option(help: "Re-check one saved instance (a counterexample or a `min_margin_instance` JSON) and print every margin; needs exactly one --claim.")
+    var replay: String?
+
+    @Option(help: "Hypotheses to drop (repeatable): instances need not satisfy them. See `sftrl explain ID` for the names.")
+    var drop: [String] = []
+
+    @Option(help: "Worker threads (default: all cores). The results do not depend on it.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Run shard K of N (K in 0..<N): only the instance indices ≡ K mod N. Combine shards with `sftrl merge`.")
+    var shard: String?
+
+    @Flag(help: "Record wall time and instances per second per claim in the JSON (makes it non-deterministic).")
+    var timing = false
+
+    @Flag(help: "No progress display on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        for id in claims where !Registry.ids.contains(id) {
+            throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
+        }
+        if replay != nil && claims.count != 1 { throw ValidationError("--replay needs exactly one --claim ID") }
+        if let s = shard { _ = try parseShard(s) }
+        for c in try selected() {
+            for d in drop where !c.hypothesisNames.contains(d) && claims.count == 1 {
+                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.joined(separator: ", "))")
+            }
+        }
+    }
+
+    func selected() throws -> [any Claim] { claims.isEmpty ? Registry.all : try claims.map { try Registry.claim($0) } }
+
+    func run() throws {
+        if let replay { return try runReplay(replay) }
+        var options = CheckOptions()
+        options.instances = instances
+        options.seed = seed
+        options.threads = threads
+        options.timing = timing
+        options.dropping = Set(drop)
+        if let s = shard { options.shard = try parseShard(s) }
+        if threads == 1 { BLASThreads.set(1) }
+        let chosen = try selected()
+        let progress = ProgressReporter(total: chosen.count * instances, label: "check", quiet: quiet)
+        var results: [ClaimResult] = []
+        var times: [Double] = []
+        for claim in chosen {
+            let t0 = Date()
+            let done = results.count * instances
+            var o = options
+            o.dropping = options.dropping.intersection(claim.hypothesisNames)
+            let r = Runner.check(claim, options: o) { met, _ in
+                progress.advance(by: 0, status: claim.id)
+                progress.setStatus("\(claim.id) \(met)/\(instances)")
+                _ = done
+            }
+            progress.advance(by: instances, status: "\(claim.id): \(r.verdict.rawValue)")
+            results.append(r)
+            times.append(Date().timeIntervalSince(t0))
+        }
+        progress.finish()
+        let report = CheckReport(seed: seed, version: sftrlVersion, instances: instances, shard: shard, claims: results)
+        // Outputs are written only after the whole run succeeded, each atomically.
+        if let json { try writeJSON(report, to: URL(fileURLWithPath: json)) }
+        if let markdown { try writeAtomically(CheckReport.markdown(results), to: URL(fileURLWithPath: markdown)) }
+        print(CheckReport.table(results, times: times))
+        if strict && results.contains(where: { $0.verdict == .fails }) { throw ExitCode(1) }
+    }
+
+    func runReplay(_ path: String) throws {
+        let claim = try Registry.claim(claims[0])
+        let ci = try loadClaimInstance(path)
+        let e = try claim.evaluate(ci)
+        let x = try claim.evaluateExtended(ci)
+        print("claim \(claim.id) (\(claim.reference)) on \(path)")
+        print(CheckReport.marginTable(e, extended: x))
+        let met = e.meetsHypotheses(dropping: Set(drop))
+        let verdict = !met ? "hypotheses not met" : (e.violates(strict: claim.strict) && x.violates(strict: claim.strict) ? "VIOLATED (certified in extended precision)" :
+                      (e.violates(strict: claim.strict) ? "violated in Double only (round-off)" : "conclusion holds"))
+        print("verdict: \(verdict)")
+    }
+}
+
+/// Parses "K/N" with 0 ≤ K < N.
+func parseShard(_ s: String) throws -> (index: Int, count: Int) {
+    let parts = s.split(separator: "/")
+    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
+        throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"")
+    }
+    return (k, n)
+}
+
+/// Reads a claim instance from a file: a `ClaimInstance`, a `Counterexample` (its `instance`), or a
+/// bare instance in the foundation schema.
+func loadClaimInstance(_ path: String) throws -> ClaimInstance {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+    }
+    let dec = makeJSONDecoder()
+    if let cx = try? dec.decode(Counterexample.self, from: data) { return try validated(cx.instance) }
+    if let ci = try? dec.decode(ClaimInstance.self, from: data) { return try validated(ci) }
+    if let f = try? dec.decode(InstanceFile.self, from: data) { return try validated(ClaimInstance(family: "file", instance: f)) }
+    throw ValidationError("\(path) is neither a claim instance, a counterexample nor an instance file")
+}
+
+/// Structural validation of a replayed instance (lengths, probability vectors, finite numbers).
+func validated(_ ci: ClaimInstance) throws -> ClaimInstance {
+    if let f = ci.instance { _ = try Instance(file: f) }
+    return ci
+}
