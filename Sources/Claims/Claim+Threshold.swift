@@ -28,7 +28,7 @@ struct R4Threshold: PrecisionGenericClaim {
         // Monotonicity of φ on a log grid of 49 values of β in [1e-3, 1e3].
         let grid = (0...48).map { T(Foundation.pow(10, -3 + 6 * Double($0) / 48)) }
         let values = grid.map { R4Threshold.phi(a, $0) }
-        var worst: T = 0
+        var worst = -T.infinity   // the largest rise of φ between grid points (negative: strictly decreasing)
         for i in 1..<values.count {
             let rise = a.rewardBound > 0 ? (values[i] - values[i - 1]) / a.rewardBound : 0
             worst = Swift.max(worst, rise)
