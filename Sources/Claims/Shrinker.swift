@@ -2,19 +2,22 @@ import Foundation
 import Policies
 
 /// Reduces a certified counterexample to the fewest prompts and responses, then to short round
-/// numbers, keeping every step that still (a) meets the non-dropped hypotheses and (b) violates
-/// the conclusion in Double and in extended precision.
+/// numbers, keeping every step that still (a) meets the non-dropped hypotheses, (b) violates the
+/// conclusion in Double and in extended precision, and (c) keeps half the original violation.
 public enum Shrinker {
     /// Shrinks `cx`, spending at most `budget` evaluations.
     public static func shrink(_ cx: Counterexample, claim: any Claim, dropping: Set<String>, budget: Int = 4000) -> Counterexample {
         var best = cx
         var spent = 0
+        // A shrink step must keep at least half of the original violation, so that shrinking does
+        // not drift to a barely-failing instance with ugly numbers.
+        let keep = claim.strict ? 0 : 0.5 * cx.evaluation.conclusion
         func accept(_ c: ClaimInstance) -> Bool {
             guard spent < budget, c != best.instance else { return false }
             spent += 1
             guard let e = try? claim.evaluate(c), e.isWellDefined, e.meetsHypotheses(dropping: dropping),
                   let x = try? claim.evaluateExtended(c), x.meetsHypotheses(dropping: dropping),
-                  Evaluation.certifies(double: e, extended: x, strict: claim.strict)
+                  Evaluation.certifies(double: e, extended: x, strict: claim.strict), e.conclusion <= keep
             else { return false }
             best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true)
             return true

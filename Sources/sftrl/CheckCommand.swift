@@ -84,7 +84,8 @@ struct CheckCommand: ParsableCommand {
         options.timing = timing
         options.dropping = Set(drop)
         if let s = shard { options.shard = try parseShard(s) }
-        if threads == 1 { BLASThreads.set(1) }
+        // Parallelism is across instances; one BLAS thread keeps LAPACK's results bit-identical.
+        BLASThreads.set(1)
         let chosen = try selected()
         let progress = ProgressReporter(total: chosen.count * instances, label: "check", quiet: quiet)
         var results: [ClaimResult] = []
