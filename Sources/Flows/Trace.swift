@@ -16,7 +16,7 @@ import Policies
 /// | `tv_data_policy` | E_x TV(p_θ, p_D) |
 /// | `grad_sft_norm` | ‖∇L_SFT‖₂ (θ-space) |
 /// | `grad_rl_norm` | ‖∇J_β‖₂ (θ-space) |
-/// | `cos_sft_rl` | cos∠(−∇L_SFT, ∇J_β): the cosine between the SFT flow's and the RL flow's velocities; > 0 when an RL step lowers L_SFT to first order; 0 when either gradient vanishes |
+/// | `cos_sft_rl` | cos∠(−∇L_SFT, ∇J_β): the cosine between the SFT flow's and the RL flow's velocities; > 0 when an RL step lowers L_SFT to first order; 0 when either gradient's norm is below 1e-12 (its direction is roundoff) |
 public enum TraceQuantity: String, CaseIterable, Sendable, Codable {
     case sftLoss = "sft_loss"
     case reward = "reward"
@@ -51,9 +51,19 @@ public enum TraceQuantity: String, CaseIterable, Sendable, Codable {
         case .gradSFTNorm: return norm(instance.gradient(.sft, at: pt))
         case .gradRLNorm: return norm(instance.gradient(.rewardRegularized, at: pt))
         default:
-            let gs = instance.gradient(.sft, at: pt), gr = instance.gradient(.rewardRegularized, at: pt)
-            return cosine(scaled(gs, -1), gr)
+            return TraceQuantity.cosine(sft: instance.gradient(.sft, at: pt), rl: instance.gradient(.rewardRegularized, at: pt))
         }
+    }
+
+    /// Gradient norms below this are treated as zero by `cos_sft_rl`: a gradient that small is
+    /// roundoff (entries of p − p_D are exact to about 1e-16), and its direction means nothing.
+    public static let cosineNormFloor = 1e-12
+
+    /// cos∠(−∇L_SFT, ∇J_β) from the two gradients; 0 when either norm is below ``cosineNormFloor``.
+    public static func cosine(sft gs: [Double], rl gr: [Double]) -> Double {
+        let ns = norm(gs), nr = norm(gr)
+        guard ns >= cosineNormFloor, nr >= cosineNormFloor else { return 0 }
+        return -dot(gs, gr) / (ns * nr)
     }
 
     /// The names, for error messages: `sft_loss, reward, …`.
@@ -75,7 +85,7 @@ public struct TraceValues: Sendable, Equatable {
         let gr = instance.gradient(.rewardRegularized, at: pt)
         v[.gradSFTNorm] = norm(gs)
         v[.gradRLNorm] = norm(gr)
-        v[.cosSFTRL] = cosine(scaled(gs, -1), gr)
+        v[.cosSFTRL] = TraceQuantity.cosine(sft: gs, rl: gr)
         values = v
     }
 
