@@ -159,13 +159,25 @@ final class GSLStepSession {
     /// One accepted step from t toward `end`, never past it: on success t and y hold the new
     /// point, and h the step GSL suggests next (unchanged when the step was cut to land on
     /// `end`). Throws the mapped error otherwise; y is then unspecified.
+    ///
+    /// GSL lands exactly on `end` only when the trial step is strictly longer than the distance
+    /// left (a step of exactly that length would put t at t + (end − t), which may round to a
+    /// neighbour of `end`); so a step that would reach `end` is passed as twice the distance, and
+    /// the caller's h is kept. A non-final step that rounds past `end` is clamped to it.
     func step(t: inout Double, to end: Double, h: inout Double, y: UnsafeMutablePointer<Double>) throws {
         let start = t
+        let remaining = end - t
+        let trial = abs(h) >= abs(remaining) ? 2 * remaining : h
+        var suggested = trial
         context.clearNonFinite()
         let d = driver.pointee
-        let status = gsl_odeiv2_evolve_apply(d.e, d.c, d.s, system, &t, end, &h, y)
+        let status = gsl_odeiv2_evolve_apply(d.e, d.c, d.s, system, &t, end, &suggested, y)
         if let failure = context.failure { throw failure }
-        if status == gslSuccess { return }
+        if status == gslSuccess {
+            if suggested != trial { h = suggested }  // else: a final step, GSL suggests nothing
+            if (end - t) * remaining < 0 { t = end }
+            return
+        }
         if let (tBad, component) = context.nonFinite {
             throw IntegrationError.nonFinite(t: tBad, component: component)
         }

@@ -12,8 +12,9 @@ struct SFTRL: ParsableCommand {
         version: sftrlVersion,
         subcommands: [
             CheckCommand.self,
-        ],
-        defaultSubcommand: nil
+            FlowCommand.self,
+            SpectrumCommand.self,
+        ]
     )
 
     /// Exit codes: 0 success, 1 a failed run (or `--strict` with a failing claim), 2 bad arguments

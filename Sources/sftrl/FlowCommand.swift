@@ -1,0 +1,156 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Linalg
+import Policies
+import Reports
+
+/// `sftrl flow`: runs a schedule of SFT / RL / mixed phases on an instance, by the exact gradient
+/// flow (GSL odeiv2) or by plain gradient steps, and writes a trace, a manifest and a figure.
+///
+/// Exit codes: 0 success; 2 invalid input (instance, schedule, stepper, tolerances, events,
+/// step size, output path), nothing written; 1 the run itself failed (integrator limit reached,
+/// gradient steps diverged, disk error), nothing written. ArgumentParser's own usage errors
+/// (a missing option, a non-number where a number is expected) exit with 64.
+struct FlowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flow",
+        abstract: "Run SFT/RL gradient flows (or gradient steps) over a schedule of phases and trace the objectives.",
+        discussion: """
+            Phases: sft:D runs θ̇ = −∇L_SFT for D time units, rl:D runs θ̇ = +∇J_β (the instance's β; \
+            ∇J when β = 0), mix:MU:D runs θ̇ = (1−μ)∇J_β − μ∇L_SFT. Example: --schedule sft:2,rl:5,sft:2.
+
+            Writes OUT/trace.csv (one row per output time: t, phase, sft_loss, reward, reward_reg, \
+            kl_data_policy, kl_policy_ref, entropy, grad_sft_norm, grad_rl_norm, cos_sft_rl, \
+            tv_data_policy, phase_index, and step for --method gd), OUT/flow.svg (SFT loss and reward \
+            against t, phases marked) and OUT/manifest.json (command, version, instance SHA-256, \
+            settings, work counters, events, final θ, wall time). cos_sft_rl = cos∠(−∇L_SFT, ∇J_β): \
+            > 0 when the RL direction lowers the SFT loss to first order.
+
+            Exit codes: 0 done; 2 invalid input (nothing written); 1 the run failed (nothing written).
+            """)
+
+    @Option(help: ArgumentHelp("Instance JSON file (required).", valueName: "file"))
+    var instance: String
+
+    @Option(help: ArgumentHelp("Phases sft:D, rl:D, mix:MU:D separated by commas, e.g. sft:2,rl:5,sft:2 (required).", valueName: "spec"))
+    var schedule: String
+
+    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL) or gd (gradient steps of size --eta).", valueName: "flow|gd"))
+    var method: String = "flow"
+
+    @Option(help: ArgumentHelp("Step size η of --method gd (required there); each phase takes duration/η steps, which must be a whole number. No default.", valueName: "η"))
+    var eta: Double?
+
+    @Option(help: ArgumentHelp("GSL stepper (flow only): \(Stepper.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var stepper: String = "rk8pd"
+
+    @Option(help: "Relative tolerance of the integrator (flow only).")
+    var rtol: Double = 1e-8
+
+    @Option(help: "Absolute tolerance of the integrator (flow only).")
+    var atol: Double = 1e-10
+
+    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow only).")
+    var maxSteps: Int = 1_000_000
+
+    @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
+    var samples: Int = 101
+
+    @Option(name: .customLong("event"),
+            help: ArgumentHelp("Report the first time QUANTITY crosses LEVEL, e.g. sft_loss=1.2 (repeatable; none by default). Quantities: \(TraceQuantity.names).", valueName: "quantity=level"))
+    var events: [String] = []
+
+    @Option(help: ArgumentHelp("Output directory (required; created if missing; trace.csv, flow.svg, manifest.json in it are replaced).", valueName: "dir"))
+    var out: String
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    /// Everything checked before any work: a run that starts cannot fail on its input.
+    struct Plan {
+        var file: InstanceFile
+        var instance: Instance
+        var schedule: Schedule
+        var method: String
+        var eta: Double?
+        var options: IntegratorOptions
+        var events: [LevelEvent]
+        var out: URL
+    }
+
+    /// A message for stderr with its exit code.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        var code: Int32
+    }
+
+    /// Validates every argument and the instance; throws ``Failure`` with code 2 naming the first problem.
+    func plan() throws -> Plan {
+        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
+        guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow or gd") }
+        if method == "flow" && eta != nil { throw bad("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
+        guard let stepperValue = Stepper(rawValue: stepper) else {
+            throw bad("unknown stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var options = IntegratorOptions()
+        options.stepper = stepperValue
+        options.rtol = rtol
+        options.atol = atol
+        options.maxSteps = maxSteps
+        do { try options.validate() } catch { throw bad("\(error)") }
+        guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
+        let parsedSchedule: Schedule
+        do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
+        var parsedEvents: [LevelEvent] = []
+        for e in events {
+            do { parsedEvents.append(try LevelEvent(parsing: e)) } catch { throw bad("--event: \(error)") }
+        }
+        if method == "gd" {
+            guard let eta else { throw bad("--method gd needs --eta, the step size (e.g. --eta 0.1)") }
+            do { _ = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw bad("--eta: \(error)") }
+        }
+        let loaded: (file: InstanceFile, instance: Instance)
+        do {
+            loaded = try FlowCLI.loadInstance(instance)
+            try loaded.instance.validateForFlows()
+        } catch { throw bad("instance \(instance): \(error)") }
+        let outURL = URL(fileURLWithPath: out)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
+            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        }
+        return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method, eta: eta,
+                    options: options, events: parsedEvents, out: outURL)
+    }
+
+    /// Runs the plan (flow or gradient steps); throws ``Failure`` with code 1 on a failed run.
+    static func execute(_ plan: Plan, samples: Int) throws -> ScheduleRun {
+        do {
+            if plan.method == "gd" {
+                return try runGradientSteps(instance: plan.instance, schedule: plan.schedule, eta: plan.eta!, samples: samples,
+                                            events: plan.events)
+            }
+            return try runFlow(instance: plan.instance, schedule: plan.schedule, samples: samples, events: plan.events,
+                               options: plan.options)
+        } catch {
+            throw Failure(description: "\(error)", code: 1)
+        }
+    }
+
+    mutating func run() throws {
+        let started = Date()
+        do {
+            let p = try plan()
+            let result = try FlowCommand.execute(p, samples: samples)
+            let wall = Date().timeIntervalSince(started)
+            let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
+                                    samples: samples, started: started, wallSeconds: wall)
+            do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+            if !quiet { print(report.summary()) }
+        } catch let f as Failure {
+            FlowCLI.printError(f.description)
+            throw ExitCode(f.code)
+        }
+    }
+}
