@@ -18,6 +18,8 @@ public enum Registry {
         Prop1(),
         Thm41(),
         Thm41Regularised(),
+        R3Duration(),
+        R3DurationActual(),
         R4Threshold(),
         R4Step(),
         R5Spectral(),

@@ -29,6 +29,9 @@ struct CheckReport: Codable {
                 }
                 out += "\n  beta \(inst.beta)"
             }
+            if let l = cx.instance.landscape {
+                out += "\n  landscape: diag A \(l.a), diag B \(l.b), theta_R \(l.thetaR), theta_0 \(l.theta0)"
+            }
             if !cx.instance.parameters.isEmpty { out += "\n  parameters \(cx.instance.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))" }
         }
         return out
