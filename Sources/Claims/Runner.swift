@@ -38,6 +38,8 @@ public struct ClaimResult: Codable, Sendable {
     public var roundoff: Int
     /// Instances whose evaluation threw or gave a NaN margin (never counted as evidence).
     public var errors: Int
+    /// The first such error's message.
+    public var firstError: String?
     /// The smallest conclusion margin over instances that met the hypotheses (nil when none did).
     public var minMargin: Double?
     public var minMarginInstance: ClaimInstance?
@@ -48,6 +50,7 @@ public struct ClaimResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, reference, statement, verdict, instances, generated, roundoff, errors, dropped, counterexample
+        case firstError = "first_error"
         case minMargin = "min_margin", minMarginInstance = "min_margin_instance"
         case seconds, instancesPerSecond = "instances_per_second"
     }
@@ -111,6 +114,7 @@ public enum Runner {
         var next = 0
         var violators: [Outcome] = []
         var errors = 0
+        var firstError: String?
         while met.count < target && next < cap {
             let indices = Array(stride(from: next, to: Swift.min(next + batch * options.shard.count, cap), by: 1))
                 .filter { $0 % options.shard.count == options.shard.index }
@@ -119,7 +123,11 @@ public enum Runner {
             for o in outcomes {
                 guard met.count < target else { break }
                 generated += 1
-                guard let e = o.evaluation, e.isWellDefined else { errors += 1; continue }
+                guard let e = o.evaluation, e.isWellDefined else {
+                    errors += 1
+                    if firstError == nil { firstError = "instance \(o.index): " + (o.error ?? "NaN margin") }
+                    continue
+                }
                 guard e.meetsHypotheses(dropping: options.dropping) else { continue }
                 met.append(o)
                 if e.violates(strict: claim.strict) { violators.append(o) }
@@ -128,7 +136,7 @@ public enum Runner {
         }
         var result = ClaimResult(id: claim.id, reference: claim.reference, statement: claim.statement,
                                  verdict: met.isEmpty ? .vacuous : .holds, instances: met.count, generated: generated,
-                                 roundoff: 0, errors: errors, minMargin: nil, minMarginInstance: nil, counterexample: nil,
+                                 roundoff: 0, errors: errors, firstError: firstError, minMargin: nil, minMarginInstance: nil, counterexample: nil,
                                  dropped: options.dropping.sorted(), seconds: nil, instancesPerSecond: nil)
         if let m = met.min(by: { ($0.evaluation!.conclusion, $0.index) < ($1.evaluation!.conclusion, $1.index) }) {
             result.minMargin = m.evaluation!.conclusion
