@@ -119,7 +119,10 @@ struct Thm41Regularised: PrecisionGenericClaim {
         let f = Generate.file(beta: Generate.beta(&g), weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
                               reward: sizes.map { Generate.reward(&g, $0) }, reference: sizes.map { Generate.positiveSimplex(&g, $0) })
         let a = Arrays<Double>(f)
-        let kl = a.average { x in Dist.kl(a.data[x], Dist.gibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)) }
+        let kl = a.average { x in
+            let lp = DistOf<Double>.logGibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
+            return Dist.kl(a.data[x], lp.map { Foundation.exp($0) }, logQ: lp)
+        }
         let lower = dropping.contains("A3") ? kl * g.uniform(1, 2) : kl * g.uniform(0.05, 1)
         return ClaimInstance(family: family, instance: f, parameters: ["a": lower])
     }

@@ -11,7 +11,8 @@ struct R5Spectral: Claim {
     let id = "r5-spectral"
     let reference = "reconstruction of v2 (R5)"
     let statement = "|cos_K(a,b) − cos_K(P_k a, P_k b)·√((1−ρ_a)(1−ρ_b))| ≤ √(ρ_a ρ_b) for the logit gradients a, b of L_SFT and J_β, K = 𝒥𝒥ᵀ, P_k the projector on K's top-k eigenvectors, ρ_u the K-energy of u outside them."
-    let hypotheses = [Hypothesis("commuting-projector", "P_k projects on an invariant subspace of K (dropping it uses a random k-dimensional subspace)")]
+    let hypotheses = [Hypothesis("commuting-projector", "P_k projects on an invariant subspace of K (dropping it uses a random k-dimensional subspace)"),
+                      Hypothesis("nonzero-gradients", "g_S ≠ 0 and g_R ≠ 0, so the angle is defined")]
     let families = ["loglinear"]
     /// The round-off allowance of this Double-only (LAPACK) check: a violation must exceed it to count.
     static let roundoffAllowance = 1e-9
@@ -61,13 +62,15 @@ struct R5Spectral: Claim {
             return nu > 0 && nv > 0 ? kdot(u, v) / (nu * nv).squareRoot() : 0
         }
         let na = kdot(a, a), nb = kdot(b, b)
-        guard na > 0, nb > 0 else { throw ClaimError.invalid("r5-spectral: a gradient is zero, the angle is undefined") }
+        guard na > 0, nb > 0 else {   // the angle is undefined: the instance does not meet "nonzero-gradients"
+            return Evaluation(hypotheses: ["commuting-projector": 1, "nonzero-gradients": -1], conclusion: 0, quantities: ["K_norm_a": na, "K_norm_b": nb])
+        }
         let pa = project(a), pb = project(b)
         let ra = Swift.max(0, Swift.min(1, kdot(axpy(a, -1, pa), axpy(a, -1, pa)) / na))
         let rb = Swift.max(0, Swift.min(1, kdot(axpy(b, -1, pb), axpy(b, -1, pb)) / nb))
         let lhs = abs(kcos(a, b) - kcos(pa, pb) * ((1 - ra) * (1 - rb)).squareRoot())
         let rhs = (ra * rb).squareRoot()
-        return Evaluation(hypotheses: ["commuting-projector": ci.parameters["random_subspace_seed"] == nil ? 1 : -1],
+        return Evaluation(hypotheses: ["commuting-projector": ci.parameters["random_subspace_seed"] == nil ? 1 : -1, "nonzero-gradients": 1],
                           conclusion: rhs - lhs,
                           quantities: ["cos_gradients": cosine(matvec(jac.transposed, a), matvec(jac.transposed, b)), "cos_K": kcos(a, b),
                                        "cos_K_projected": kcos(pa, pb), "rho_a": ra, "rho_b": rb, "lhs": lhs, "rhs": rhs, "k": Double(k)])

@@ -57,7 +57,8 @@ struct R4Step: Claim {
     let reference = "reconstruction of v2 (R4, step form)"
     let statement = "A step θ + ηg with g = ∇J_β decreases L_SFT when cos∠(−∇L_SFT, g) > η·L_S‖g‖/(2‖∇L_SFT‖), L_S a global smoothness constant of L_SFT (here ½λ_max(Σ_x q Φ_xᵀΦ_x))."
     let hypotheses = [Hypothesis("step-condition", "cos∠(−∇L_SFT, g) > η·L_S‖g‖/(2‖∇L_SFT‖)"),
-                      Hypothesis("smoothness", "L_S bounds the SFT Hessian everywhere (dropping it uses the local λ_max at θ)")]
+                      Hypothesis("smoothness", "L_S bounds the SFT Hessian everywhere (dropping it uses the local λ_max at θ)"),
+                      Hypothesis("resolvable", "the step is numerically visible: the first-order change η|⟨∇L_SFT, g⟩| is at least 1e-12·max(1, L_SFT) (a hypothesis of the numerical check, not of the paper)")]
     let families = ["tabular-multi", "loglinear"]
     let strict = true
 
@@ -113,7 +114,8 @@ struct R4Step: Claim {
         let th = s.theta.map { T($0) }
         let l0 = loss(th)
         let l1 = loss(zip(th, s.g).map { $0 + T(eta) * T($1) })
-        return Evaluation(hypotheses: ["step-condition": condition, "smoothness": dropSmoothness ? -1 : 1],
+        return Evaluation(hypotheses: ["step-condition": condition, "smoothness": dropSmoothness ? -1 : 1,
+                                       "resolvable": eta * abs(dot(s.gradL, s.g)) / Swift.max(1, Double(abs(l0))) - 1e-12],
                           conclusion: Double((l0 - l1) / Swift.max(abs(l0), T.leastNormalMagnitude)),
                           quantities: ["cos": cos, "threshold": threshold, "L_S": s.ls, "eta": eta, "grad_sft_norm": ln, "g_norm": gn,
                                        "eta_limit": cos > 0 && s.ls > 0 && gn > 0 ? 2 * cos * ln / (s.ls * gn) : 0,

@@ -94,7 +94,7 @@ extension Instance {
                 let cf = sign * value(objective, at: cpt)
                 if cf.isFinite && cf <= f + 1e-4 * step * dot(g, dir) {
                     // Converged to roundoff: a tiny gradient and no measurable decrease.
-                    if gn <= 1e-9 && f - cf <= 1e-15 * Swift.max(1, abs(f)) {
+                    if gn <= 1e-8 && f - cf <= 1e-15 * Swift.max(1, abs(f)) {
                         return Optimum(theta: cand, gradientNorm: norm(gradient(objective, at: cpt)), iterations: it + 1)
                     }
                     theta = cand; pt = cpt; f = cf; accepted = true; break
