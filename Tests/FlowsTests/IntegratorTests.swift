@@ -169,6 +169,17 @@ struct EventTests {
         #expect(traj.finalTime == 3 && !traj.stoppedByEvent)
     }
 
+    /// Backward from y(2) = e^{−2}, y grows: in the order of integration it crosses 0.5 upward at ln 2.
+    @Test("events during backward integration")
+    func backwardEvent() throws {
+        let half = Event(name: "half", level: 0.5, direction: .up) { _, y in y[0] }
+        let traj = try integrate(decay(1), from: 2, y0: [Foundation.exp(-2)], to: 0, events: [half],
+                                 options: IntegratorOptions(rtol: 1e-10, atol: 1e-12))
+        try #require(traj.events.count == 1)
+        #expect(traj.events[0].direction == .up)
+        #expect(traj.events[0].t.isApproximatelyEqual(to: Foundation.log(2), absoluteTolerance: 1e-8))
+    }
+
     @Test("a direction filter ignores crossings the other way")
     func directionFilter() throws {
         let up = Event(name: "up", level: 0.5, direction: .up) { _, y in y[0] }
@@ -334,7 +345,10 @@ struct ErrorTests {
             Issue.record("\(stepper): integrated through a singularity")
         } catch let error as IntegrationError {
             switch error {
-            case let .noProgress(t, _), let .nonFinite(t, _), let .tooManySteps(t, _):
+            case let .noProgress(t, step):
+                #expect(abs(t - 1) < 1e-3, "\(stepper): \(error)")
+                #expect(abs(step) < 1e-6, "\(stepper): \(error)")
+            case let .nonFinite(t, _), let .tooManySteps(t, _):
                 #expect(abs(t - 1) < 1e-3, "\(stepper): \(error)")
             default:
                 Issue.record("\(stepper): unexpected \(error)")
