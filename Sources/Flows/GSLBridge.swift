@@ -184,7 +184,7 @@ final class GSLStepSession {
         switch status {
         // evolve_apply answers GSL_FAILURE when the error test still fails at a step too small
         // to change t (or the stepper itself fails there), GSL_ENOPROG in similar cases.
-        case gslFailure, Int32(GSL_ENOPROG): throw IntegrationError.noProgress(t: start, step: h)
+        case gslFailure, Int32(GSL_ENOPROG): throw IntegrationError.noProgress(t: start, step: suggested)
         case gslBadFunction:
             throw IntegrationError.userFunction(t: start, message: "GSL reported a bad user function (GSL_EBADFUNC)")
         default: throw IntegrationError.gsl(code: status, t: start, message: GSLRuntime.message(status))

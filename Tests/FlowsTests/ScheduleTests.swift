@@ -123,6 +123,16 @@ struct ScheduleTests {
             #expect(phase <= 1)
             #expect("\(e)".contains("raise --max-steps"))
         }
+        // The step limit is over the whole schedule, not per phase: a limit that each phase
+        // alone respects, but their sum exceeds, stops the run.
+        let schedule = try Schedule(parsing: "sft:2,rl:5,sft:2")
+        let full = try runFlow(instance: inst, schedule: schedule, samples: 2)
+        let perPhase = full.phaseStats.map(\.accepted).max()!
+        #expect(full.stats.accepted > perPhase)
+        options.maxSteps = perPhase
+        #expect(throws: FlowError.self) { try runFlow(instance: inst, schedule: schedule, samples: 2, options: options) }
+        options.maxSteps = full.stats.accepted
+        #expect(try runFlow(instance: inst, schedule: schedule, samples: 2, options: options).stats == full.stats)
         // A zero start probability is refused before integrating.
         let zero = try PFFixture.twoResponse(beta: 0, data: [0.5, 0.5], reward: [1, 0], start: [1, 0])
         #expect(throws: InstanceError.self) { try runFlow(instance: zero, schedule: try Schedule(parsing: "rl:1")) }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Times `sftrl flow` (release build) against scipy's solve_ivp (DOP853 and RK45) on the same
+# gradient flows, whole process against whole process, and checks that the final states agree.
+#
+#   benchmarks/flow_vs_scipy.sh                 # all cases, 10 timed runs each
+#   RUNS=20 SCRATCH=.build-policyflow benchmarks/flow_vs_scipy.sh
+#
+# Same rtol/atol on both sides. Timing uses hyperfine (apt-get install hyperfine) when present,
+# else a loop of RUNS runs timed with `date`. The script exits 1 if any final state differs from
+# sftrl's by more than TOL (default 1e-8, largest absolute difference of the logits).
+# Columns: mean wall time of the whole process (start-up, imports, instance loading, integration,
+# output) for sftrl, DOP853 and RK45; the ratios scipy/sftrl; and the in-process times: sftrl's
+# manifest wall time (load + integrate + trace) against solve_ivp's integration alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-10}
+SCRATCH=${SCRATCH:-.build}
+TOL=${TOL:-1e-8}
+PY=${PYTHON:-python3}
+
+swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+BIN="$SCRATCH/release/sftrl"
+[ -f examples/large-64x16.json ] || "$PY" examples/make_large.py
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# instance | schedule | rtol | atol
+CASES=(
+  "examples/three-response.json|sft:2,rl:5,sft:2|1e-10|1e-12"
+  "examples/two-prompt.json|sft:2,rl:5,mix:0.3:4|1e-10|1e-12"
+  "examples/large-64x16.json|rl:10|1e-10|1e-12"
+  "examples/large-64x16.json|sft:3,rl:4,mix:0.3:3|1e-10|1e-12"
+  "examples/large-64x16.json|rl:400|1e-10|1e-12"
+)
+
+mean_seconds() {  # command... -> mean wall seconds over RUNS runs (after 2 warm-up runs)
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$TMP/h.json" "$*" >/dev/null 2>&1
+    "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f" % (r["mean"], r["stddev"] or 0))' "$TMP/h.json"
+  else
+    "$@" >/dev/null; "$@" >/dev/null
+    local start end
+    start=$(date +%s.%N)
+    for _ in $(seq "$RUNS"); do "$@" >/dev/null; done
+    end=$(date +%s.%N)
+    "$PY" -c 'import sys; print("%.4f nan" % ((float(sys.argv[2]) - float(sys.argv[1])) / int(sys.argv[3])))' "$start" "$end" "$RUNS"
+  fi
+}
+
+echo "timer: $(command -v hyperfine >/dev/null && hyperfine --version || echo 'date loop'), runs: $RUNS, machine: $(nproc) cores"
+printf '%-28s %-22s %-7s %16s %16s %16s %8s %8s %12s %12s %9s %9s\n' instance schedule rtol \
+  "sftrl s" "DOP853 s" "RK45 s" "D/sftrl" "R/sftrl" "sftrl in-p" "DOP853 in-p" "ΔDOP853" "ΔRK45"
+status=0
+k=0
+for c in "${CASES[@]}"; do
+  IFS='|' read -r inst sched rtol atol <<<"$c"
+  k=$((k + 1))
+  out="$TMP/sftrl-$k"
+  sftrl_cmd=("$BIN" flow --instance "$inst" --schedule "$sched" --rtol "$rtol" --atol "$atol" --samples 2 --quiet --out "$out")
+  "${sftrl_cmd[@]}"
+  diffs=()
+  for m in DOP853 RK45; do
+    "$PY" benchmarks/flow_vs_scipy.py solve "$inst" "$sched" --method "$m" --rtol "$rtol" --atol "$atol" --out "$TMP/$m-$k.json" >/dev/null
+    if line=$("$PY" benchmarks/flow_vs_scipy.py compare "$out/manifest.json" "$TMP/$m-$k.json" --tol "$TOL"); then :; else status=1; fi
+    diffs+=("$(sed -E 's/.*= ([^ ]+) .*/\1/' <<<"$line")")
+  done
+  read -r ts _ < <(mean_seconds "${sftrl_cmd[@]}")
+  read -r td _ < <(mean_seconds "$PY" benchmarks/flow_vs_scipy.py solve "$inst" "$sched" --method DOP853 --rtol "$rtol" --atol "$atol" --out "$TMP/DOP853-$k.json")
+  read -r tr _ < <(mean_seconds "$PY" benchmarks/flow_vs_scipy.py solve "$inst" "$sched" --method RK45 --rtol "$rtol" --atol "$atol" --out "$TMP/RK45-$k.json")
+  inproc_s=$("$PY" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["timing"]["wall_seconds"])' "$out/manifest.json")
+  inproc_d=$("$PY" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["solve_seconds"])' "$TMP/DOP853-$k.json")
+  ratio_d=$("$PY" -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$td" "$ts")
+  ratio_r=$("$PY" -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$tr" "$ts")
+  printf '%-28s %-22s %-7s %16s %16s %16s %8s %8s %12s %12s %9s %9s\n' "$(basename "$inst")" "$sched" "$rtol" \
+    "$ts" "$td" "$tr" "$ratio_d" "$ratio_r" "$inproc_s" "$inproc_d" "${diffs[0]}" "${diffs[1]}"
+done
+[ "$status" -eq 0 ] && echo "all final states agree to $TOL" || echo "SOME FINAL STATES DIFFER BY MORE THAN $TOL"
+exit "$status"
