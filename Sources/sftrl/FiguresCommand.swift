@@ -38,6 +38,9 @@ struct FiguresCommand: ParsableCommand {
 
     func validate() throws {
         _ = try Figures.selection(only, includeTransformer: includeTransformer)
+        if includeTransformer && !FigureTransformer.trainAvailable {
+            throw ValidationError("--include-transformer needs the `sftrl train` command, which this build does not have (figure f is written by it)")
+        }
     }
 
     func run() throws {
