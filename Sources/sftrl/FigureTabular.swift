@@ -88,6 +88,10 @@ enum FigureTabularFig3 {
         p.verticalMarkers.append(VerticalMarker(x: b[1], label: "\(run.schedule.phases[0].kind.label.uppercased()) → \(run.schedule.phases[1].kind.label.uppercased())"))
         p.xRange = 0...run.schedule.totalDuration
         p.legend = main == .sftLoss ? .topLeft : .topRight
+        // Head-room above the curves for the legend (the instance is fixed, so are the ranges).
+        let loss = 0.6...2.2, reward = -0.4...1.2
+        p.yRange = main == .sftLoss ? loss : reward
+        p.y2Range = main == .sftLoss ? reward : loss
         return p
     }
 }
