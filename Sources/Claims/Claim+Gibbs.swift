@@ -133,8 +133,8 @@ struct Thm31Identity: PrecisionGenericClaim {
 struct Thm31Gain: PrecisionGenericClaim {
     let id = "thm3.1-gain"
     let reference = "Thm 3.1 (remark)"
-    let statement = "Under H10 with π_ref = p_SFT: if RL gains reward (J(p_RL) > J(p_SFT), by at least 1e-9·R_max), then L_SFT(p_RL) > L_SFT(p_SFT) strictly."
-    let hypotheses = Thm31().hypotheses + [Hypothesis("gain", "RL gains reward: J(p_RL) − J(p_SFT) ≥ 1e-9·R_max")]
+    let statement = "Under H10 with π_ref = p_SFT: if RL gains reward (J(p_RL) > J(p_SFT), by at least 1e-6·R_max, so that the loss change is numerically resolvable), then L_SFT(p_RL) > L_SFT(p_SFT) strictly."
+    let hypotheses = Thm31().hypotheses + [Hypothesis("gain", "RL gains reward: J(p_RL) − J(p_SFT) ≥ 1e-6·R_max")]
     let families = ["tabular-single", "tabular-multi"]
     let strict = true
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
@@ -143,7 +143,7 @@ struct Thm31Gain: PrecisionGenericClaim {
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
         let s = try SFTThenRL<T>(ci.requireInstance())
         var h = s.hypotheses
-        h["gain"] = s.rmax > 0 ? s.gain / s.rmax - T(1e-9) : -1
+        h["gain"] = s.rmax > 0 ? s.gain / s.rmax - T(1e-6) : -1
         return evaluation(hypotheses: h, conclusion: squash(s.deltaL), quantities: s.quantities)
     }
 }
