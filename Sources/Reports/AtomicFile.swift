@@ -1,0 +1,139 @@
+/// Atomic file output: every report file is written whole or not at all.
+///
+/// A command that fails half-way must never leave a truncated CSV or SVG behind. `writeAtomically`
+/// writes the bytes to a fresh temporary file in the *same directory* as the destination (so the
+/// final `rename(2)` is on one file system and therefore atomic), flushes it with `fsync`, and
+/// renames it over the destination. A reader sees either the old file or the complete new one.
+/// On any failure the temporary file is removed and the destination is left untouched.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure of report output. Each message names the path and what the user can change.
+public enum ReportIOError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The directory could not be created (`reason` is the system's explanation).
+    case cannotCreateDirectory(path: String, reason: String)
+    /// A path that should be a directory exists and is something else.
+    case notADirectory(path: String)
+    /// The destination's directory does not exist (`writeAtomically` never creates it).
+    case missingDirectory(path: String)
+    /// Writing the temporary file failed (disk full, permission, ...).
+    case cannotWrite(path: String, reason: String)
+    /// The finished temporary file could not be renamed onto the destination.
+    case cannotReplace(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotCreateDirectory(path, reason):
+            return "cannot create directory \(path): \(reason) — choose another --out"
+        case let .notADirectory(path):
+            return "\(path) exists and is not a directory — remove it or choose another --out"
+        case let .missingDirectory(path):
+            return "directory \(path) does not exist — create it first or choose another --out"
+        case let .cannotWrite(path, reason):
+            return "cannot write \(path): \(reason) — check free space and permissions, or choose another --out"
+        case let .cannotReplace(path, reason):
+            return "cannot replace \(path): \(reason) — remove whatever is at that path or choose another --out"
+        }
+    }
+}
+
+/// The system's message for `errno`, e.g. "Permission denied".
+func systemErrorMessage(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// Makes sure `url` is an existing directory, creating it and any missing parents.
+///
+/// Succeeds silently when the directory already exists. Throws `ReportIOError.notADirectory`
+/// when the path is a file, and `.cannotCreateDirectory` (with the system's reason) otherwise.
+public func ensureDirectory(_ url: URL) throws {
+    let path = url.path
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+        if isDir.boolValue { return }
+        throw ReportIOError.notADirectory(path: path)
+    }
+    // Walk the components ourselves so the error reports errno's reason, not Cocoa's wording.
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+        prefix += component
+        if mkdir(prefix, 0o777) != 0 {
+            let code = errno
+            if code == EEXIST {
+                var sub: ObjCBool = false
+                if !(FileManager.default.fileExists(atPath: prefix, isDirectory: &sub) && sub.boolValue) {
+                    throw ReportIOError.notADirectory(path: prefix)
+                }
+            } else {
+                throw ReportIOError.cannotCreateDirectory(path: path, reason: systemErrorMessage(code))
+            }
+        }
+        prefix += "/"
+    }
+}
+
+/// Writes `data` to `url` atomically: temporary file in the same directory, `fsync`, `rename`.
+///
+/// - The destination's directory must exist (call `ensureDirectory` first); otherwise
+///   `ReportIOError.missingDirectory` is thrown and nothing is written.
+/// - An existing file at `url` is replaced whole; if anything fails it is left as it was.
+/// - The new file gets mode 0644. The temporary file is named `.<name>.tmp-XXXXXX`.
+public func writeAtomically(_ data: Data, to url: URL) throws {
+    let path = url.path
+    let dir = url.deletingLastPathComponent().path
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+        throw ReportIOError.missingDirectory(path: dir)
+    }
+    guard isDir.boolValue else { throw ReportIOError.notADirectory(path: dir) }
+
+    var template = Array((dir + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+        throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
+    }
+    let tmpPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    var closed = false
+    var committed = false
+    defer {
+        if !closed { close(fd) }
+        if !committed { unlink(tmpPath) }
+    }
+
+    var failure: Int32 = 0
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+            offset += n
+        }
+    }
+    if failure != 0 { throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(failure)) }
+    if fchmod(fd, 0o644) != 0 || fsync(fd) != 0 {
+        throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
+    }
+    closed = true
+    if close(fd) != 0 {
+        throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
+    }
+    if rename(tmpPath, path) != 0 {
+        throw ReportIOError.cannotReplace(path: path, reason: systemErrorMessage(errno))
+    }
+    committed = true
+}
+
+/// Writes `string` as UTF-8 to `url` atomically; see `writeAtomically(_:to:)` for `Data`.
+public func writeAtomically(_ string: String, to url: URL) throws {
+    try writeAtomically(Data(string.utf8), to: url)
+}
