@@ -187,3 +187,18 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension Qwen3Config {
+    /// Floating-point operations of the matrix products of one forward over B sequences of T
+    /// tokens, as this implementation computes them (attention scores over the full T×T square):
+    /// per layer 2·N·(C·H·D + 2·C·KV·D + H·D·C + 3·C·I) + 4·B·H·T²·D, plus the head 2·N·C·V
+    /// (N = B·T). A training step (forward + backward) is 3× this: each product has two
+    /// products of the same size in the backward.
+    public func forwardMatmulFlops(batch: Int, length: Int) -> Double {
+        let n = Double(batch * length), c = Double(hiddenSize), d = Double(headDim)
+        let hd = Double(numAttentionHeads) * d, kvd = Double(numKeyValueHeads) * d
+        let proj = 2 * n * (c * hd + 2 * c * kvd + hd * c + 3 * c * Double(intermediateSize))
+        let attn = 4 * Double(batch * numAttentionHeads) * Double(length * length) * d
+        return Double(numHiddenLayers) * (proj + attn) + 2 * n * c * Double(vocabSize)
+    }
+}
