@@ -8,6 +8,7 @@ struct SFTRL: ParsableCommand {
         abstract: "Numerical evidence for the non-decoupling of SFT and RL in post-training (arXiv:2601.07389).",
         version: sftrlVersion,
         subcommands: [
+            TrainCommand.self,
             LMCommand.self,
         ]
     )
