@@ -126,10 +126,10 @@ extension LMCommand {
     /// of OpenBLAS's sgemm rate measured in the same run. Prints JSON.
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure training and inference throughput of the transformer (JSON on stdout).",
+            abstract: "Measure training, decoding and inference throughput of the transformer (JSON on stdout).",
             discussion: """
             Train step = forward, mean cross-entropy on random targets, backward, SGD update
-            p -= lr·g (no AdamW). FLOPs count the matrix products only (see
+            p -= lr·g (no AdamW). Decode = greedy decodeStep with a KV cache, batch × length tokens. FLOPs count the matrix products only (see
             Qwen3Config.forwardMatmulFlops); peak = sgemm GFLOP/s on an n×n product with the
             same thread count. benchmarks/transformer_bench.sh runs this and PyTorch side by side.
             """)
@@ -225,6 +225,21 @@ extension LMCommand {
                     "final_loss": lastLoss,
                 ] as [String: Any],
             ]
+            // Sampling-style decoding: KV cache, one token per sequence per step.
+            let cache = model.makeCache(batch: batch, capacity: length)
+            var next = (0..<batch).map { tokens[$0 * length] }
+            let t2 = Self.now()
+            for _ in 0..<length {
+                let logits = model.decodeStep(tokens: next, cache: cache)
+                next = (0..<batch).map { b in
+                    var best = 0
+                    for v in 1..<config.vocabSize where logits[b * config.vocabSize + v] > logits[b * config.vocabSize + best] { best = v }
+                    return Int32(best)
+                }
+            }
+            let decodeTime = Self.now() - t2
+            json["decode"] = ["preset": preset, "batch": batch, "positions": length,
+                              "tokens_per_s": Double(batch * length) / decodeTime] as [String: Any]
             // qwen3-0.6b forward (random weights).
             if largeLength > 0 {
                 let big = Qwen3Model(config: .qwen3_0_6b, seed: seed)
