@@ -119,7 +119,7 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         // Read only to check them / written only so that transformers can load the folder.
         case ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
         case architectures, modelType = "model_type", hiddenAct = "hidden_act", torchDtype = "torch_dtype"
-        case attentionBias = "attention_bias"
+        case attentionBias = "attention_bias", useSlidingWindow = "use_sliding_window"
     }
 
     private struct RopeParameters: Codable { var rope_theta: Double?; var rope_type: String?; var type: String? }
@@ -143,6 +143,9 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         }
         if let bias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias), bias {
             throw ConfigError.invalid("attention_bias is true; Qwen3 (and this model) has no biases")
+        }
+        if let sliding = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow), sliding {
+            throw ConfigError.invalid("use_sliding_window is true; only full causal attention is supported")
         }
         if let act = try c.decodeIfPresent(String.self, forKey: .hiddenAct), act != "silu" {
             throw ConfigError.invalid("hidden_act \"\(act)\" is not supported (only silu)")

@@ -53,6 +53,8 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         #expect(throws: (any Error).self) { try JSONDecoder().decode(Qwen3Config.self, from: Data(missing.utf8)) }
         let yarn = #"{"vocab_size":8,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_scaling":{"rope_type":"yarn","factor":4}}"#
         #expect(throws: ConfigError.self) { try JSONDecoder().decode(Qwen3Config.self, from: Data(yarn.utf8)) }
+        let sliding = #"{"vocab_size":8,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"use_sliding_window":true}"#
+        #expect(throws: ConfigError.self) { try JSONDecoder().decode(Qwen3Config.self, from: Data(sliding.utf8)) }
         var c = Qwen3Config.tiny
         c.numKeyValueHeads = 3
         #expect(throws: ConfigError.self) { try c.validate() }
@@ -91,6 +93,23 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         for b in 0..<B {
             #expect(maxAbsDiff(last[(b * V)..<((b + 1) * V)], full[((b * T + T - 1) * V)..<((b * T + T) * V)]) < 1e-4 * max(1, scale))
         }
+    }
+
+    @Test func decodingBetweenForwardAndBackwardChangesNothing() {
+        let model = Qwen3Model(config: .tiny, seed: 31)
+        let tokens: [Int32] = [3, 1, 4, 1, 5, 9]
+        let targets: [Int32] = [1, 4, 1, 5, 9, 2]
+        func grads(decodeInBetween: Bool) -> [[Float]] {
+            model.zeroGradients()
+            let logits = model.forward(tokens: tokens, batch: 2, length: 3)
+            if decodeInBetween {
+                let cache = model.makeCache(batch: 1, capacity: 200)
+                for t in 0..<150 { _ = model.decodeStep(tokens: [Int32(t % 128)], cache: cache) }
+            }
+            model.backward(dLogits: crossEntropy(logits: logits, targets: targets, vocab: 128).dLogits)
+            return model.gradients.map(\.data)
+        }
+        #expect(grads(decodeInBetween: false) == grads(decodeInBetween: true))
     }
 
     @Test func causalityAndBatchIndependence() {
