@@ -140,7 +140,12 @@ public final class SafetensorsFile {
             guard let dtype = SafetensorsDType(rawValue: dt) else {
                 throw SafetensorsError.unknownDType(path: path, tensor: name, dtype: dt)
             }
-            if off[1] - off[0] != shape.reduce(1, *) * dtype.byteSize {
+            var bytes = dtype.byteSize, overflow = false
+            for d in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
+            if overflow {
+                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) has an impossibly large shape \(shape)")
+            }
+            if off[1] - off[0] != bytes {
                 throw SafetensorsError.sizeMismatch(path: path, tensor: name, shape: shape, dtype: dt, bytes: off[1] - off[0])
             }
             if off[1] > available {
