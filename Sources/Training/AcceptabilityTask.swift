@@ -24,7 +24,7 @@ public struct AcceptabilityTask: Sendable {
     public struct Config: Codable, Sendable, Equatable {
         /// Seed of the data (splits, label noise); independent of the run seed.
         public var dataSeed: UInt64 = 7389
-        public var trainSize = 1024
+        public var trainSize = 4096
         public var testSize = 256
         public var pretrainSentences = 2048
         public var pretrainExamples = 1024
@@ -86,22 +86,28 @@ public struct AcceptabilityTask: Sendable {
         for (s, p) in AcceptabilityTask.intransitiveVerbs + AcceptabilityTask.transitiveVerbs { words += [s, p] }
         tokenizer = Tokenizer(words: words)
 
-        var rng = Xoshiro256(seed: config.dataSeed)
-        let needed = config.testSize + config.trainSize + config.pretrainExamples
+        // Each part has its own stream, drawn in a fixed order (test, train, pretraining), each
+        // half acceptable, skipping sentences already drawn: the test split does not depend on
+        // the sizes of the other parts.
         var seen = Set<String>()
-        var labelled: [Example] = []
-        var attempts = 0
-        while labelled.count < needed {
-            attempts += 1
-            precondition(attempts < needed * 1000, "could not draw \(needed) distinct sentences")
-            let ex = AcceptabilityTask.drawExample(rng: &rng, config: config, acceptable: labelled.count % 2 == 0)
-            if seen.insert(ex.sentence).inserted { labelled.append(ex) }
+        func draw(_ count: Int, _ label: String) -> [Example] {
+            var rng = Xoshiro256(seed: Xoshiro256.derive(config.dataSeed, label))
+            var out: [Example] = []
+            var attempts = 0
+            while out.count < count {
+                attempts += 1
+                precondition(attempts < count * 1000 + 1000, "could not draw \(count) distinct sentences for \(label)")
+                let ex = AcceptabilityTask.drawExample(rng: &rng, config: config, acceptable: out.count % 2 == 0)
+                if seen.insert(ex.sentence).inserted { out.append(ex) }
+            }
+            rng.shuffle(&out)
+            return out
         }
-        rng.shuffle(&labelled)
-        test = Array(labelled[0..<config.testSize])
-        train = Array(labelled[config.testSize..<(config.testSize + config.trainSize)])
+        test = draw(config.testSize, "test")
+        train = draw(config.trainSize, "train")
         // Formatted pretraining examples: the heuristic label, flipped with pretrainLabelNoise.
-        pretrainExamples = labelled[(config.testSize + config.trainSize)...].map { ex in
+        var rng = Xoshiro256(seed: Xoshiro256.derive(config.dataSeed, "pretrain"))
+        pretrainExamples = draw(config.pretrainExamples, "pretrain-examples").map { ex in
             let flip = rng.bernoulli(config.pretrainLabelNoise)
             return Example(sentence: ex.sentence, acceptable: ex.acceptable,
                            sftLabel: flip ? !ex.heuristicLabel : ex.heuristicLabel,

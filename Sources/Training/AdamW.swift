@@ -45,9 +45,10 @@ public final class AdamW {
         return s.squareRoot()
     }
 
-    /// Applies one update in place and returns the pre-clipping gradient norm.
+    /// Applies one update in place and returns the pre-clipping gradient norm. `learningRate`
+    /// overrides the configured rate for this step (a schedule).
     @discardableResult
-    public func step(parameters: [Tensor], gradients: [Tensor]) -> Double {
+    public func step(parameters: [Tensor], gradients: [Tensor], learningRate: Double? = nil) -> Double {
         precondition(parameters.count == gradients.count && parameters.count == m.count,
                      "AdamW: \(parameters.count) parameters, \(gradients.count) gradients, \(m.count) states")
         stepCount += 1
@@ -56,7 +57,7 @@ public final class AdamW {
         if config.maxGradNorm > 0, config.maxGradNorm.isFinite, norm > config.maxGradNorm {
             scale = Float(config.maxGradNorm / (norm + 1e-6))
         }
-        let lr = Float(config.learningRate)
+        let lr = Float(learningRate ?? config.learningRate)
         let b1 = Float(config.beta1), b2 = Float(config.beta2), eps = Float(config.epsilon)
         let bc1 = Float(1 - pow(config.beta1, Double(stepCount)))
         let bc2 = Float(1 - pow(config.beta2, Double(stepCount)))

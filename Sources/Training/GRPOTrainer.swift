@@ -6,14 +6,14 @@ import Transformer
 /// top_p 1); the learning rate and batch sizes are set for the tiny model (TRL's 1e-6 is for
 /// billion-parameter models).
 public struct GRPOConfig: Codable, Sendable, Equatable {
-    public var steps = 60
-    public var promptsPerStep = 8
+    public var steps = 150
+    public var promptsPerStep = 16
     public var numGenerations = 8
     public var numIterations = 1
     public var topP = 1.0
     public var scaleRewards: ScaleRewards = .group
     public var loss = GRPOLossConfig()
-    public var optimizer = AdamWConfig(learningRate: 5e-4, weightDecay: 0.0, maxGradNorm: 1.0)
+    public var optimizer = AdamWConfig(learningRate: 3e-4, weightDecay: 0.0, maxGradNorm: 1.0)
     public init() {}
 }
 

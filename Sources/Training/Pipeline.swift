@@ -9,15 +9,28 @@ public enum PipelineKind: String, Codable, CaseIterable, Sendable {
     case rlSFT = "rl-sft"
 }
 
-/// Brief next-token pretraining that makes the "base model": unlabeled acceptable sentences
-/// mixed with formatted examples whose labels come from the biased nearest-noun annotator.
+/// Brief pretraining that makes the "base model": next-token prediction on unlabeled acceptable
+/// sentences (every token a target), mixed with formatted examples whose labels come from the
+/// biased nearest-noun annotator (the answer tokens are the targets, as in instruction data; a
+/// loss on every token of those would drown the one answer token among ~20 random words, and the
+/// tiny model then does not pick up the format-to-label mapping within a few thousand steps).
 public struct PretrainConfig: Codable, Sendable, Equatable {
-    public var steps = 300
+    public var steps = 2000
     public var batchSize = 32
     /// Fraction of each batch drawn from the unlabeled text (the rest: formatted examples).
     public var textFraction = 0.5
-    public var optimizer = AdamWConfig(learningRate: 3e-3, weightDecay: 0.01, maxGradNorm: 1.0)
+    public var optimizer = AdamWConfig(learningRate: 1e-3, weightDecay: 0.01, maxGradNorm: 1.0)
+    /// Linear warm-up steps, then cosine decay to 10% of the peak rate.
+    public var warmupSteps = 100
     public init() {}
+
+    /// The learning rate at step s (1-based).
+    public func learningRate(at s: Int) -> Double {
+        let peak = optimizer.learningRate
+        if s <= warmupSteps { return peak * Double(s) / Double(max(warmupSteps, 1)) }
+        let progress = Double(s - warmupSteps) / Double(max(steps - warmupSteps, 1))
+        return peak * (0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * min(progress, 1))))
+    }
 }
 
 /// Every hyper-parameter of a pipeline run; encoded as-is in the manifest.
@@ -89,20 +102,22 @@ public struct Pipeline {
         let p = config.pretrain
         var rng = Xoshiro256(seed: Xoshiro256.derive(config.seed, "pretrain"))
         let opt = AdamW(parameters: model.parameters, config: p.optimizer)
-        let formatted = task.pretrainExamples.map { task.prompt($0.sentence) + task.completion(label: $0.sftLabel) }
+        let formatted = task.pretrainExamples.map {
+            (tokens: task.prompt($0.sentence) + task.completion(label: $0.sftLabel), firstTarget: task.prompt($0.sentence).count)
+        }
         var rows: [MetricRow] = []
         var tokens = 0
         for step in 1...max(p.steps, 1) where p.steps > 0 {
-            var seqs: [[Int32]] = []
+            var seqs: [(tokens: [Int32], firstTarget: Int)] = []
             for _ in 0..<p.batchSize {
-                seqs.append(rng.bernoulli(p.textFraction) ? rng.pick(task.pretrainText) : rng.pick(formatted))
+                seqs.append(rng.bernoulli(p.textFraction) ? (rng.pick(task.pretrainText), 1) : rng.pick(formatted))
             }
-            let batch = TokenBatch.languageModel(seqs)
+            let batch = TokenBatch.make(seqs)
             model.zeroGradients()
             let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
             let ce = crossEntropy(logits: logits, batch: batch, vocab: model.config.vocabSize, withGradient: true)
             model.backward(dLogits: ce.dLogits)
-            let norm = opt.step(parameters: model.parameters, gradients: model.gradients)
+            let norm = opt.step(parameters: model.parameters, gradients: model.gradients, learningRate: p.learningRate(at: step))
             tokens += batch.nonPadTokens
             let row = MetricRow(stage: "pretrain", step: step, values: [
                 "loss": ce.loss, "grad_norm": norm, "mean_token_accuracy": ce.accuracy,

@@ -12,29 +12,27 @@ public struct TokenBatch: Sendable, Equatable {
     public var length: Int
     public var targetMask: [Bool]
 
-    /// Prompt + completion pairs, right-padded with `<pad>`; only completion tokens are targets.
-    public static func completionOnly(_ pairs: [(prompt: [Int32], completion: [Int32])]) -> TokenBatch {
-        let length = pairs.map { $0.prompt.count + $0.completion.count }.max() ?? 0
-        var tokens = [Int32](repeating: Tokenizer.pad, count: pairs.count * length)
-        var mask = [Bool](repeating: false, count: pairs.count * length)
-        for (b, pair) in pairs.enumerated() {
-            let seq = pair.prompt + pair.completion
-            for (t, tok) in seq.enumerated() { tokens[b * length + t] = tok }
-            for j in pair.prompt.count..<seq.count where j >= 1 { mask[b * length + j - 1] = true }
-        }
-        return TokenBatch(tokens: tokens, batch: pairs.count, length: length, targetMask: mask)
-    }
-
-    /// Plain language-model batch: every next token after the first is a target (no padding).
-    public static func languageModel(_ sequences: [[Int32]]) -> TokenBatch {
-        let length = sequences.map(\.count).max() ?? 0
+    /// Right-padded sequences where token j of sequence b is a target iff j ≥ firstTarget[b]
+    /// (and j ≥ 1): `firstTarget = 1` is plain language modelling, `prompt.count` masks a prompt.
+    public static func make(_ sequences: [(tokens: [Int32], firstTarget: Int)]) -> TokenBatch {
+        let length = sequences.map(\.tokens.count).max() ?? 0
         var tokens = [Int32](repeating: Tokenizer.pad, count: sequences.count * length)
         var mask = [Bool](repeating: false, count: sequences.count * length)
         for (b, seq) in sequences.enumerated() {
-            for (t, tok) in seq.enumerated() { tokens[b * length + t] = tok }
-            for j in 1..<max(seq.count, 1) { mask[b * length + j - 1] = true }
+            for (t, tok) in seq.tokens.enumerated() { tokens[b * length + t] = tok }
+            for j in max(seq.firstTarget, 1)..<max(seq.tokens.count, 1) { mask[b * length + j - 1] = true }
         }
         return TokenBatch(tokens: tokens, batch: sequences.count, length: length, targetMask: mask)
+    }
+
+    /// Prompt + completion pairs, right-padded with `<pad>`; only completion tokens are targets.
+    public static func completionOnly(_ pairs: [(prompt: [Int32], completion: [Int32])]) -> TokenBatch {
+        make(pairs.map { (tokens: $0.prompt + $0.completion, firstTarget: $0.prompt.count) })
+    }
+
+    /// Plain language-model batch: every token after the first is a target.
+    public static func languageModel(_ sequences: [[Int32]]) -> TokenBatch {
+        make(sequences.map { (tokens: $0, firstTarget: 1) })
     }
 
     /// Number of non-pad tokens (TRL's `num_tokens` counts the tokens fed to the model).

@@ -34,19 +34,20 @@ struct TrainCommand: ParsableCommand {
 
     // Data.
     @Option(help: "Seed of the task's data (splits, label noise).") var dataSeed: UInt64 = 7389
+    @Option(help: "Training examples (SFT data and RL prompts).") var trainSize = 4096
     @Option(help: "Probability that an SFT label is the opposite of the verifier's label (train and test).") var sftLabelNoise = 0.1
     // Pretraining.
-    @Option(help: "Pretraining steps (ignored with --base).") var pretrainSteps = 300
-    @Option(help: "Pretraining learning rate.") var pretrainLr = 3e-3
+    @Option(help: "Pretraining steps (ignored with --base).") var pretrainSteps = 2000
+    @Option(help: "Pretraining learning rate.") var pretrainLr = 1e-3
     @Option(help: "Fraction of each pretraining batch that is unlabeled text (the rest: formatted examples with biased labels).") var pretrainTextFraction = 0.5
     // SFT.
-    @Option(help: "SFT epochs over the 1,024 training examples.") var sftEpochs = 2
+    @Option(help: "SFT epochs over the training examples.") var sftEpochs = 2
     @Option(help: "SFT batch size.") var sftBatchSize = 32
     @Option(help: "SFT learning rate (AdamW).") var sftLr = 1e-3
     // GRPO.
-    @Option(help: "GRPO steps.") var rlSteps = 60
-    @Option(help: "GRPO learning rate (AdamW).") var rlLr = 5e-4
-    @Option(help: "Prompts per GRPO step.") var promptsPerStep = 8
+    @Option(help: "GRPO steps.") var rlSteps = 150
+    @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
+    @Option(help: "Prompts per GRPO step.") var promptsPerStep = 16
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
     @Option(help: "Updates per generation batch (μ).") var numIterations = 1
     @Option(help: "Sampling temperature in GRPO.") var temperature = 1.0
@@ -83,6 +84,7 @@ struct TrainCommand: ParsableCommand {
         try nonNegative(sftEpochs, "--sft-epochs")
         try nonNegative(rlSteps, "--rl-steps")
         try positive(sftBatchSize, "--sft-batch-size")
+        try positive(trainSize, "--train-size")
         try positive(promptsPerStep, "--prompts-per-step")
         try positive(numIterations, "--num-iterations")
         try positive(maxCompletionLength, "--max-completion-length")
@@ -108,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         var c = PipelineConfig.tiny(pipeline: kind, seed: seed)
         c.task.dataSeed = dataSeed
         c.task.sftLabelNoise = sftLabelNoise
+        c.task.trainSize = trainSize
         c.pretrain.steps = base == nil ? pretrainSteps : 0
         c.pretrain.optimizer.learningRate = pretrainLr
         c.pretrain.textFraction = pretrainTextFraction
@@ -298,6 +301,7 @@ struct TrainCommand: ParsableCommand {
         let stage2 = stage1 == "sft" ? "RL" : "SFT"
         var plot = LinePlot(title: title, xLabel: "step (base = 0, \(stage1.uppercased()) then \(stage2))", yLabel: yLabel)
         plot.series = [PlotSeries(name: metric, xs: xs, ys: ys, color: "#1f77b4")]
+        plot.legend = .hidden  // one curve: the title and the axis name it
         if let b = trained.first?.values[metric] {
             plot.referenceLines = [ReferenceLine(y: b, label: "base \(formatFixed(b, decimals: 3))")]
         }
