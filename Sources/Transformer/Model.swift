@@ -1,13 +1,18 @@
 // Qwen3Model: the Qwen3 decoder (Float32, OpenBLAS sgemm) with an exact hand-written backward.
 //
-// API notes for the trainer (deviations from / additions to the agreed API):
+// API notes for the trainer (the agreed API is implemented as specified; these are additions):
 // - `gradients` are allocated lazily on first use (a forward-only model, e.g. the KL reference
 //   or the qwen3-0.6b benchmark, never holds them); `zeroGradients()` allocates them too.
-// - `forward` validates token ids (0 ≤ id < V) with a precondition; right-padding is fine.
-// - Additions: `parameterCount`, `crossEntropy(logits:targets:vocab:)` (LMLoss.swift),
-//   `prefill(tokens:cache:)` and `KVCache.reset()` (KVCache.swift), `Qwen3Model.init(config:parameters:)`.
+// - `forward` / `decodeStep` check token ids (0 ≤ id < V) with a precondition; right padding is fine.
+// - Additions: `Qwen3Model.parameterLayout(_:)`, `init(config:parameters:)`, `parameterCount`;
+//   `crossEntropy(logits:targets:vocab:ignoreIndex:)` (LMLoss.swift); `prefill(tokens:length:cache:)`,
+//   `KVCache.reset()`, `KVCache.position` (KVCache.swift); `Qwen3Config.parametersPerLayer`,
+//   `validate()`, `forwardMatmulFlops(batch:length:)`; `SafetensorsFile`, `writeSafetensors`.
 // - Not thread-safe: one model is used by one thread at a time (it owns its activation buffers).
-//   `copy()` gives an independent model for another thread.
+//   `copy()` gives an independent model for another thread. A KV cache holds its own scratch, so
+//   decoding between `forward` and `backward` does not disturb the cached activations.
+// - `sftrl lm` errors exit with status 2 through `ExitCode(2)` and a message on stderr (as
+//   `sftrl train` does); ArgumentParser's `ValidationError` would exit with 64.
 
 import Foundation
 import Linalg

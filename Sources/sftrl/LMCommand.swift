@@ -9,7 +9,7 @@ struct LMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
         abstract: "The Qwen3 transformer: logits of a model, throughput benchmark.",
-        subcommands: [Logits.self, Bench.self])
+        subcommands: [Logits.self, Init.self, Bench.self])
 }
 
 /// Prints `Error: message` to standard error and returns exit status 2 (as `sftrl train` does).
@@ -121,6 +121,34 @@ extension LMCommand {
 }
 
 extension LMCommand {
+    /// `sftrl lm init`: writes a preset with seeded random weights as a Hugging Face folder.
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a preset with random weights as a Hugging Face model folder.",
+            discussion: """
+            Writes config.json and model.safetensors into --out (created). The folder loads with
+            --model and with transformers' Qwen3ForCausalLM.from_pretrained.
+            """)
+        @Option(help: "tiny or qwen3-0.6b.") var preset = "tiny"
+        @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
+        @Option(help: "Output folder.") var out: String
+        @Option(help: "Storage dtype: F32, BF16 or F16.") var dtype = "F32"
+
+        mutating func run() throws {
+            guard let config = ModelSource.config(ofPreset: preset) else {
+                throw usageFailure("--preset '\(preset)' is unknown; use tiny or qwen3-0.6b", command: "init")
+            }
+            guard let dt = SafetensorsDType(rawValue: dtype.uppercased()) else {
+                throw usageFailure("--dtype '\(dtype)' is unknown; use F32, BF16 or F16", command: "init")
+            }
+            let url = URL(fileURLWithPath: out)
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) {
+                throw usageFailure("--out \(out) already holds a model.safetensors; choose another folder", command: "init")
+            }
+            try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)
+        }
+    }
+
     /// `sftrl lm bench`: training tokens/s of a preset (forward + cross-entropy + backward + a
     /// plain SGD update), forward tokens/s of qwen3-0.6b with random weights, and both as a share
     /// of OpenBLAS's sgemm rate measured in the same run. Prints JSON.
