@@ -24,8 +24,10 @@ ARGS=(--threads "$THREADS" --batch "$BATCH" --length "$LENGTH" --steps "$STEPS"
       --large-length "$LARGE_LENGTH" --large-steps "$LARGE_STEPS")
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BIN" lm bench "${ARGS[@]}" > "$TMP/swift.json"
 python3 benchmarks/transformer_bench.py "${ARGS[@]}" > "$TMP/torch.json"
+echo "== load average at start: $LOAD0 (other processes skew both sides; compare runs at low load)"
 echo "== sftrl";   cat "$TMP/swift.json"
 echo "== pytorch"; cat "$TMP/torch.json"
 python3 - "$TMP/swift.json" "$TMP/torch.json" <<'EOF'
@@ -37,6 +39,8 @@ print(f"train tokens/s (tiny, B={s['train']['batch']}, T={s['train']['length']},
       f"ratio sftrl/pytorch {s['train']['tokens_per_s'] / t['train']['tokens_per_s']:.2f}")
 print(f"sgemm peak GFLOP/s: OpenBLAS {s['sgemm_peak_gflops']:.1f}, torch.mm {t['sgemm_peak_gflops']:.1f}; "
       f"sftrl train step at {100 * s['train']['share_of_sgemm_peak']:.1f}% of the OpenBLAS peak")
+if "decode" in s:
+    print(f"sftrl greedy KV-cache decoding (tiny, batch {s['decode']['batch']}): {s['decode']['tokens_per_s']:.0f} tokens/s")
 if "qwen3_0_6b_forward" in s and "qwen3_0_6b_forward" in t:
     a, b = s["qwen3_0_6b_forward"], t["qwen3_0_6b_forward"]
     print(f"qwen3-0.6b forward tokens/s (T={a['length']}): sftrl {a['tokens_per_s']:.1f} "
