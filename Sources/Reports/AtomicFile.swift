@@ -84,7 +84,14 @@ public func ensureDirectory(_ url: URL) throws {
 ///   `ReportIOError.missingDirectory` is thrown and nothing is written.
 /// - An existing file at `url` is replaced whole; if anything fails it is left as it was.
 /// - The new file gets mode 0644. The temporary file is named `.<name>.tmp-XXXXXX`.
+/// - A symbolic link at `url` is replaced by the file (the link's target is not written).
 public func writeAtomically(_ data: Data, to url: URL) throws {
+    try writeAtomically(data, to: url, failMidWrite: nil)
+}
+
+/// The implementation; `failMidWrite` (tests only) makes the write fail with that errno after
+/// half the bytes are on disk, to check that no partial file survives.
+func writeAtomically(_ data: Data, to url: URL, failMidWrite: Int32?) throws {
     let path = url.path
     let dir = url.deletingLastPathComponent().path
     var isDir: ObjCBool = false
@@ -110,7 +117,12 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
         var offset = 0
         while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if let code = failMidWrite, offset >= raw.count / 2, offset > 0 {
+                failure = code
+                return
+            }
+            let limit = failMidWrite == nil ? raw.count - offset : max(1, raw.count / 2 - offset)
+            let n = write(fd, raw.baseAddress! + offset, limit)
             if n < 0 {
                 if errno == EINTR { continue }
                 failure = errno

@@ -7,7 +7,8 @@
 ///   space) is wrapped in `"` and its `"` doubled; other fields are written bare;
 /// - Doubles in Swift's shortest round-trip form (`0.1`, `1e-05`, `-0.0`), so
 ///   `Double(field) == value` exactly; NaN as `nan`, infinities as `inf` / `-inf`;
-/// - Ints in decimal; `.missing` as an empty field (pandas reads it as NaN).
+/// - Ints in decimal; `.missing` as an empty field (pandas reads it as NaN — and so it reads an
+///   empty *string* cell too: pandas cannot tell the two apart without options).
 import Foundation
 
 /// One CSV cell. Literals work: `[1, 0.5, "sft"]` is `[.int(1), .double(0.5), .string("sft")]`.

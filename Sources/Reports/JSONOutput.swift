@@ -39,7 +39,8 @@ public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
 
 /// A free-form JSON value for manifests and metadata.
 ///
-/// Integers that fit `Int` decode as `.integer`, other numbers as `.number`. A `.number` holding
+/// Integers that fit `Int` decode as `.integer`, other numbers as `.number` (so a whole-valued
+/// `.number(2.0)`, written `2`, reads back as `.integer(2)`). A `.number` holding
 /// NaN or ±∞ encodes as the string `"nan"` / `"inf"` / `"-inf"` (and so decodes as `.string`).
 public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByNilLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral,

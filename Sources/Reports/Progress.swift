@@ -104,7 +104,8 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// The text of one progress line (no `\r`, no newline):
     /// `[label] done/total (pct%) elapsed eta remaining  status`. With `total <= 0`:
-    /// `[label] done elapsed  status`. The eta is omitted until one unit is done.
+    /// `[label] done elapsed  status`. The eta is omitted until one unit is done and once all are;
+    /// line breaks in `status` become spaces so the line stays one line.
     public static func formatLine(label: String, done: Int, total: Int, elapsed: Double, status: String?) -> String {
         var s = "[\(label)] "
         if total > 0 {
@@ -116,7 +117,7 @@ public final class ProgressReporter: @unchecked Sendable {
         } else {
             s += "\(done) \(formatDuration(elapsed))"
         }
-        if let status, !status.isEmpty { s += "  " + status }
+        if let status, !status.isEmpty { s += "  " + String(status.map { $0.isNewline ? " " : $0 }) }
         return s
     }
 

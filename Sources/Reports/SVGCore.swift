@@ -35,9 +35,14 @@ public func xmlEscape(_ s: String) -> String {
 }
 
 /// A pixel coordinate with two decimals, clamped to ±1e6 so off-range data cannot blow up a file.
+/// Rounds half away from zero in integer arithmetic (several times faster than `String(format:)`,
+/// which matters for series of 10⁵ points); `-0.00` prints as `0.00`.
 func px(_ v: Double) -> String {
     guard v.isFinite else { return "0.00" }
-    return formatFixed(min(max(v, -1e6), 1e6), decimals: 2)
+    let n = Int((min(max(v, -1e6), 1e6) * 100).rounded())
+    let a = n.magnitude
+    let frac = a % 100
+    return (n < 0 ? "-" : "") + String(a / 100) + (frac < 10 ? ".0" : ".") + String(frac)
 }
 
 /// A scale of an axis.

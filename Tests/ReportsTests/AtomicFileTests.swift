@@ -28,6 +28,23 @@ func listing(_ dir: URL) throws -> [String] {
         #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o644)
     }
 
+    @Test func failedWriteKeepsOldFileWhole() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("curves.csv")
+        try writeAtomically("old\n", to: url)
+        let big = Data(String(repeating: "new line\n", count: 10_000).utf8)
+        #expect(throws: ReportIOError.cannotWrite(path: url.path, reason: "No space left on device")) {
+            try writeAtomically(big, to: url, failMidWrite: ENOSPC)
+        }
+        #expect(try String(contentsOf: url, encoding: .utf8) == "old\n")
+        #expect(try listing(dir) == ["curves.csv"])
+        // Without an old file, a failed write leaves nothing at all.
+        let fresh = dir.appendingPathComponent("fresh.svg")
+        #expect(throws: ReportIOError.self) { try writeAtomically(big, to: fresh, failMidWrite: EIO) }
+        #expect(try listing(dir) == ["curves.csv"])
+    }
+
     @Test func missingDirectoryLeavesNothing() throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -44,7 +44,7 @@ func parseCSV(_ text: String) -> [[String]] {
         let parsed = parseCSV(text)
         #expect(parsed.count == doubles.count + 1)
         for (k, row) in parsed.dropFirst().enumerated() {
-            #expect(row.count == 3)
+            guard row.count == 3 else { Issue.record("row \(k) has \(row.count) fields: \(row)"); continue }
             #expect(row[0] == (tricky + tricky)[k])
             #expect(Double(row[1]) == doubles[k], "row \(k): \(row[1])")
             #expect(Int(row[2]) == k - 3)

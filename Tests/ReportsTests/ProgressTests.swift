@@ -25,6 +25,7 @@ final class Recorder: @unchecked Sendable {
         #expect(ProgressReporter.formatLine(label: "x", done: 0, total: 10, elapsed: 0, status: nil) == "[x] 0/10 (0%) 0.0s")
         #expect(ProgressReporter.formatLine(label: "x", done: 10, total: 10, elapsed: 3, status: nil) == "[x] 10/10 (100%) 3.0s")
         #expect(ProgressReporter.formatLine(label: "x", done: 7, total: 0, elapsed: 1, status: "") == "[x] 7 1.0s")
+        #expect(ProgressReporter.formatLine(label: "x", done: 7, total: 0, elapsed: 1, status: "a\nb") == "[x] 7 1.0s  a b")
     }
 
     @Test func ttyRedrawsInPlaceAtMostTenTimesPerSecond() {

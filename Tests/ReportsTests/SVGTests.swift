@@ -5,16 +5,26 @@ import Testing
 import FoundationXML
 #endif
 
-/// Checks that `svg` is well-formed XML (FoundationXML when present, else a tag-balance check).
-func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #if canImport(FoundationXML) || os(macOS)
-    do {
-        let doc = try XMLDocument(xmlString: svg, options: [])
-        #expect(doc.rootElement()?.name == "svg", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("SVG is not well-formed: \(error)", sourceLocation: sourceLocation)
+/// Records the first element name; XMLParser reports errors through `parserError`.
+final class RootRecorder: NSObject, XMLParserDelegate {
+    var root: String?
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        if root == nil { root = elementName }
     }
-    #endif
+}
+
+/// Checks that `svg` is well-formed XML with an `svg` root (XMLParser: on Linux `XMLDocument`
+/// recovers from errors silently, and `parse()` can return true while `parserError` is set),
+/// and, independently, that its tags balance.
+func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let parser = XMLParser(data: Data(svg.utf8))
+    let recorder = RootRecorder()
+    parser.delegate = recorder
+    let ok = parser.parse()
+    #expect(ok && parser.parserError == nil, "SVG is not well-formed: \(String(describing: parser.parserError))",
+            sourceLocation: sourceLocation)
+    #expect(recorder.root == "svg", sourceLocation: sourceLocation)
     // Tag balance, independent of the XML parser.
     var stack: [String] = []
     var rest = Substring(svg)
@@ -88,6 +98,16 @@ func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLo
         #expect(svg.components(separatedBy: "<polygon").count - 1 == 3 + 1)  // 3 drawable points + legend glyph
     }
 
+    @Test func fixedRangeKeepsBoundsAndDropsOuterTicks() {
+        var p = LinePlot(title: "fixed", xLabel: "x", yLabel: "y")
+        p.series.append(PlotSeries(name: "s", xs: [0, 10, 20], ys: [-3, 0.25, 9]))
+        p.yRange = 0...0.45  // nice ticks would run to 0.5; the fixed range must cut them at 0.4
+        let svg = p.render()
+        expectWellFormed(svg)
+        #expect(svg.contains(">0.4</text>") && svg.contains(">0.0</text>") && !svg.contains(">0.5</text>"))
+        #expect(svg.contains("clip-path=\"url(#plot-area)\""))
+    }
+
     @Test func simplexCoordinates() throws {
         let e0 = try #require(SimplexPlot.cartesian(SIMD3(1, 0, 0)))
         let e1 = try #require(SimplexPlot.cartesian(SIMD3(0, 1, 0)))
@@ -113,6 +133,11 @@ func expectWellFormed(_ svg: String, sourceLocation: SourceLocation = #_sourceLo
         for label in ["y₀", "y₁ &lt;best&gt;", "y₂", "SFT→RL", "π_ref", "class=\"field\""] { #expect(svg.contains(label), "missing \(label)") }
         #expect(!svg.contains("nan"))
         #expect(svg == s.render())
+    }
+
+    @Test func pixelFormatting() {
+        #expect(px(3) == "3.00" && px(-2.5) == "-2.50" && px(0.07) == "0.07" && px(12.3) == "12.30")
+        #expect(px(-0.004) == "0.00" && px(.nan) == "0.00" && px(1e9) == "1000000.00" && px(-1e9) == "-1000000.00")
     }
 
     @Test func xmlEscaping() {

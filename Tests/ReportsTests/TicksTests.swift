@@ -20,6 +20,13 @@ import Testing
         #expect(t.labels == ["-10", "0", "10", "20", "30", "40"])
     }
 
+    @Test func halfSteps() {
+        // A raw step of 0.4 rounds to the nice step 0.5.
+        let t = NiceTicks.linear(lower: 0, upper: 1.7)
+        #expect(t.values == [0, 0.5, 1, 1.5, 2])
+        #expect(t.labels == ["0.0", "0.5", "1.0", "1.5", "2.0"])
+    }
+
     @Test func constantAndDegenerate() {
         let c = NiceTicks.linear(lower: 5, upper: 5)
         #expect(c.lower < 5 && c.upper > 5 && c.values.count >= 3)
