@@ -16,6 +16,8 @@ struct SFTRL: ParsableCommand {
             SpectrumCommand.self,
             ExplainCommand.self,
             FiguresCommand.self,
+            TrainCommand.self,
+            LMCommand.self,
         ]
     )
 

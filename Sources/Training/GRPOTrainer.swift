@@ -1,0 +1,114 @@
+import Foundation
+import Transformer
+
+/// GRPO hyper-parameters. Defaults follow TRL's GRPOConfig where the meaning is the same
+/// (ε 0.2, β 0, k3, loss `dapo`, `scale_rewards` group, μ 1, 8 generations, temperature 1,
+/// top_p 1); the learning rate and batch sizes are set for the tiny model (TRL's 1e-6 is for
+/// billion-parameter models).
+public struct GRPOConfig: Codable, Sendable, Equatable {
+    public var steps = 150
+    public var promptsPerStep = 16
+    public var numGenerations = 8
+    public var numIterations = 1
+    public var topP = 1.0
+    public var scaleRewards: ScaleRewards = .group
+    public var loss = GRPOLossConfig()
+    public var optimizer = AdamWConfig(learningRate: 3e-4, weightDecay: 0.0, maxGradNorm: 1.0)
+    public init() {}
+}
+
+/// Group Relative Policy Optimisation on the acceptability task.
+///
+/// One step: draw `promptsPerStep` training prompts (seeded epoch order), sample G completions
+/// each through the KV cache (temperature, top_p, at most `maxCompletionLength` tokens), score
+/// them with the strict reward, compute group advantages, then run μ = `numIterations` updates
+/// on that batch: forward, `grpoLoss` (old policy = the sampling policy, whose log-probs are those
+/// of the first forward), `model.backward`, AdamW. The reference model for the KL term (and the
+/// logged `kl`, also with β = 0, to show the drift) is a frozen copy of the model at the start of
+/// the stage. Logs TRL's names: `reward`, `reward_std`, `frac_reward_zero_std`, `kl`, `entropy`,
+/// `clip_ratio`, `grad_norm`, `loss`, `completions/mean_length`.
+public final class GRPOTrainer {
+    public let model: Qwen3Model
+    public let reference: Qwen3Model
+    public let config: GRPOConfig
+    public let optimizer: AdamW
+    let task: AcceptabilityTask
+    let examples: [AcceptabilityTask.Example]
+    private var rng: Xoshiro256
+    private var order: [Int] = []
+    private var cursor = 0
+
+    public init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
+                config: GRPOConfig, seed: UInt64) {
+        precondition(!examples.isEmpty, "GRPO needs at least one prompt")
+        self.model = model
+        self.reference = model.copy()
+        self.task = task
+        self.examples = examples
+        self.config = config
+        self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
+        self.rng = Xoshiro256(seed: seed)
+    }
+
+    func nextPrompts() -> [AcceptabilityTask.Example] {
+        var out: [AcceptabilityTask.Example] = []
+        while out.count < config.promptsPerStep {
+            if cursor >= order.count {
+                order = Array(0..<examples.count)
+                rng.shuffle(&order)
+                cursor = 0
+            }
+            out.append(examples[order[cursor]])
+            cursor += 1
+        }
+        return out
+    }
+
+    /// One GRPO step (generation + μ updates); returns the step's metrics.
+    @discardableResult
+    public func step() -> [String: Double] {
+        let G = config.numGenerations
+        let prompts = nextPrompts()
+        let promptTokens = prompts.map { task.prompt($0.sentence) }
+        let sampling = SamplingConfig(temperature: config.loss.temperature, topP: config.topP,
+                                      maxNewTokens: config.loss.maxCompletionLength)
+        let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling, rng: &rng)
+        var rewards: [Double] = []
+        var pairs: [(prompt: [Int32], completion: [Int32])] = []
+        for (i, ex) in prompts.enumerated() {
+            for c in completions[i] {
+                rewards.append(task.reward(c, acceptable: ex.acceptable, strict: true))
+                pairs.append((promptTokens[i], c))
+            }
+        }
+        let adv = groupAdvantages(rewards: rewards, groupSize: G, scale: config.scaleRewards)
+        let batch = TokenBatch.completionOnly(pairs)
+        let V = model.config.vocabSize
+        let refLogits = reference.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
+        let refLogps = tokenLogProbs(logits: refLogits, batch: batch, vocab: V, temperature: config.loss.temperature)
+
+        var old: [Double]?
+        var lossSum = 0.0, normSum = 0.0, clipSum = 0.0
+        var kl = 0.0, entropy = 0.0
+        for it in 0..<max(config.numIterations, 1) {
+            model.zeroGradients()
+            let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
+            let res = grpoLoss(logits: logits, batch: batch, vocab: V, advantages: adv.advantages,
+                               oldLogps: old, refLogps: refLogps, config: config.loss)
+            if it == 0 { old = res.logps; kl = res.kl ?? 0; entropy = res.entropy }
+            model.backward(dLogits: res.dLogits)
+            normSum += optimizer.step(parameters: model.parameters, gradients: model.gradients)
+            lossSum += res.loss
+            clipSum += res.clipRatio
+        }
+        let mu = Double(max(config.numIterations, 1))
+        let meanReward = rewards.reduce(0, +) / Double(rewards.count)
+        let meanLength = Double(pairs.reduce(0) { $0 + $1.completion.count }) / Double(pairs.count)
+        return ["reward": meanReward,
+                "reward_std": adv.groupStd.reduce(0, +) / Double(adv.groupStd.count),
+                "frac_reward_zero_std": adv.zeroStdFraction,
+                "kl": kl, "entropy": entropy, "clip_ratio": clipSum / mu,
+                "grad_norm": normSum / mu, "loss": lossSum / mu,
+                "completions/mean_length": meanLength]
+    }
+}

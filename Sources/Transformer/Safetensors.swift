@@ -1,0 +1,247 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element types this reader converts to Float32 (and this writer writes).
+public enum SafetensorsDType: String, Sendable, CaseIterable {
+    case f32 = "F32", bf16 = "BF16", f16 = "F16"
+
+    /// Bytes per element.
+    public var byteSize: Int { self == .f32 ? 4 : 2 }
+}
+
+/// A safetensors file or a model folder that cannot be used; each case names the file, the
+/// tensor and what is wrong.
+public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
+    case fileNotFound(path: String)
+    case unreadable(path: String, reason: String)
+    case truncated(path: String, size: Int)
+    case headerBeyondFile(path: String, headerLength: UInt64, fileSize: Int)
+    case invalidHeader(path: String, reason: String)
+    case unknownDType(path: String, tensor: String, dtype: String)
+    case sizeMismatch(path: String, tensor: String, shape: [Int], dtype: String, bytes: Int)
+    case dataOutOfBounds(path: String, tensor: String, end: Int, available: Int)
+    case missingTensor(path: String, tensor: String)
+    case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
+    case noWeights(directory: String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let p): return "\(p): file not found"
+        case .unreadable(let p, let r): return "\(p): cannot read (\(r))"
+        case .truncated(let p, let s):
+            return "\(p): truncated: \(s) bytes, fewer than the 8-byte header length of a safetensors file"
+        case .headerBeyondFile(let p, let n, let s):
+            return "\(p): header length \(n) runs past the end of the file (\(s) bytes): the file is truncated or not safetensors"
+        case .invalidHeader(let p, let r): return "\(p): invalid safetensors header: \(r)"
+        case .unknownDType(let p, let t, let d):
+            return "\(p): tensor \(t) has dtype \(d); supported: F32, BF16, F16"
+        case .sizeMismatch(let p, let t, let sh, let d, let b):
+            return "\(p): tensor \(t) of shape \(sh) and dtype \(d) spans \(b) bytes in data_offsets, expected \(sh.reduce(1, *) * (SafetensorsDType(rawValue: d)?.byteSize ?? 0))"
+        case .dataOutOfBounds(let p, let t, let e, let a):
+            return "\(p): tensor \(t) ends at data byte \(e) but the file holds only \(a) data bytes (truncated?)"
+        case .missingTensor(let p, let t): return "\(p): tensor \(t) is missing"
+        case .shapeMismatch(let p, let t, let e, let f):
+            return "\(p): tensor \(t) has shape \(f), expected \(e) from config.json"
+        case .noWeights(let d):
+            return "\(d): no model.safetensors nor model.safetensors.index.json in this folder"
+        }
+    }
+}
+
+/// One tensor's entry in a safetensors header: offsets are relative to the data section.
+public struct SafetensorsEntry: Sendable, Equatable {
+    public let name: String
+    public let dtype: SafetensorsDType
+    public let shape: [Int]
+    public let begin: Int
+    public let end: Int
+}
+
+/// A memory-mapped safetensors file: 8-byte little-endian header length n, n bytes of JSON
+/// header ({name: {dtype, shape, data_offsets: [begin, end]}}, optional "__metadata__"
+/// string map), then the data section. Tensors are converted to Float32 on request; nothing is
+/// copied until then.
+public final class SafetensorsFile {
+    public let path: String
+    public let entries: [String: SafetensorsEntry]
+    public let metadata: [String: String]
+    private let base: UnsafeRawPointer
+    private let size: Int
+    private let dataStart: Int
+
+    public init(url: URL) throws {
+        path = url.path
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT { throw SafetensorsError.fileNotFound(path: path) }
+            throw SafetensorsError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw SafetensorsError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        size = Int(st.st_size)
+        if size < 8 { throw SafetensorsError.truncated(path: path, size: size) }
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
+            throw SafetensorsError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(m)
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+        if n > UInt64(size - 8) {
+            munmap(UnsafeMutableRawPointer(mutating: base), size)
+            throw SafetensorsError.headerBeyondFile(path: path, headerLength: n, fileSize: size)
+        }
+        dataStart = 8 + Int(n)
+        do {
+            (entries, metadata) = try Self.parseHeader(Data(bytes: base + 8, count: Int(n)), path: path,
+                                                       available: size - 8 - Int(n))
+        } catch {
+            munmap(UnsafeMutableRawPointer(mutating: base), size)
+            throw error
+        }
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    private static func parseHeader(_ data: Data, path: String, available: Int) throws
+        -> ([String: SafetensorsEntry], [String: String]) {
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data) } catch {
+            throw SafetensorsError.invalidHeader(path: path, reason: "the header is not JSON")
+        }
+        guard let dict = json as? [String: Any] else {
+            throw SafetensorsError.invalidHeader(path: path, reason: "the header is not a JSON object")
+        }
+        var entries: [String: SafetensorsEntry] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else {
+                    throw SafetensorsError.invalidHeader(path: path, reason: "__metadata__ is not an object")
+                }
+                for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
+                continue
+            }
+            guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
+                  let shapeAny = e["shape"] as? [Any], let offAny = e["data_offsets"] as? [Any] else {
+                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) lacks dtype, shape or data_offsets")
+            }
+            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let off = offAny.compactMap { ($0 as? NSNumber)?.intValue }
+            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 }), off.count == 2, off[0] >= 0, off[1] >= off[0] else {
+                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) has a bad shape \(shapeAny) or data_offsets \(offAny)")
+            }
+            guard let dtype = SafetensorsDType(rawValue: dt) else {
+                throw SafetensorsError.unknownDType(path: path, tensor: name, dtype: dt)
+            }
+            var bytes = dtype.byteSize, overflow = false
+            for d in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
+            if overflow {
+                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) has an impossibly large shape \(shape)")
+            }
+            if off[1] - off[0] != bytes {
+                throw SafetensorsError.sizeMismatch(path: path, tensor: name, shape: shape, dtype: dt, bytes: off[1] - off[0])
+            }
+            if off[1] > available {
+                throw SafetensorsError.dataOutOfBounds(path: path, tensor: name, end: off[1], available: available)
+            }
+            entries[name] = SafetensorsEntry(name: name, dtype: dtype, shape: shape, begin: off[0], end: off[1])
+        }
+        return (entries, metadata)
+    }
+
+    /// Tensor names, sorted.
+    public var tensorNames: [String] { entries.keys.sorted() }
+
+    /// The tensor's values as Float32 (BF16 and F16 widened exactly).
+    public func floats(_ name: String) throws -> [Float] {
+        guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        let n = e.shape.reduce(1, *)
+        let src = base + dataStart + e.begin
+        return [Float](unsafeUninitializedCapacity: n) { buf, count in
+            let dst = buf.baseAddress!
+            switch e.dtype {
+            case .f32:
+                UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 4)
+            case .bf16:
+                for i in 0..<n { dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+            case .f16:
+                for i in 0..<n { dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            }
+            count = n
+        }
+    }
+
+    /// The tensor, checked against an expected shape when given.
+    public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+        guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        if let expected, expected != e.shape {
+            throw SafetensorsError.shapeMismatch(path: path, tensor: name, expected: expected, found: e.shape)
+        }
+        return Tensor(name: name, shape: e.shape, data: try floats(name))
+    }
+}
+
+/// Float32 → bfloat16 bits, rounding to nearest even (NaN stays NaN).
+@inlinable public func bf16Bits(_ x: Float) -> UInt16 {
+    if x.isNaN { return 0x7FC0 }
+    let b = x.bitPattern
+    return UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+}
+
+/// Writes tensors as a safetensors file in `dtype` (F32 by default), header padded with spaces
+/// to a multiple of 8 bytes, in the given order. Written to a temporary file, then renamed, so
+/// a failure leaves no partial file.
+public func writeSafetensors(_ tensors: [Tensor], to url: URL, dtype: SafetensorsDType = .f32,
+                             metadata: [String: String] = [:]) throws {
+    func quote(_ s: String) -> String {
+        let d = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+        return String(String(decoding: d, as: UTF8.self).dropFirst().dropLast())
+    }
+    var parts: [String] = []
+    if !metadata.isEmpty {
+        let m = metadata.keys.sorted().map { "\(quote($0)):\(quote(metadata[$0]!))" }.joined(separator: ",")
+        parts.append("\"__metadata__\":{\(m)}")
+    }
+    var offset = 0
+    for t in tensors {
+        let bytes = t.count * dtype.byteSize
+        parts.append("\(quote(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+        offset += bytes
+    }
+    var header = Array("{\(parts.joined(separator: ","))}".utf8)
+    while header.count % 8 != 0 { header.append(0x20) }
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    guard FileManager.default.createFile(atPath: tmp.path, contents: nil),
+          let fh = FileHandle(forWritingAtPath: tmp.path) else {
+        throw SafetensorsError.unreadable(path: tmp.path, reason: "cannot create the file")
+    }
+    do {
+        var len = UInt64(header.count).littleEndian
+        try fh.write(contentsOf: Data(bytes: &len, count: 8))
+        try fh.write(contentsOf: Data(header))
+        for t in tensors {
+            let data: Data = t.data.withUnsafeBufferPointer { p in
+                switch dtype {
+                case .f32: return Data(buffer: p)
+                case .bf16: return p.map { bf16Bits($0) }.withUnsafeBufferPointer { Data(buffer: $0) }
+                case .f16: return p.map { Float16($0).bitPattern }.withUnsafeBufferPointer { Data(buffer: $0) }
+                }
+            }
+            try fh.write(contentsOf: data)
+        }
+        try fh.close()
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: tmp, to: url)
+    } catch {
+        try? fh.close()
+        try? FileManager.default.removeItem(at: tmp)
+        throw error
+    }
+}

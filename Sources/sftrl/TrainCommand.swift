@@ -1,0 +1,309 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Reports
+import Training
+import Transformer
+
+/// `sftrl train`: replays the paper's two experiments (§5, Fig. 3) on a tiny Qwen3-architecture
+/// model and a synthetic acceptability task: base → stage 1 → stage 2, with the held-out SFT loss
+/// and the mean@1 reward measured after every step of both stages.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Replay the paper's SFT-then-RL / RL-then-SFT experiments (Fig. 3) on a tiny Qwen3 model.",
+        discussion: """
+        Runs base (next-token pretraining, or --base DIR) → first stage → second stage on a synthetic CoLA-like task (subject–verb agreement with attractor nouns; docs/training.md) and writes into --out: metrics.csv (one row per step: stage, step, TRL-named metrics and the cross-objective pair eval_sft_loss / eval_reward, measured after every step of both stages), manifest.json (every hyper-parameter, the seed, the version), checkpoints/{base,stage1-*,stage2-*} (safetensors) and SVG figures (fig3a_sft_loss.svg for sft-rl, fig3b_reward.svg for rl-sft, plus the other metric's curve).
+
+        Evaluation: eval_sft_loss on all 256 test examples; eval_reward = mean@1 on the first --eval-prompts test prompts (temperature 0.6, top_p 0.95, robust parser, the same sampler seed at every step).
+
+        Deterministic from --seed with --blas-threads 1 (the default): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 2–6 minutes on 2 cores, depending on load.
+
+        Invalid option values exit with status 2 and create nothing; values that are not numbers at all are rejected by the argument parser (status 64).
+        """)
+
+    @Option(help: "Model/task preset (only 'tiny').") var preset = "tiny"
+    @Option(help: "Pipeline: sft-rl (Exp 5.1, Fig. 3a) or rl-sft (Exp 5.2, Fig. 3b).") var pipeline: String
+    @Option(help: "Run seed (weights, batch order, sampling, evaluation draws).") var seed: UInt64 = 0
+    @Option(help: "Output directory (created; must not exist or be empty).") var out: String
+    @Option(help: "Load the base model from this checkpoint folder instead of pretraining.") var base: String?
+    @Flag(help: "Replace a non-empty --out directory.") var overwrite = false
+    @Flag(help: "No progress display.") var quiet = false
+
+    // Data.
+    @Option(help: "Seed of the task's data (splits, label noise).") var dataSeed: UInt64 = 7389
+    @Option(help: "Training examples (SFT data and RL prompts).") var trainSize = 4096
+    @Option(help: "Probability that an SFT label is the opposite of the verifier's label (train and test).") var sftLabelNoise = 0.1
+    // Pretraining.
+    @Option(help: "Pretraining steps (ignored with --base).") var pretrainSteps = 2000
+    @Option(help: "Pretraining learning rate.") var pretrainLr = 1e-3
+    @Option(help: "Fraction of each pretraining batch that is unlabeled text (the rest: formatted examples with biased labels).") var pretrainTextFraction = 0.5
+    // SFT.
+    @Option(help: "SFT epochs over the training examples.") var sftEpochs = 2
+    @Option(help: "SFT batch size.") var sftBatchSize = 32
+    @Option(help: "SFT learning rate (AdamW).") var sftLr = 1e-3
+    // GRPO.
+    @Option(help: "GRPO steps.") var rlSteps = 150
+    @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
+    @Option(help: "Prompts per GRPO step.") var promptsPerStep = 16
+    @Option(help: "Completions per prompt (G).") var numGenerations = 8
+    @Option(help: "Updates per generation batch (μ).") var numIterations = 1
+    @Option(help: "Sampling temperature in GRPO.") var temperature = 1.0
+    @Option(help: "Nucleus top_p in GRPO.") var topP = 1.0
+    @Option(help: "Maximum completion length (tokens).") var maxCompletionLength = 4
+    @Option(help: "Clip ε of the ratio.") var epsilon = 0.2
+    @Option(help: "KL coefficient β (0: no KL term; kl is still logged).") var beta = 0.0
+    @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator = "k3"
+    @Option(help: "Loss aggregation: grpo, dapo or dr_grpo.") var lossType = "dapo"
+    @Option(help: "Advantage scaling: group, batch or none.") var scaleRewards = "group"
+    // Evaluation.
+    @Option(help: "Test prompts for the mean@1 reward at every step (of 256).") var evalPrompts = 128
+    @Option(help: "BLAS threads (1 makes metrics bitwise reproducible).") var blasThreads = 1
+
+    /// Prints `Error: message` and exits with status 2 (nothing created).
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl train --help'.\n".utf8))
+        return ExitCode(2)
+    }
+
+    /// Checks every option and builds the configuration; throws `ExitCode(2)` with a message.
+    func makeConfig() throws -> PipelineConfig {
+        guard preset == "tiny" else { throw fail("--preset '\(preset)' is unknown; the only preset is 'tiny'") }
+        guard let kind = PipelineKind(rawValue: pipeline) else {
+            throw fail("--pipeline '\(pipeline)' is unknown; use sft-rl or rl-sft")
+        }
+        guard let est = KLEstimator(rawValue: klEstimator) else { throw fail("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
+        guard let lt = GRPOLossType(rawValue: lossType) else { throw fail("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw fail("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
+        func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw fail("\(name) is \(v); expected a positive integer") } }
+        func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw fail("\(name) is \(v); expected ≥ 0") } }
+        func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw fail("\(name) is \(v); expected a positive number") } }
+        try nonNegative(pretrainSteps, "--pretrain-steps")
+        try nonNegative(sftEpochs, "--sft-epochs")
+        try nonNegative(rlSteps, "--rl-steps")
+        try positive(sftBatchSize, "--sft-batch-size")
+        try positive(trainSize, "--train-size")
+        try positive(promptsPerStep, "--prompts-per-step")
+        try positive(numIterations, "--num-iterations")
+        try positive(maxCompletionLength, "--max-completion-length")
+        try positive(evalPrompts, "--eval-prompts")
+        try positive(blasThreads, "--blas-threads")
+        if numGenerations < 2 { throw fail("--num-generations is \(numGenerations); GRPO needs at least 2 completions per prompt") }
+        try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
+        if !(temperature > 0 && temperature.isFinite) { throw fail("--temperature is \(temperature); expected > 0") }
+        if !(topP > 0 && topP <= 1) { throw fail("--top-p is \(topP); expected 0 < top_p ≤ 1") }
+        if !(epsilon > 0 && epsilon < 1) { throw fail("--epsilon is \(epsilon); expected 0 < ε < 1") }
+        if !(beta >= 0 && beta.isFinite) { throw fail("--beta is \(beta); expected β ≥ 0") }
+        if !(pretrainTextFraction >= 0 && pretrainTextFraction <= 1) { throw fail("--pretrain-text-fraction is \(pretrainTextFraction); expected a fraction in [0, 1]") }
+        if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
+        if evalPrompts > 256 { throw fail("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
+        if base == nil && pretrainSteps == 0 { throw fail("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
+        if let b = base {
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: b, isDirectory: &isDir) || !isDir.boolValue {
+                throw fail("--base \(b) is not a directory (expected a checkpoint folder with config.json and model.safetensors)")
+            }
+        }
+
+        var c = PipelineConfig.tiny(pipeline: kind, seed: seed)
+        c.task.dataSeed = dataSeed
+        c.task.sftLabelNoise = sftLabelNoise
+        c.task.trainSize = trainSize
+        c.pretrain.steps = base == nil ? pretrainSteps : 0
+        c.pretrain.optimizer.learningRate = pretrainLr
+        c.pretrain.textFraction = pretrainTextFraction
+        c.sft.epochs = sftEpochs
+        c.sft.batchSize = sftBatchSize
+        c.sft.optimizer.learningRate = sftLr
+        c.grpo.steps = rlSteps
+        c.grpo.optimizer.learningRate = rlLr
+        c.grpo.promptsPerStep = promptsPerStep
+        c.grpo.numGenerations = numGenerations
+        c.grpo.numIterations = numIterations
+        c.grpo.topP = topP
+        c.grpo.scaleRewards = sr
+        c.grpo.loss.temperature = temperature
+        c.grpo.loss.maxCompletionLength = maxCompletionLength
+        c.grpo.loss.epsilon = epsilon
+        c.grpo.loss.beta = beta
+        c.grpo.loss.klEstimator = est
+        c.grpo.loss.lossType = lt
+        c.evalPrompts = evalPrompts
+        c.blasThreads = blasThreads
+        return c
+    }
+
+    /// Checks --out: it may not exist, or be an empty directory, or (with --overwrite) anything.
+    func checkOut() throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: out, isDirectory: &isDir) else { return }
+        if !isDir.boolValue { throw fail("--out \(out) exists and is not a directory") }
+        if !overwrite, let items = try? fm.contentsOfDirectory(atPath: out), !items.isEmpty {
+            throw fail("--out \(out) is not empty; choose another directory or pass --overwrite")
+        }
+    }
+
+    func run() throws {
+        var config = try makeConfig()
+        try checkOut()
+        var loadedBase: Qwen3Model?
+        if let b = base {
+            do { loadedBase = try Qwen3Model.load(directory: URL(fileURLWithPath: b)) } catch {
+                throw fail("cannot load --base \(b): \(error)")
+            }
+            let tokenizerSize = AcceptabilityTask(config: config.task).tokenizer.count
+            if loadedBase!.config.vocabSize != tokenizerSize {
+                throw fail("--base \(b) has vocab_size \(loadedBase!.config.vocabSize); the task's tokenizer has \(tokenizerSize)")
+            }
+            config.model = loadedBase!.config
+        }
+        BLASThreads.set(config.blasThreads)
+
+        // Progress on stderr: one reporter over every step of every stage.
+        let stage1 = config.pipeline == .sftRL ? "sft" : "rl"
+        let pipelineForCount = Pipeline(config: config)
+        let sftSteps = ((pipelineForCount.task.train.count + config.sft.batchSize - 1) / config.sft.batchSize) * config.sft.epochs
+        let totalSteps = config.pretrain.steps + sftSteps + config.grpo.steps + 1
+        let progress = ProgressReporter(total: totalSteps, label: "train \(config.pipeline.rawValue)", quiet: quiet)
+        let result = pipelineForCount.run(base: loadedBase) { p in
+            var status = "\(p.stage) \(p.step)/\(p.total)"
+            if let v = p.row?.values {
+                if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
+                if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
+                if p.stage == "pretrain", let l = v["loss"] { status += "  loss \(formatFixed(l, decimals: 3))" }
+            }
+            progress.advance(status: status)
+        }
+        progress.finish()
+
+        // Everything is written into a staging folder beside --out, then renamed into place, so
+        // a failure leaves no partial output.
+        let fm = FileManager.default
+        let outURL = URL(fileURLWithPath: out).standardizedFileURL
+        let parent = outURL.deletingLastPathComponent()
+        try ensureDirectory(parent)
+        let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fm.removeItem(at: staging)
+        try ensureDirectory(staging)
+        do {
+            try writeOutputs(result: result, config: config, stage1: stage1, to: staging)
+            if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
+            try fm.moveItem(at: staging, to: outURL)
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+        let s = summary(result.rows, config: config)
+        print("wrote \(outURL.path) (\(result.rows.count) rows, \(formatFixed(result.wallSeconds["total"] ?? 0, decimals: 1)) s)")
+        for line in s.lines { print(line) }
+    }
+
+    /// Base, end of stage 1, end of stage 2 values of the cross-objective pair.
+    struct Summary: Encodable {
+        var stages: [String]
+        var evalSFTLoss: [Double]
+        var evalReward: [Double]
+        var evalAccuracy: [Double]
+        var lines: [String] {
+            stages.indices.map { i in
+                "\(stages[i]): eval_sft_loss \(formatFixed(evalSFTLoss[i], decimals: 4))  eval_reward \(formatFixed(evalReward[i], decimals: 4))  eval_accuracy \(formatFixed(evalAccuracy[i], decimals: 4))"
+            }
+        }
+        enum CodingKeys: String, CodingKey { case stages, evalSFTLoss = "eval_sft_loss", evalReward = "eval_reward", evalAccuracy = "eval_accuracy" }
+    }
+
+    func summary(_ rows: [MetricRow], config: PipelineConfig) -> Summary {
+        let order = config.pipeline == .sftRL ? ["base", "sft", "rl"] : ["base", "rl", "sft"]
+        var s = Summary(stages: [], evalSFTLoss: [], evalReward: [], evalAccuracy: [])
+        for (i, st) in order.enumerated() {
+            guard let last = rows.last(where: { $0.stage == st }) else { continue }
+            s.stages.append(i == 0 ? "base" : "end of stage \(i) (\(st))")
+            s.evalSFTLoss.append(last.values["eval_sft_loss"] ?? .nan)
+            s.evalReward.append(last.values["eval_reward"] ?? .nan)
+            s.evalAccuracy.append(last.values["eval_accuracy"] ?? .nan)
+        }
+        return s
+    }
+
+    struct Manifest: Encodable {
+        var tool = "sftrl train"
+        var version: String
+        var arguments: [String]
+        var config: PipelineConfig
+        var data: [String: Int]
+        var determinism: String
+        var design: [String]
+        var summary: Summary
+        var wallSeconds: [String: Double]
+        enum CodingKeys: String, CodingKey {
+            case tool, version, arguments, config, data, determinism, design, summary, wallSeconds = "wall_seconds"
+        }
+    }
+
+    func writeOutputs(result: PipelineResult, config: PipelineConfig, stage1: String, to dir: URL) throws {
+        // metrics.csv
+        var table = CSVTable(columns: ["stage", "step"] + metricColumns)
+        for r in result.rows {
+            table.append([.string(r.stage), .int(r.step)] + metricColumns.map { k in r.values[k].map { CSVCell.double($0) } ?? .missing })
+        }
+        try table.write(to: dir.appendingPathComponent("metrics.csv"))
+
+        // checkpoints
+        let ck = dir.appendingPathComponent("checkpoints")
+        try ensureDirectory(ck)
+        let stage2 = stage1 == "sft" ? "rl" : "sft"
+        try result.base.save(directory: ck.appendingPathComponent("base"))
+        try result.stage1.save(directory: ck.appendingPathComponent("stage1-\(stage1)"))
+        try result.stage2.save(directory: ck.appendingPathComponent("stage2-\(stage2)"))
+
+        // figures
+        try figure(rows: result.rows, metric: "eval_sft_loss", stage1: stage1,
+                   title: config.pipeline == .sftRL ? "Fig. 3a: held-out SFT loss through SFT then RL" : "Held-out SFT loss through RL then SFT",
+                   yLabel: "SFT loss on the test split (nats/token)",
+                   file: dir.appendingPathComponent(config.pipeline == .sftRL ? "fig3a_sft_loss.svg" : "sft_loss.svg"))
+        try figure(rows: result.rows, metric: "eval_reward", stage1: stage1,
+                   title: config.pipeline == .rlSFT ? "Fig. 3b: mean@1 reward through RL then SFT" : "mean@1 reward through SFT then RL",
+                   yLabel: "mean@1 reward on \(config.evalPrompts) test prompts",
+                   file: dir.appendingPathComponent(config.pipeline == .rlSFT ? "fig3b_reward.svg" : "reward.svg"))
+
+        // manifest.json
+        let task = AcceptabilityTask(config: config.task)
+        let manifest = Manifest(
+            version: sftrlVersion,
+            arguments: Array(CommandLine.arguments.dropFirst()),
+            config: config,
+            data: ["train": task.train.count, "test": task.test.count, "eval_reward_prompts": config.evalPrompts,
+                   "eval_sft_examples": task.test.count, "pretrain_sentences": task.pretrainText.count,
+                   "pretrain_examples": task.pretrainExamples.count, "vocab_size": task.tokenizer.count,
+                   "parameters": config.model.parameterCount],
+            determinism: "BLAS threads = \(config.blasThreads); every random stream derives from seed \(config.seed) (data from data_seed \(config.task.dataSeed)); same arguments give the same metrics.csv bytes with 1 BLAS thread.",
+            design: [
+                "Task: subject–verb agreement with attractor nouns; acceptable iff the verb agrees with the first noun. The base model is pretrained (\(config.pretrain.steps) steps) on acceptable text (next-token loss on every token) mixed with formatted examples whose answer tokens are the targets, labelled by the nearest-noun heuristic (wrong on ≈30% of sentences) with \(config.task.pretrainLabelNoise) extra label noise; with --base the given checkpoint is the base.",
+                "Reward: the verifier (the rule), +1/−1, strict format in training, robust parser (last label word) in evaluation.",
+                "SFT data: the rule's label flipped with probability sft_label_noise = \(config.task.sftLabelNoise) (fixed per example, train and test), standing for annotator disagreement in CoLA. With identical labels and an SFT model at the data conditional, the Gibbs RL optimum equals the SFT optimum (Thm 3.1's C1 = 0), so any effect would come from finite training only; the noise makes the SFT data conditional differ from the reward's optimum, which is the situation the paper's theorems describe. --sft-label-noise 0 gives the identical-label setting.",
+                "eval_sft_loss: token-mean cross-entropy of 'label <eos>' (SFT labels) over all \(task.test.count) test examples; eval_reward: mean@1 at temperature 0.6, top_p 0.95 on the first \(config.evalPrompts) test prompts, the same sampler seed at every evaluation.",
+            ],
+            summary: summary(result.rows, config: config),
+            wallSeconds: result.wallSeconds)
+        try writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))
+    }
+
+    /// One metric through both stages against the global step, with the base value as a
+    /// horizontal line and the stage boundary as a vertical marker.
+    func figure(rows: [MetricRow], metric: String, stage1: String, title: String, yLabel: String, file: URL) throws {
+        let trained = rows.filter { $0.stage != "pretrain" }
+        let xs = trained.indices.map(Double.init)
+        let ys = trained.map { $0.values[metric] ?? .nan }
+        let boundary = Double(trained.lastIndex(where: { $0.stage == stage1 }) ?? 0)
+        let stage2 = stage1 == "sft" ? "RL" : "SFT"
+        var plot = LinePlot(title: title, xLabel: "step (base = 0, \(stage1.uppercased()) then \(stage2))", yLabel: yLabel)
+        plot.series = [PlotSeries(name: metric, xs: xs, ys: ys, color: "#1f77b4")]
+        plot.legend = .hidden  // one curve: the title and the axis name it
+        if let b = trained.first?.values[metric] {
+            plot.referenceLines = [ReferenceLine(y: b, label: "base \(formatFixed(b, decimals: 3))")]
+        }
+        plot.verticalMarkers = [VerticalMarker(x: boundary, label: "\(stage1.uppercased()) → \(stage2)")]
+        try plot.write(to: file)
+    }
+}
