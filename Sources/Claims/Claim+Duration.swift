@@ -55,6 +55,15 @@ private func quadraticInstance(_ g: inout SeededGenerator, family: String, isotr
                          landscape: Landscape(a: sa, b: sb, thetaR: thetaR, theta0: theta0))
 }
 
+/// The instance's landscape, checked: positive diagonals a, b and vectors of one length.
+private func validLandscape(_ ci: ClaimInstance, claim: String) throws -> Landscape {
+    guard let l = ci.landscape, !l.a.isEmpty, l.a.count == l.b.count, l.thetaR.count == l.a.count, l.theta0.count == l.a.count,
+          l.a.allSatisfy({ $0 > 0 }), l.b.allSatisfy({ $0 > 0 }) else {
+        throw ClaimError.invalid("\(claim) needs a landscape with positive diagonals a, b and vectors of equal length")
+    }
+    return l
+}
+
 /// The relative accuracy of a time measured on an integrated flow (event location at rtol 1e-10).
 let flowTimeTolerance = 1e-6
 
@@ -70,10 +79,7 @@ struct R3Duration: Claim {
         quadraticInstance(&g, family: family, isotropic: !dropping.contains("isotropic"))
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
-        guard let l = ci.landscape, !l.a.isEmpty, l.a.count == l.b.count, l.thetaR.count == l.a.count, l.theta0.count == l.a.count,
-              l.a.allSatisfy({ $0 > 0 }), l.b.allSatisfy({ $0 > 0 }) else {
-            throw ClaimError.invalid("r3-duration needs a landscape with positive diagonals a, b of equal length")
-        }
+        let l = try validLandscape(ci, claim: id)
         let f = DurationFlow(landscape: l, lambda: try ci.parameter("lambda"))
         let (t, stats) = try f.argmaxUtility(rtol: rtol)
         let spread = Swift.max((l.a.max()! - l.a.min()!) / l.a.max()!, (l.b.max()! - l.b.min()!) / l.b.max()!)
@@ -99,10 +105,7 @@ struct R3DurationActual: Claim {
         quadraticInstance(&g, family: family, isotropic: false)
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
-        guard let l = ci.landscape, !l.a.isEmpty, l.a.count == l.b.count, l.thetaR.count == l.a.count, l.theta0.count == l.a.count,
-              l.a.allSatisfy({ $0 > 0 }), l.b.allSatisfy({ $0 > 0 }) else {
-            throw ClaimError.invalid("r3-duration-actual needs a landscape with positive diagonals a, b of equal length")
-        }
+        let l = try validLandscape(ci, claim: id)
         let f = DurationFlow(landscape: l, lambda: try ci.parameter("lambda"))
         let (t, _) = try f.argmaxUtility(rtol: rtol)
         let margin = t.isFinite ? (f.tStar - t) / f.tStar : -1
