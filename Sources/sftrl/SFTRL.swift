@@ -14,6 +14,8 @@ struct SFTRL: ParsableCommand {
             CheckCommand.self,
             FlowCommand.self,
             SpectrumCommand.self,
+            SearchCommand.self,
+            MergeCommand.self,
         ]
     )
 
