@@ -42,7 +42,26 @@ public struct ParameterSpace: Sendable {
 
     /// One coordinate: its target and, for a distribution or the weights, which supported entry
     /// (index ≥ 1 of `support`; entry 0 is the pinned logit 0).
-    struct Slot: Sendable { let target: Target; let entry: Int; let step: Double; let initial: Double }
+    struct Slot: Sendable {
+        let target: Target; let entry: Int; let step: Double; let initial: Double
+        /// The search box of this coordinate: logits within ±40 (probability ratios up to e⁸⁰);
+        /// log-scale coordinates within 3 decades of the drawn value; linear ones within 100
+        /// initial steps of it. It keeps the search in the generator's domain, away from ranges
+        /// where a claim's Double formulas (not the mathematics) break down.
+        var low: Double { isLogit ? -40 : (isLogScale ? initial - logRadius : initial - 100 * step) }
+        var high: Double { isLogit ? 40 : (isLogScale ? initial + logRadius : initial + 100 * step) }
+        var isLogit: Bool { switch target { case .weights, .distribution: return true; default: return false } }
+        var isLogScale: Bool {
+            switch target {
+            case .beta: return true
+            case let .parameter(_, log, _): return log
+            case let .landscape(_, _, log): return log
+            default: return false
+            }
+        }
+    }
+    /// ln(10³): log-scale coordinates move at most three decades.
+    static let logRadius = 3 * Foundation.log(10.0)
 
     /// Named parameters that are integers, seeds or switches, never moved.
     public static let fixedParameters: Set<String> = ["k", "vocab", "max_length", "n", "dataset_seed", "random_subspace_seed", "local_smoothness"]
@@ -124,7 +143,7 @@ public struct ParameterSpace: Sendable {
     /// Nelder–Mead's initial steps.
     public var steps: [Double] { slots.map(\.step) }
 
-    /// The instance at x. Logits are clamped to ±60 and log-scales to ±40 so every value is finite.
+    /// The instance at x, each coordinate first clamped into its box (see `Slot`).
     public func decode(_ x: [Double]) -> ClaimInstance {
         var ci = base
         // Collect logits per distribution target.
@@ -137,12 +156,12 @@ public struct ParameterSpace: Sendable {
             }
         }
         for (i, s) in slots.enumerated() {
-            let v = x[i]
+            let v = Swift.min(s.high, Swift.max(s.low, x[i]))
             switch s.target {
             case let .weights(support), let .distribution(_, _, support):
                 let k = key(s.target)
                 var entry = logits[k] ?? (s.target, [Double](repeating: 0, count: support.count))
-                entry.1[s.entry] = Swift.min(60, Swift.max(-60, v))
+                entry.1[s.entry] = v
                 logits[k] = entry
             case let .reward(p, entries):
                 for y in entries { ci.instance!.prompts[p].reward[y] = v }

@@ -200,6 +200,8 @@ struct Restart {
     /// The best feasible candidates (at most `keep`), sorted by value.
     var kept: [Candidate] = []
     let keep = 3
+    /// The first exact tie of a strict claim (see `record`).
+    var tie: Candidate?
     var rho = 1.0
     /// The random instance the current local search started from.
     var origin: ClaimInstance?
@@ -225,7 +227,10 @@ struct Restart {
         switch options.mode {
         case .violation: primary = Searcher.s(e.conclusion)
         case .tightness:
-            guard let r = spec?.ratio(e), r.isFinite else { return .nan }
+            // A ratio counts only when the extended evaluation agrees with it to 1e-6: near
+            // equality the Double formulas are dominated by round-off (Pinsker at KL ~ 1e-16).
+            guard let r = spec?.ratio(e), r.isFinite, let x = try? claim.evaluateExtended(ci), let rx = spec?.ratio(x),
+                  abs(r - rx) <= 1e-6 * Swift.max(abs(rx), 1e-300) else { return .nan }
             primary = -r
         }
         var penalty = 0.0
@@ -237,6 +242,10 @@ struct Restart {
     }
 
     mutating func record(_ c: Candidate) {
+        // A strict claim is violated by an exact tie (margin 0 in both precisions), which round-off
+        // negatives (−1e-16 in Double, 0 in Float80: not certifiable) would crowd out of the kept
+        // few: the first exact tie keeps a slot of its own.
+        if claim.strict && options.mode == .violation && c.evaluation.conclusion == 0 && tie == nil { tie = c }
         if kept.count == keep, let last = kept.last, c.value >= last.value { return }
         if kept.contains(where: { $0.instance == c.instance }) { return }
         kept.append(c)
@@ -274,7 +283,7 @@ struct Restart {
                     let r = m.minimise(method, from: x, step: space.steps.map { $0 * stepScale }, maxEvaluations: cap,
                                        shouldStop: { Date() > deadline })
                     // Carry over what the closure's copy recorded.
-                    evaluations = me.evaluations; errors = me.errors; kept = me.kept
+                    evaluations = me.evaluations; errors = me.errors; kept = me.kept; tie = me.tie
                     if r.value.isFinite && r.value < bestValue - 1e-15 * Swift.max(1, abs(bestValue)) {
                         bestValue = r.value; bestX = r.x; stalls = 0
                     } else { stalls += 1 }
@@ -299,7 +308,9 @@ struct Restart {
             }
         }
         hitDeadline = Date() > deadline
-        let ranked = kept.enumerated().map { k, c in var c = c; c.rank = k; return c }
+        var all = kept
+        if let t = tie, !kept.contains(where: { $0.instance == t.instance }) { all.append(t) }
+        let ranked = all.enumerated().map { k, c in var c = c; c.rank = k; return c }
         return RestartOutcome(index: index, evaluations: evaluations, errors: errors, candidates: ranked, hitDeadline: hitDeadline)
     }
 }
