@@ -120,7 +120,7 @@ public enum ReportMerge {
         case .violation: out.verdict = out.counterexample != nil ? "counterexample" : (out.best != nil ? "none-found" : "no-feasible-instance")
         case .tightness:
             out.verdict = out.best != nil ? "tightness" : "no-feasible-instance"
-            out.tightness?.supremumFound = out.best?.ratio
+            out.tightness?.supremumFound = out.best?.ratioExtended ?? out.best?.ratio
         }
         return out
     }

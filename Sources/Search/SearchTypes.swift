@@ -94,6 +94,7 @@ public struct Finding: Codable, Equatable, Sendable {
 /// The tightness part of a result.
 public struct TightnessSummary: Codable, Equatable, Sendable {
     public var measure: String
+    /// The best instance's ratio in extended precision (its Double ratio is `best.ratio`).
     public var supremumFound: Double?
     public var knownSupremum: Double?
     public var attained: Bool

@@ -117,7 +117,7 @@ public enum Searcher {
         case .tightness:
             result.verdict = ordered.isEmpty ? "no-feasible-instance" : "tightness"
             result.tightness = spec.map { s in
-                TightnessSummary(measure: s.measure, supremumFound: result.best?.ratio, knownSupremum: s.knownSupremum, attained: s.attained, note: s.note)
+                TightnessSummary(measure: s.measure, supremumFound: result.best?.ratioExtended ?? result.best?.ratio, knownSupremum: s.knownSupremum, attained: s.attained, note: s.note)
             }
         }
         if options.timing { result.seconds = Date().timeIntervalSince(start) }

@@ -10,13 +10,13 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Combine the JSON reports of `sftrl check --shard K/N` or `sftrl search --shard K/N` runs into one.",
         discussion: """
-        All files must be reports of the same kind (check or search), seed and version, and their
-        shards must be K/N for every K in 0..<N exactly once. Check reports: instances, generated,
-        round-off and errors are summed per claim; the smallest margin is kept with its instance
-        (ties: lowest random index); the counterexample is the one whose random instance had the
-        most negative margin (ties: lowest index); verdicts are recomputed. Search reports: the best
-        finding and counterexample in the unsharded search's order. The merge equals the
-        unsharded run for the same seed (for check: when the generator enforces the hypotheses, so
+        All files must be reports of the same kind (check or search), seed and version, and their \
+        shards must be K/N for every K in 0..<N exactly once. Check reports: instances, generated, \
+        round-off and errors are summed per claim; the smallest margin is kept with its instance \
+        (ties: lowest random index); the counterexample is the one whose random instance had the \
+        most negative margin (ties: lowest index); verdicts are recomputed. Search reports: the best \
+        finding and counterexample in the unsharded search's order. The merge equals the \
+        unsharded run for the same seed (for check: when the generator enforces the hypotheses, so \
         that every shard walks the same instances as the whole run). Exit status 2 on bad input.
         """)
 

@@ -11,20 +11,20 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search for a counterexample to a claim (optionally with hypotheses dropped), or for how tight an inequality is.",
         discussion: """
-        Random restarts from the claim's own generator (with --drop applied), then local
-        optimisation of the conclusion margin over the instance's coordinates (logits of every
-        distribution, rewards, log β, features, named parameters, landscapes) with GSL's
-        Nelder–Mead and BFGS2, the kept hypotheses held by a penalty. Margins are squashed by
-        m/(1+|m|) so no term's scale masks another. The most negative margin found is re-checked in
-        extended precision (Float80, or tighter integration for flow claims) and, when its sign
+        Random restarts from the claim's own generator (with --drop applied), then local \
+        optimisation of the conclusion margin over the instance's coordinates (logits of every \
+        distribution, rewards, log β, features, named parameters, landscapes) with GSL's \
+        Nelder–Mead and BFGS2, the kept hypotheses held by a penalty. Margins are squashed by \
+        m/(1+|m|) so no term's scale masks another. The most negative margin found is re-checked in \
+        extended precision (Float80, or tighter integration for flow claims) and, when its sign \
         survives, shrunk to the fewest prompts and responses and round numbers.
 
-        --tightness instead maximises lhs/rhs of the inequality (claims: \(TightnessSpec.all.map(\.claim).joined(separator: ", "))) and
+        --tightness instead maximises lhs/rhs of the inequality (claims: \(TightnessSpec.all.map(\.claim).joined(separator: ", "))) and \
         compares with the known supremum.
 
-        The result is deterministic for a seed unless the --budget-seconds cap bites (the report
-        then says stopped_by "seconds"). --out writes the counterexample (or the best instance) in
-        the format `sftrl check --claim ID --replay FILE` reads. Exit status: 0 when the searches
+        The result is deterministic for a seed unless the --budget-seconds cap bites (the report \
+        then says stopped_by "seconds"). --out writes the counterexample (or the best instance) in \
+        the format `sftrl check --claim ID --replay FILE` reads. Exit status: 0 when the searches \
         completed (found or not), 1 with --strict when a counterexample was certified, 2 on bad input.
         """)
 
