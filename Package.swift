@@ -19,13 +19,16 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         .systemLibrary(name: "CLapacke", path: "Sources/CLapacke"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // GSL's minimisers behind plain C types (gsl_multimin.h pulls gsl_cblas.h, which cannot meet
+        // OpenBLAS's cblas.h in one Swift module). Links libgsl only, never gslcblas.
+        .target(name: "CGSLMin", path: "Sources/CGSLMin", linkerSettings: [.linkedLibrary("gsl")]),
 
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
         .target(name: "Policies", dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Search", dependencies: ["CGSL", "Linalg", "Policies", "Flows", "Claims"]),
+        .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
@@ -49,7 +52,7 @@ let package = Package(
             "Claims", "Policies", "Flows", "Linalg",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies"], resources: [.copy("Counterexamples")]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer"]),
         .testTarget(name: "sftrlTests", dependencies: ["sftrl"]),

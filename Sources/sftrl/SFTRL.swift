@@ -18,6 +18,8 @@ struct SFTRL: ParsableCommand {
             FiguresCommand.self,
             TrainCommand.self,
             LMCommand.self,
+            SearchCommand.self,
+            MergeCommand.self,
         ]
     )
 

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Claims
+import Search
+import Reports
+
+/// `sftrl merge`: combine the JSON reports of shards into the report of the whole run.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine the JSON reports of `sftrl check --shard K/N` or `sftrl search --shard K/N` runs into one.",
+        discussion: """
+        All files must be reports of the same kind (check or search), seed and version, and their \
+        shards must be K/N for every K in 0..<N exactly once. Check reports: instances, generated, \
+        round-off and errors are summed per claim; the smallest margin is kept with its instance \
+        (ties: lowest random index); the counterexample is the one whose random instance had the \
+        most negative margin (ties: lowest index); verdicts are recomputed. Search reports: the best \
+        finding and counterexample in the unsharded search's order. The merge equals the \
+        unsharded run for the same seed (for check: when the generator enforces the hypotheses, so \
+        that every shard walks the same instances as the whole run). Exit status 2 on bad input.
+        """)
+
+    @Argument(help: "The shard reports (JSON written by --json).")
+    var files: [String]
+
+    @Option(help: "Write the merged report to this file (default: print it on stdout).")
+    var out: String?
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one report file") }
+    }
+
+    func run() throws {
+        let dec = makeJSONDecoder()
+        var checks: [CheckReport] = []
+        var searches: [SearchReport] = []
+        for path in files {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+            }
+            if let c = try? dec.decode(CheckReport.self, from: data) { checks.append(c) } else if let s = try? dec.decode(SearchReport.self, from: data) {
+                searches.append(s)
+            } else {
+                throw ValidationError("\(path) is neither a check report nor a search report (JSON written by --json)")
+            }
+        }
+        guard checks.isEmpty || searches.isEmpty else { throw ValidationError("cannot merge check reports with search reports") }
+        do {
+            if !checks.isEmpty {
+                let merged = try MergeCommand.merge(checks)
+                try emit(merged)
+                FileHandle.standardError.write(Data((CheckReport.table(merged.claims) + "\n").utf8))
+            } else {
+                let merged = try MergeCommand.merge(searches)
+                try emit(merged)
+                FileHandle.standardError.write(Data((SearchCommand.table(merged.runs, times: merged.runs.map { $0.seconds ?? 0 }) + "\n").utf8))
+            }
+        } catch let e as ReportMerge.MergeError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    func emit<T: Encodable>(_ value: T) throws {
+        if let out { try writeJSON(value, to: URL(fileURLWithPath: out)) } else {
+            FileHandle.standardOutput.write(try encodeJSON(value))
+        }
+    }
+
+    static func merge(_ reports: [CheckReport]) throws -> CheckReport {
+        let first = reports[0]
+        for r in reports where r.seed != first.seed || r.version != first.version {
+            throw ValidationError("the reports differ in seed or version (\(r.seed)/\(r.version) vs \(first.seed)/\(first.version))")
+        }
+        let shards = try ReportMerge.checkShards(reports.map(\.shard))
+        var claims: [ClaimResult] = []
+        for c in first.claims {
+            var parts: [(result: ClaimResult, shard: (index: Int, count: Int))] = []
+            for (k, r) in reports.enumerated() {
+                guard let m = r.claims.first(where: { $0.id == c.id && $0.dropped == c.dropped }) else {
+                    throw ValidationError("report \(k + 1) has no result for claim \(c.id)")
+                }
+                parts.append((m, shards[k]))
+            }
+            claims.append(try ReportMerge.mergeCheck(parts, seed: first.seed))
+        }
+        return CheckReport(seed: first.seed, version: first.version, instances: reports.reduce(0) { $0 + $1.instances }, shard: nil, claims: claims)
+    }
+
+    static func merge(_ reports: [SearchReport]) throws -> SearchReport {
+        let first = reports[0]
+        for r in reports where r.seed != first.seed || r.version != first.version {
+            throw ValidationError("the reports differ in seed or version (\(r.seed)/\(r.version) vs \(first.seed)/\(first.version))")
+        }
+        _ = try ReportMerge.checkShards(reports.map(\.shard))
+        var runs: [SearchResult] = []
+        for run in first.runs {
+            let parts = try reports.enumerated().map { k, r -> SearchResult in
+                guard let m = r.runs.first(where: { $0.claim == run.claim && $0.dropped == run.dropped && $0.mode == run.mode }) else {
+                    throw ValidationError("report \(k + 1) has no search of \(run.claim) dropping [\(run.dropped.joined(separator: ", "))]")
+                }
+                return m
+            }
+            runs.append(try ReportMerge.mergeSearch(parts))
+        }
+        return SearchReport(version: first.version, seed: first.seed, shard: nil, runs: runs)
+    }
+}
