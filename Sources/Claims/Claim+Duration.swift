@@ -14,7 +14,7 @@ struct DurationFlow {
     var muR: Double { landscape.a.min() ?? 0 }
     var smoothS: Double { landscape.b.max() ?? 0 }
     /// T* = (1/μ_R)·ln(1 + μ_R/(λ L_S)).
-    var tStar: Double { Foundation.log(1 + muR / (lambda * smoothS)) / muR }
+    var tStar: Double { Foundation.log1p(muR / (lambda * smoothS)) / muR }
 
     func gradJ(_ th: [Double]) -> [Double] { th.indices.map { -landscape.a[$0] * (th[$0] - landscape.thetaR[$0]) } }
     func gradL(_ th: [Double]) -> [Double] { th.indices.map { landscape.b[$0] * (th[$0] - landscape.theta0[$0]) } }

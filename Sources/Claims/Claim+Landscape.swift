@@ -96,7 +96,7 @@ struct Sandwich {
 struct R1Local: Claim {
     let id = "r1-local"
     let reference = "reconstruction of v2 (R1, local)"
-    let statement = "At an SFT stationary point θ₀, along θ̇ = ∇J_β: d/dt L_SFT = ⟨∇L_SFT, ∇J_β⟩ = 0 at t = 0, d²/dt² L_SFT = ∇J_βᵀ H_SFT ∇J_β ≥ 0 (tabular: H_SFT = blockdiag q(diag p_D − p_D p_Dᵀ)), and L_SFT(θ_t) ≥ L_SFT(θ₀) along the integrated flow."
+    let statement = "At an SFT stationary point θ₀, along θ̇ = ∇J_β: d/dt L_SFT = ⟨∇L_SFT, ∇J_β⟩ = 0 at t = 0, d²/dt² L_SFT = ∇J_βᵀ H_SFT ∇J_β ≥ 0 (tabular: H_SFT = blockdiag q(diag p_D − p_D p_Dᵀ)), and L_SFT(θ_t) ≥ L_SFT(θ₀) along the integrated flow (up to the first-order allowance ‖∇L_SFT(θ₀)‖·‖θ_t − θ₀‖ of a numerically stationary θ₀)."
     let hypotheses = [Hypothesis("stationary", "θ₀ is an SFT stationary point: ‖∇L_SFT(θ₀)‖ ≤ 1e-8·(1 + ‖∇J_β‖)")]
     let families = ["tabular", "loglinear"]
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
@@ -117,8 +117,11 @@ struct R1Local: Claim {
         let times = (1...10).map { T * Double($0) / 10 }
         let l0 = inst.value(.sft, at: pt)
         let states = try flowStates(inst, from: inst.start, kind: .rl, times: times, rtol: rtol)
+        // L_SFT is convex in θ (softmax-linear class), so L(θ_t) ≥ L(θ₀) − ‖∇L(θ₀)‖·‖θ_t − θ₀‖: the
+        // residual gradient of an only numerically stationary θ₀ allows that much first-order fall.
         let rises = states.map { inst.value(.sft, at: inst.point($0)) - l0 }
-        let flowMargin = (rises.min() ?? 0) / Swift.max(1, abs(l0))
+        let allowed = states.map { nl * norm(axpy($0, -1, inst.start)) }
+        let flowMargin = zip(rises, allowed).map { $0 + $1 }.min().map { $0 / Swift.max(1, abs(l0)) } ?? 0
         let t1 = times[0] / 100
         let early = try flowStates(inst, from: inst.start, kind: .rl, times: [t1], rtol: rtol)[0]
         let fdSecond = 2 * (inst.value(.sft, at: inst.point(early)) - l0) / (t1 * t1)

@@ -56,10 +56,18 @@ struct R5Spectral: Claim {
             for c in 0..<k { for i in 0..<n { basis[i, c] = eig.vectors[i, n - 1 - c] } }
         }
         func project(_ u: [Double]) -> [Double] { matvec(basis, matvec(basis.transposed, u)) }
-        func kdot(_ u: [Double], _ v: [Double]) -> Double { dot(u, matvec(kernel, v)) }
+        // K-inner products through K's eigen-decomposition with its eigenvalues clamped at 0
+        // (K ⪰ 0 exactly; LAPACK's round-off can make tiny ones negative): ⟨u, w⟩_K =
+        // Σ_i λ_i⁺ (v_iᵀu)(v_iᵀw), a sum of non-negative weights, so Cauchy–Schwarz holds to rounding.
+        let lambda = eig.values.map { Swift.max($0, 0) }
+        func coefficients(_ u: [Double]) -> [Double] { matvec(eig.vectors.transposed, u) }
+        func kdot(_ u: [Double], _ w: [Double]) -> Double {
+            let cu = coefficients(u), cw = coefficients(w)
+            return lambda.indices.reduce(0.0) { $0 + lambda[$1] * cu[$1] * cw[$1] }
+        }
         func kcos(_ u: [Double], _ v: [Double]) -> Double {
             let nu = kdot(u, u), nv = kdot(v, v)
-            return nu > 0 && nv > 0 ? kdot(u, v) / (nu * nv).squareRoot() : 0
+            return nu > 0 && nv > 0 ? Swift.max(-1, Swift.min(1, kdot(u, v) / (nu * nv).squareRoot())) : 0
         }
         let na = kdot(a, a), nb = kdot(b, b)
         guard na > 0, nb > 0 else {   // the angle is undefined: the instance does not meet "nonzero-gradients"
