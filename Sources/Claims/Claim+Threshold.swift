@@ -107,7 +107,8 @@ struct R4Step: Claim {
             let z: [[T]] = s.inst.policy.logits(theta)
             var l: T = 0
             for x in z.indices where s.inst.weights[x] > 0 {
-                l += T(s.inst.weights[x]) * DistOf<T>.crossEntropy(s.inst.data[x].map { T($0) }, [], logQ: DistOf<T>.logSoftmax(z[x]))
+                let lq = DistOf<T>.logSoftmax(z[x])
+                l += T(s.inst.weights[x]) * DistOf<T>.crossEntropy(s.inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
             }
             return l
         }

@@ -47,13 +47,26 @@ public struct ClaimResult: Codable, Sendable {
     public var dropped: [String]
     public var seconds: Double?
     public var instancesPerSecond: Double?
+    /// Sharded runs only: every evaluated instance index, for `Runner.merge`.
+    public var records: [InstanceRecord]?
+    /// Sharded runs only: the shard reached the attempt cap.
+    public var exhausted: Bool?
 
     enum CodingKeys: String, CodingKey {
         case id, reference, statement, verdict, instances, generated, roundoff, errors, dropped, counterexample
         case firstError = "first_error"
         case minMargin = "min_margin", minMarginInstance = "min_margin_instance"
-        case seconds, instancesPerSecond = "instances_per_second"
+        case seconds, instancesPerSecond = "instances_per_second", records, exhausted
     }
+}
+
+/// One evaluated instance of a sharded run: its index, whether it met the hypotheses, its
+/// conclusion margin (when met) or its error.
+public struct InstanceRecord: Codable, Equatable, Sendable {
+    public var index: Int
+    public var met: Bool
+    public var margin: Double?
+    public var error: String?
 }
 
 /// Settings of a check run.
@@ -103,60 +116,50 @@ public enum Runner {
     }
 
     /// Checks one claim. `progress` is called after each batch with (instances met, target).
+    ///
+    /// Unsharded, instance indices 0, 1, 2, … are evaluated until `instances` of them meet the
+    /// hypotheses (or `attemptFactor × instances` were generated). Shard K of N walks the indices
+    /// ≡ K (mod N) until it holds ⌈instances/N⌉ + max(64, instances/(4N)) met ones, and records every
+    /// evaluated index in `records`, so that `merge(_:)` can rebuild exactly the unsharded run.
     public static func check(_ claim: any Claim, options: CheckOptions,
                              progress: (@Sendable (Int, Int) -> Void)? = nil) -> ClaimResult {
         let start = Date()
-        let target = options.instances
-        let cap = Swift.max(target * options.attemptFactor, target)
+        let n = options.shard.count
+        let sharded = n > 1
+        let cap = Swift.max(options.instances * options.attemptFactor, options.instances)
+        let target = sharded ? (options.instances + n - 1) / n + Swift.max(64, options.instances / (4 * n)) : options.instances
         let batch = 64
         var met: [Outcome] = []
-        var generated = 0
-        var next = 0
-        var violators: [Outcome] = []
-        var errors = 0
+        var records: [InstanceRecord] = []
+        var generated = 0, errors = 0
         var firstError: String?
+        var next = 0
         while met.count < target && next < cap {
-            let indices = Array(stride(from: next, to: Swift.min(next + batch * options.shard.count, cap), by: 1))
-                .filter { $0 % options.shard.count == options.shard.index }
-            next += batch * options.shard.count
+            let indices = Array(stride(from: next, to: Swift.min(next + batch * n, cap), by: 1)).filter { $0 % n == options.shard.index }
+            next += batch * n
             let outcomes = evaluateParallel(claim, indices: indices, seed: options.seed, dropping: options.dropping, threads: options.threads)
             for o in outcomes {
                 guard met.count < target else { break }
                 generated += 1
                 guard let e = o.evaluation, e.isWellDefined else {
                     errors += 1
-                    if firstError == nil { firstError = "instance \(o.index): " + (o.error ?? "NaN margin") }
+                    let message = "instance \(o.index): " + (o.error ?? "NaN margin")
+                    if firstError == nil { firstError = message }
+                    if sharded { records.append(InstanceRecord(index: o.index, met: false, margin: nil, error: message)) }
                     continue
                 }
-                guard e.meetsHypotheses(dropping: options.dropping) else { continue }
-                met.append(o)
-                if e.violates(strict: claim.strict) { violators.append(o) }
+                let ok = e.meetsHypotheses(dropping: options.dropping)
+                if sharded { records.append(InstanceRecord(index: o.index, met: ok, margin: ok ? e.conclusion : nil, error: nil)) }
+                if ok { met.append(o) }
             }
             progress?(met.count, target)
         }
-        var result = ClaimResult(id: claim.id, reference: claim.reference, statement: claim.statement,
-                                 verdict: met.isEmpty ? .vacuous : .holds, instances: met.count, generated: generated,
-                                 roundoff: 0, errors: errors, firstError: firstError, minMargin: nil, minMarginInstance: nil, counterexample: nil,
-                                 dropped: options.dropping.sorted(), seconds: nil, instancesPerSecond: nil)
-        if let m = met.min(by: { ($0.evaluation!.conclusion, $0.index) < ($1.evaluation!.conclusion, $1.index) }) {
-            result.minMargin = m.evaluation!.conclusion
-            result.minMarginInstance = m.instance
+        let byIndex = Dictionary(uniqueKeysWithValues: met.map { ($0.index, $0) })
+        var result = conclude(claim, options: options, met: met.map { ($0.index, $0.evaluation!.conclusion) },
+                              generated: generated, errors: errors, firstError: firstError) { i in
+            (byIndex[i]!.instance, byIndex[i]!.evaluation!)
         }
-        // Certify violators, most violated first; the first certified one becomes the counterexample.
-        let ordered = violators.sorted { ($0.evaluation!.conclusion, $0.index) < ($1.evaluation!.conclusion, $1.index) }
-        for o in ordered.prefix(50) {
-            guard let ext = try? claim.evaluateExtended(o.instance), ext.meetsHypotheses(dropping: options.dropping),
-                  Evaluation.certifies(double: o.evaluation!, extended: ext, strict: claim.strict) else {
-                result.roundoff += 1
-                continue
-            }
-            var cx = Counterexample(instance: o.instance, evaluation: o.evaluation!, extended: ext, index: o.index, shrunk: false, certified: true)
-            if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping) }
-            result.counterexample = cx
-            result.verdict = .fails
-            break
-        }
-        if ordered.count > 50 && result.counterexample == nil { result.roundoff += ordered.count - 50 }
+        if sharded { result.records = records; result.exhausted = next >= cap }
         if options.timing {
             let s = Date().timeIntervalSince(start)
             result.seconds = s
@@ -165,6 +168,80 @@ public enum Runner {
         return result
     }
 
+    /// The verdict from the instances that met the hypotheses, given as (index, conclusion margin)
+    /// in index order; `outcome(index)` gives a met instance and its evaluation (stored, or
+    /// regenerated from the seed by `merge`). The smallest margin (ties: lowest index) and its
+    /// instance; then the violators, most violated first (ties: lowest index), re-checked in
+    /// extended precision until one is certified, which is shrunk into the counterexample.
+    static func conclude(_ claim: any Claim, options: CheckOptions, met: [(index: Int, margin: Double)],
+                         generated: Int, errors: Int, firstError: String?,
+                         outcome: (Int) -> (instance: ClaimInstance, evaluation: Evaluation)) -> ClaimResult {
+        var result = ClaimResult(id: claim.id, reference: claim.reference, statement: claim.statement,
+                                 verdict: met.isEmpty ? .vacuous : .holds, instances: met.count, generated: generated,
+                                 roundoff: 0, errors: errors, firstError: firstError, minMargin: nil, minMarginInstance: nil, counterexample: nil,
+                                 dropped: options.dropping.sorted(), seconds: nil, instancesPerSecond: nil)
+        if let m = met.min(by: { ($0.margin, $0.index) < ($1.margin, $1.index) }) {
+            result.minMargin = m.margin
+            result.minMarginInstance = outcome(m.index).instance
+        }
+        let ordered = met.filter { Evaluation(conclusion: $0.margin).violates(strict: claim.strict) }
+            .sorted { ($0.margin, $0.index) < ($1.margin, $1.index) }
+        for v in ordered.prefix(50) {
+            let (instance, evaluation) = outcome(v.index)
+            guard let ext = try? claim.evaluateExtended(instance), ext.meetsHypotheses(dropping: options.dropping),
+                  Evaluation.certifies(double: evaluation, extended: ext, strict: claim.strict) else {
+                result.roundoff += 1
+                continue
+            }
+            var cx = Counterexample(instance: instance, evaluation: evaluation, extended: ext, index: v.index, shrunk: false, certified: true)
+            if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping) }
+            result.counterexample = cx
+            result.verdict = .fails
+            break
+        }
+        if ordered.count > 50 && result.counterexample == nil { result.roundoff += ordered.count - 50 }
+        return result
+    }
+
+    /// Rebuilds the unsharded check from the `records` of shards 0..<N of one claim (same seed,
+    /// options and `instances`): the indices in order until `instances` met, exactly as `check`
+    /// walks them; met instances needed for the verdict are regenerated from the seed. Throws when a
+    /// shard lacks records or stopped before the merged run's last index (rerun the shards with a
+    /// larger `--instances`).
+    public static func merge(_ claim: any Claim, options: CheckOptions, shards: [ClaimResult]) throws -> ClaimResult {
+        var all: [Int: InstanceRecord] = [:]
+        var reachedCap = true
+        for s in shards {
+            guard let r = s.records else {
+                throw ClaimError.invalid("the report of \(claim.id) has no per-instance records: produce it with `sftrl check --shard K/N`")
+            }
+            for x in r { all[x.index] = x }
+            reachedCap = reachedCap && (s.exhausted ?? false)
+        }
+        let cap = Swift.max(options.instances * options.attemptFactor, options.instances)
+        var met: [(index: Int, margin: Double)] = []
+        var generated = 0, errors = 0
+        var firstError: String?
+        var index = 0
+        while met.count < options.instances && index < cap {
+            guard let r = all[index] else {
+                if reachedCap { break }
+                throw ClaimError.invalid("\(claim.id): no shard evaluated instance \(index), which the whole run needs (shard \(index % shards.count)/\(shards.count) stopped earlier); rerun the shards with a larger --instances")
+            }
+            generated += 1
+            if let e = r.error { errors += 1; if firstError == nil { firstError = e } }
+            else if r.met, let m = r.margin { met.append((index, m)) }
+            index += 1
+        }
+        var cache: [Int: (ClaimInstance, Evaluation)] = [:]
+        return conclude(claim, options: options, met: met, generated: generated, errors: errors, firstError: firstError) { i in
+            if let c = cache[i] { return c }
+            let inst = instance(of: claim, seed: options.seed, index: i, dropping: options.dropping)
+            let e = (try? claim.evaluate(inst)) ?? Evaluation(conclusion: .nan)
+            cache[i] = (inst, e)
+            return (inst, e)
+        }
+    }
     /// Evaluates the given instance indices on `threads` threads; the result is in index order.
     static func evaluateParallel(_ claim: any Claim, indices: [Int], seed: UInt64, dropping: Set<String>, threads: Int) -> [Outcome] {
         let n = indices.count

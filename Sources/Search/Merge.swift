@@ -35,64 +35,29 @@ public enum ReportMerge {
         return out
     }
 
-    /// Merges the results of one claim over shards of a check with seed `seed`: instances,
-    /// generated, round-off and errors summed; the smallest margin (ties: the lowest random index,
-    /// found by regenerating the shard's instances); the counterexample whose random instance had
-    /// the most negative margin before shrinking (ties: lowest index; the margin is recomputed from
-    /// the instance the index regenerates); the verdict recomputed.
-    ///
-    /// Equal to the unsharded `Runner.check` when the shards walk the same instance indices as the
-    /// whole run: every generated instance meets the kept hypotheses (and evaluates without error)
-    /// and the whole run's `--instances` is the sum of the shards'. The round-off count can differ
-    /// when a shard has uncertified violators ahead of its own counterexample.
-    public static func mergeCheck(_ parts: [(result: ClaimResult, shard: (index: Int, count: Int))], seed: UInt64) throws -> ClaimResult {
-        guard var out = parts.first?.result else { throw MergeError.inconsistent("nothing to merge") }
-        let claim = try Registry.claim(out.id)
-        let dropping = Set(out.dropped)
-        for p in parts where p.result.id != out.id || p.result.dropped != out.dropped {
-            throw MergeError.inconsistent("cannot merge \(p.result.id) (dropping \(p.result.dropped)) with \(out.id) (dropping \(out.dropped))")
+    /// Merges the results of one claim over the shards 0..<N of a check (seed `seed`, the whole
+    /// run's `--instances`): `Runner.merge` walks the shards' per-instance records in index order
+    /// exactly as the unsharded run walks its instances, so the merged result equals
+    /// `Runner.check` of the whole run (the instances the verdict needs are regenerated from the
+    /// seed). A single unsharded report is returned as it is.
+    public static func mergeCheck(_ parts: [(result: ClaimResult, shard: (index: Int, count: Int))], seed: UInt64, instances: Int) throws -> ClaimResult {
+        guard let first = parts.first?.result else { throw MergeError.inconsistent("nothing to merge") }
+        if parts.count == 1 && parts[0].shard.count == 1 && first.records == nil { return first }
+        for p in parts where p.result.id != first.id || p.result.dropped != first.dropped {
+            throw MergeError.inconsistent("cannot merge \(p.result.id) (dropping \(p.result.dropped)) with \(first.id) (dropping \(first.dropped))")
         }
-        out.instances = parts.reduce(0) { $0 + $1.result.instances }
-        out.generated = parts.reduce(0) { $0 + $1.result.generated }
-        out.roundoff = parts.reduce(0) { $0 + $1.result.roundoff }
-        out.errors = parts.reduce(0) { $0 + $1.result.errors }
-        // Smallest margin, ties by the lowest index.
-        out.minMargin = nil; out.minMarginInstance = nil
-        if let m = parts.compactMap({ $0.result.minMargin }).min() {
-            let tied = parts.filter { $0.result.minMargin == m }
-            if tied.count == 1 {
-                out.minMargin = m; out.minMarginInstance = tied[0].result.minMarginInstance
-            } else {
-                var best: (Int, ClaimInstance?)?
-                for p in tied {
-                    let (k, n) = p.shard
-                    var found = Int.max
-                    for j in 0..<p.result.generated {
-                        let idx = k + j * n
-                        if Runner.instance(of: claim, seed: seed, index: idx, dropping: dropping) == p.result.minMarginInstance { found = idx; break }
-                    }
-                    if best == nil || found < best!.0 { best = (found, p.result.minMarginInstance) }
-                }
-                out.minMargin = m; out.minMarginInstance = best?.1
-            }
-        }
-        // The counterexample: most negative margin of its original random instance, then lowest index.
-        out.counterexample = nil
-        var chosen: (Double, Int, Counterexample)?
-        for p in parts {
-            guard let cx = p.result.counterexample else { continue }
-            let original = cx.index >= 0 ? Runner.instance(of: claim, seed: seed, index: cx.index, dropping: dropping) : cx.instance
-            let margin = (try? claim.evaluate(original).conclusion) ?? cx.evaluation.conclusion
-            if chosen == nil || (margin, cx.index) < (chosen!.0, chosen!.1) { chosen = (margin, cx.index, cx) }
-        }
-        out.counterexample = chosen?.2
-        out.verdict = out.counterexample != nil ? .fails : (out.instances > 0 ? .holds : .vacuous)
+        let claim = try Registry.claim(first.id)
+        var options = CheckOptions()
+        options.seed = seed
+        options.instances = instances
+        options.dropping = Set(first.dropped)
+        var merged = try Runner.merge(claim, options: options, shards: parts.sorted { $0.shard.index < $1.shard.index }.map(\.result))
         let secs = parts.compactMap { $0.result.seconds }
         if secs.count == parts.count {
-            out.seconds = secs.reduce(0, +)
-            out.instancesPerSecond = out.seconds! > 0 ? Double(out.generated) / out.seconds! : nil
-        } else { out.seconds = nil; out.instancesPerSecond = nil }
-        return out
+            merged.seconds = secs.reduce(0, +)
+            merged.instancesPerSecond = merged.seconds! > 0 ? Double(parts.reduce(0) { $0 + $1.result.generated }) / merged.seconds! : nil
+        }
+        return merged
     }
 
     /// Merges the results of one search over shards: restarts, evaluations and errors summed; the

@@ -69,8 +69,8 @@ struct MergeCommand: ParsableCommand {
 
     static func merge(_ reports: [CheckReport]) throws -> CheckReport {
         let first = reports[0]
-        for r in reports where r.seed != first.seed || r.version != first.version {
-            throw ValidationError("the reports differ in seed or version (\(r.seed)/\(r.version) vs \(first.seed)/\(first.version))")
+        for r in reports where r.seed != first.seed || r.version != first.version || r.instances != first.instances {
+            throw ValidationError("the reports differ in seed, version or --instances (\(r.seed)/\(r.version)/\(r.instances) vs \(first.seed)/\(first.version)/\(first.instances)): run every shard with the same options")
         }
         let shards = try ReportMerge.checkShards(reports.map(\.shard))
         var claims: [ClaimResult] = []
@@ -82,9 +82,9 @@ struct MergeCommand: ParsableCommand {
                 }
                 parts.append((m, shards[k]))
             }
-            claims.append(try ReportMerge.mergeCheck(parts, seed: first.seed))
+            claims.append(try ReportMerge.mergeCheck(parts, seed: first.seed, instances: first.instances))
         }
-        return CheckReport(seed: first.seed, version: first.version, instances: reports.reduce(0) { $0 + $1.instances }, shard: nil, claims: claims)
+        return CheckReport(seed: first.seed, version: first.version, instances: first.instances, shard: nil, claims: claims)
     }
 
     static func merge(_ reports: [SearchReport]) throws -> SearchReport {
