@@ -54,7 +54,7 @@ let package = Package(
         ]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Linalg"]),
         .testTarget(name: "sftrlTests", dependencies: ["sftrl"]),
     ]
 )

@@ -84,6 +84,7 @@ struct NeverMet: Claim {
 
     /// Same seed, same bytes: one thread and two threads write identical JSON.
     @Test func deterministicAcrossThreadCounts() throws {
+        BLASThreads.set(1)   // process-wide; `sftrl check` runs LAPACK single-threaded too
         for c in [Thm41() as any Claim, EqPinsker(), R5Spectral()] {
             let one = try encodeJSON(Runner.check(c, options: options(200, threads: 1)))
             let two = try encodeJSON(Runner.check(c, options: options(200, threads: 2)))

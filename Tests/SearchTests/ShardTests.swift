@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import Linalg
 import Policies
 import Claims
 @testable import Search
@@ -11,6 +12,7 @@ import Claims
     /// miss a hypothesis (r1-global-kl, thm4.1) or throw (r5-spectral's zero gradients).
     @Test(arguments: ["eq5", "eq6-pinsker", "thm3.1", "prop1", "thm4.1", "r1-global-kl", "r4-step"])
     func checkShardsMergeToTheWholeRun(_ id: String) throws {
+        BLASThreads.set(1)   // process-wide: LAPACK must sum the same way in every run compared
         let claim = try Registry.claim(id)
         var whole = CheckOptions()
         whole.instances = 240; whole.seed = 5; whole.threads = 2

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Testing
 @testable import Training
 import Transformer
@@ -217,6 +218,9 @@ import Transformer
     }
 
     @Test func pipelineIsDeterministicAndLogsEveryStep() {
+        // OpenBLAS's thread count is process-wide and other tests set it to 1: pin it before both
+        // runs, so that they sum in the same order (2 threads split sums differently).
+        BLASThreads.set(1)
         for kind in PipelineKind.allCases {
             let c = Self.smallConfig(kind)
             let r1 = Pipeline(config: c).run()
