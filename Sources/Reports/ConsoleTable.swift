@@ -12,31 +12,25 @@
 /// print(t.render(), terminator: "")
 /// ```
 public struct ConsoleTable: Equatable, Sendable {
-    public let columns: [String]
+    var cells: TableCells
+    public var columns: [String] { cells.columns }
     /// One per column; default all `.left`.
-    public let alignments: [ColumnAlignment]
-    public private(set) var rows: [[String]] = []
+    public var alignments: [ColumnAlignment] { cells.alignments }
+    public var rows: [[String]] { cells.rows }
 
     public init(columns: [String], alignments: [ColumnAlignment]? = nil) {
-        precondition(!columns.isEmpty, "a table needs at least one column")
-        let a = alignments ?? Array(repeating: .left, count: columns.count)
-        precondition(a.count == columns.count, "\(a.count) alignments for \(columns.count) columns")
-        self.columns = columns
-        self.alignments = a
+        cells = TableCells(columns: columns, alignments: alignments)
     }
 
     /// Appends a row (at most `columns.count` cells; missing ones are empty). Line breaks in a
     /// cell are replaced by spaces so each row stays on one line.
     public mutating func append(_ row: [String]) {
-        precondition(row.count <= columns.count, "row has \(row.count) cells, table has \(columns.count) columns")
-        let clean = row.map { cell in String(cell.map { $0.isNewline ? " " : $0 }) }
-        rows.append(clean + Array(repeating: "", count: columns.count - row.count))
+        cells.append(row.map { cell in String(cell.map { $0.isNewline ? " " : $0 }) })
     }
 
     /// The table: header, a rule of `-`, then the rows.
     public func render() -> String {
-        var widths = columns.map(\.count)
-        for r in rows { for (j, c) in r.enumerated() { widths[j] = max(widths[j], c.count) } }
+        let widths = TableCells.widths(header: columns, rows: rows)
         func line(_ cells: [String]) -> String {
             let s = cells.enumerated().map { j, c in pad(c, widths[j], alignments[j]) }.joined(separator: "  ")
             return String(s.reversed().drop(while: { $0 == " " }).reversed()) + "\n"

@@ -17,24 +17,18 @@ public enum ColumnAlignment: Sendable, Equatable {
 /// print(t.render())
 /// ```
 public struct MarkdownTable: Equatable, Sendable {
-    public let columns: [String]
+    var cells: TableCells
+    public var columns: [String] { cells.columns }
     /// One per column; default all `.left`.
-    public let alignments: [ColumnAlignment]
-    public private(set) var rows: [[String]] = []
+    public var alignments: [ColumnAlignment] { cells.alignments }
+    public var rows: [[String]] { cells.rows }
 
     public init(columns: [String], alignments: [ColumnAlignment]? = nil) {
-        precondition(!columns.isEmpty, "a table needs at least one column")
-        let a = alignments ?? Array(repeating: .left, count: columns.count)
-        precondition(a.count == columns.count, "\(a.count) alignments for \(columns.count) columns")
-        self.columns = columns
-        self.alignments = a
+        cells = TableCells(columns: columns, alignments: alignments)
     }
 
     /// Appends a row (at most `columns.count` cells; missing ones are empty).
-    public mutating func append(_ row: [String]) {
-        precondition(row.count <= columns.count, "row has \(row.count) cells, table has \(columns.count) columns")
-        rows.append(row + Array(repeating: "", count: columns.count - row.count))
-    }
+    public mutating func append(_ row: [String]) { cells.append(row) }
 
     /// Escapes one cell: `\|` for `|`, `<br>` for line breaks.
     public static func escape(_ cell: String) -> String {
@@ -53,8 +47,7 @@ public struct MarkdownTable: Equatable, Sendable {
     public func render() -> String {
         let header = columns.map(MarkdownTable.escape)
         let body = rows.map { $0.map(MarkdownTable.escape) }
-        var widths = header.map { max($0.count, 3) }
-        for r in body { for (j, c) in r.enumerated() { widths[j] = max(widths[j], c.count) } }
+        let widths = TableCells.widths(header: header, rows: body, minimum: 3)
         func line(_ cells: [String]) -> String {
             "| " + cells.enumerated().map { j, c in pad(c, widths[j], alignments[j]) }.joined(separator: " | ") + " |\n"
         }
@@ -69,6 +62,34 @@ public struct MarkdownTable: Equatable, Sendable {
         }.joined(separator: "|") + "|\n"
         for r in body { out += line(r) }
         return out
+    }
+}
+
+/// The columns, alignments and rows shared by `ConsoleTable` and `MarkdownTable`.
+struct TableCells: Equatable, Sendable {
+    let columns: [String]
+    let alignments: [ColumnAlignment]
+    private(set) var rows: [[String]] = []
+
+    init(columns: [String], alignments: [ColumnAlignment]?) {
+        precondition(!columns.isEmpty, "a table needs at least one column")
+        let a = alignments ?? Array(repeating: .left, count: columns.count)
+        precondition(a.count == columns.count, "\(a.count) alignments for \(columns.count) columns")
+        self.columns = columns
+        self.alignments = a
+    }
+
+    /// Appends a row of at most `columns.count` cells, padding missing ones with empty cells.
+    mutating func append(_ row: [String]) {
+        precondition(row.count <= columns.count, "row has \(row.count) cells, table has \(columns.count) columns")
+        rows.append(row + Array(repeating: "", count: columns.count - row.count))
+    }
+
+    /// The width of each column: its widest cell (header included), at least `minimum`.
+    static func widths(header: [String], rows: [[String]], minimum: Int = 0) -> [Int] {
+        var w = header.map { max($0.count, minimum) }
+        for r in rows { for (j, c) in r.enumerated() { w[j] = max(w[j], c.count) } }
+        return w
     }
 }
 
