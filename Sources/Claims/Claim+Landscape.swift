@@ -55,6 +55,18 @@ struct Sandwich {
     var lowerMargin: Double { inequalityMargin(lower, gap, scale: gap) }
     var upperMargin: Double { inequalityMargin(gap, upper, scale: gap) }
 
+    /// The claim's evaluation at one point. The PL hypothesis is established only when the flow
+    /// left S (f − f* > 1e-12: otherwise there is nothing to check) and the return flow converged;
+    /// the conclusion is the smaller of the two sandwich margins.
+    func evaluation(names: (gap: String, mu: String, smooth: String), hypotheses extra: [String: Double],
+                    quantities extraQuantities: [String: Double]) -> Evaluation {
+        let established = gap > 1e-12 && converged && mu.isFinite
+        return Evaluation(hypotheses: extra.merging(["PL": established ? mu : -1]) { a, _ in a },
+                          conclusion: gap > 1e-12 ? Swift.min(lowerMargin, upperMargin) : 0,
+                          quantities: extraQuantities.merging([names.gap: gap, "distance": distance, names.mu: mu, names.smooth: smooth,
+                                                               "lower_margin": lowerMargin, "upper_margin": upperMargin]) { a, _ in a })
+    }
+
     /// - objective/sign: f = sign·value(objective); the return flow `descent` is f's gradient flow.
     init(_ inst: Instance, objective: Objective, sign: Double, optimum: [Double], at theta: [Double],
          descent: PhaseKind, smooth: Double, subspace: MovingSubspace, rtol: Double) throws {
@@ -139,10 +151,11 @@ struct R1Global: Claim {
     let id = "r1-global"
     let reference = "reconstruction of v2 (R1, global)"
     let statement = "With L_SFT μ_S-PL and L_S-smooth: (μ_S/2)·dist(θ, S)² ≤ L_SFT(θ) − L* ≤ (L_S/2)·dist(θ, S)², checked at points of an RL flow started on S, with μ_S the least PL ratio on the SFT flow back to S and L_S = ½λ_max(Σ q Φᵀ Φ) the global smoothness bound."
-    let hypotheses = [Hypothesis("PL", "L_SFT is PL on the way back: μ_S > 0"), Hypothesis("stationary", "the RL flow starts on the SFT minimiser set S")]
+    let hypotheses = [Hypothesis("PL", "L_SFT is PL on the way back (μ_S > 0, the return flow converged, the RL flow left S)"),
+                      Hypothesis("stationary", "the RL flow starts on the SFT minimiser set S")]
     let families = ["tabular", "loglinear"]
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        flowInstance(&g, family: family, positiveBeta: false, randomStart: false)
+        flowInstance(&g, family: family, positiveBeta: false, randomStart: dropping.contains("stationary"))
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
         let inst = try Instance(file: try ci.requireInstance())
@@ -150,19 +163,10 @@ struct R1Global: Claim {
         let sub = try MovingSubspace(instance: inst)
         let ls = try inst.policy.sftSmoothnessBound(weights: inst.weights)
         let T = try ci.parameter("T")
-        let states = try flowStates(inst, from: inst.start, kind: .rl, times: [T], rtol: rtol)
-        var lower = Double.infinity, upper = Double.infinity, mu = Double.infinity, converged = true
-        var q: [String: Double] = ["L_S": ls, "T": T]
-        for (k, th) in states.enumerated() {
-            let s = try Sandwich(inst, objective: .sft, sign: 1, optimum: opt, at: th, descent: .sft, smooth: ls, subspace: sub, rtol: rtol)
-            guard s.gap > 1e-12 else { continue }
-            lower = Swift.min(lower, s.lowerMargin); upper = Swift.min(upper, s.upperMargin); mu = Swift.min(mu, s.mu)
-            converged = converged && s.converged
-            q["gap_\(k)"] = s.gap; q["distance_\(k)"] = s.distance; q["mu_\(k)"] = s.mu
-        }
-        let startGap = norm(inst.gradient(.sft, at: inst.point()))
-        return Evaluation(hypotheses: ["PL": !converged ? -1 : (mu.isFinite ? mu : 1), "stationary": 1e-8 - startGap],
-                          conclusion: Swift.min(lower, upper, 1), quantities: q.merging(["lower_margin": lower, "upper_margin": upper]) { a, _ in a })
+        let theta = try flowStates(inst, from: inst.start, kind: .rl, times: [T], rtol: rtol)[0]
+        let s = try Sandwich(inst, objective: .sft, sign: 1, optimum: opt, at: theta, descent: .sft, smooth: ls, subspace: sub, rtol: rtol)
+        let startGradient = norm(inst.gradient(.sft, at: inst.point()))
+        return s.evaluation(names: ("sft_excess", "mu_S", "L_S"), hypotheses: ["stationary": 1e-8 - startGradient], quantities: ["T": T])
     }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
     func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
@@ -202,7 +206,7 @@ struct R2: Claim {
     let id = "r2"
     let reference = "reconstruction of v2 (R2)"
     let statement = "If −J_β is μ_R-PL around its maximiser set S_R, an SFT flow from θ_R that moves θ to distance d costs at least (μ_R/2)d² of J_β, and at most (L_R/2)d²; μ_R is the least PL ratio on the RL flow back, L_R the largest eigenvalue of −∇²J_β on 17 points of the segment from θ_R."
-    let hypotheses = [Hypothesis("PL", "−J_β is PL on the way back: μ_R > 0"), Hypothesis("β > 0", "the KL coefficient is positive (the maximiser is attained)")]
+    let hypotheses = [Hypothesis("PL", "−J_β is PL on the way back (μ_R > 0, the return flow converged, the SFT flow left S_R)"), Hypothesis("β > 0", "the KL coefficient is positive (the maximiser is attained)")]
     let families = ["tabular"]
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
         var ci = flowInstance(&g, family: family, positiveBeta: true, randomStart: false)
@@ -220,22 +224,14 @@ struct R2: Claim {
         let opt = try inst.rlOptimum().theta
         let sub = try MovingSubspace(instance: inst)
         let T = try ci.parameter("T")
-        var lower = Double.infinity, upper = Double.infinity, mu = Double.infinity, converged = true
-        var q: [String: Double] = ["T": T]
-        for (k, th) in try flowStates(inst, from: inst.start, kind: .sft, times: [T], rtol: rtol).enumerated() {
-            var lr = 0.0
-            for s in 0...16 {
-                let p = axpy(opt, Double(s) / 16, axpy(th, -1, opt))
-                lr = Swift.max(lr, try symmetricEigen(sub.restrict(-1 * inst.hessian(.rewardRegularized, at: inst.point(p)))).values.last ?? 0)
-            }
-            let s = try Sandwich(inst, objective: .rewardRegularized, sign: -1, optimum: opt, at: th, descent: .rl, smooth: lr, subspace: sub, rtol: rtol)
-            guard s.gap > 1e-12 else { continue }
-            lower = Swift.min(lower, s.lowerMargin); upper = Swift.min(upper, s.upperMargin); mu = Swift.min(mu, s.mu)
-            converged = converged && s.converged
-            q["cost_\(k)"] = s.gap; q["distance_\(k)"] = s.distance; q["mu_R_\(k)"] = s.mu; q["L_R_\(k)"] = lr
+        let theta = try flowStates(inst, from: inst.start, kind: .sft, times: [T], rtol: rtol)[0]
+        var lr = 0.0
+        for k in 0...16 {
+            let p = axpy(opt, Double(k) / 16, axpy(theta, -1, opt))
+            lr = Swift.max(lr, try symmetricEigen(sub.restrict(-1 * inst.hessian(.rewardRegularized, at: inst.point(p)))).values.last ?? 0)
         }
-        return Evaluation(hypotheses: ["PL": !converged ? -1 : (mu.isFinite ? mu : 1), "β > 0": inst.beta],
-                          conclusion: Swift.min(lower, upper, 1), quantities: q.merging(["lower_margin": lower, "upper_margin": upper]) { a, _ in a })
+        let s = try Sandwich(inst, objective: .rewardRegularized, sign: -1, optimum: opt, at: theta, descent: .rl, smooth: lr, subspace: sub, rtol: rtol)
+        return s.evaluation(names: ("reward_cost", "mu_R", "L_R"), hypotheses: ["β > 0": inst.beta], quantities: ["T": T])
     }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
     func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
