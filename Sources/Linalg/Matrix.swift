@@ -39,13 +39,6 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         return m
     }
 
-    /// The diagonal matrix with `d` on its diagonal.
-    public static func diagonal(_ d: [Double]) -> Matrix {
-        var m = Matrix(rows: d.count, cols: d.count)
-        for i in d.indices { m[i, i] = d[i] }
-        return m
-    }
-
     @inlinable public subscript(i: Int, j: Int) -> Double {
         get { data[i * cols + j] }
         set { data[i * cols + j] = newValue }
@@ -123,6 +116,3 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
 
 /// s·a.
 @inlinable public func scaled(_ a: [Double], _ s: Double) -> [Double] { a.map { s * $0 } }
-
-/// Quadratic form xᵀ A y.
-public func bilinear(_ x: [Double], _ a: Matrix, _ y: [Double]) -> Double { dot(x, matvec(a, y)) }

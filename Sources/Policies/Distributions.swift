@@ -107,9 +107,4 @@ public enum Dist {
     @inlinable public static func crossEntropy(_ p: [Double], _ q: [Double], logQ: [Double]? = nil) -> Double { D.crossEntropy(p, q, logQ: logQ) }
     @inlinable public static func logPartition(reference: [Double], reward: [Double], beta: Double) -> Double { D.logPartition(reference: reference, reward: reward, beta: beta) }
     @inlinable public static func gibbs(reference: [Double], reward: [Double], beta: Double) -> [Double] { D.gibbs(reference: reference, reward: reward, beta: beta) }
-
-    /// True when p has non-negative finite entries summing to 1 within `tolerance`.
-    public static func isDistribution(_ p: [Double], tolerance: Double = 1e-9) -> Bool {
-        !p.isEmpty && p.allSatisfy { $0.isFinite && $0 >= 0 } && abs(p.reduce(0, +) - 1) <= tolerance
-    }
 }

@@ -114,7 +114,4 @@ public enum PolicyClass: Sendable {
             return out
         }
     }
-
-    /// Φ v per prompt: the logit change produced by a parameter change v.
-    public func pushforward(_ v: [Double]) -> [[Double]] { logits(v) }
 }
