@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "CGSLMin", path: "Sources/CGSLMin", linkerSettings: [.linkedLibrary("gsl")]),
 
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
-        .target(name: "Policies", dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")]),
+        // Strict reading of JSON inputs: positions, duplicate keys, NaN/overflow, unknown keys.
+        .target(name: "StrictJSON"),
+        .target(name: "Policies", dependencies: ["Linalg", "StrictJSON", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
-        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
+        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
         .executableTarget(name: "sftrl", dependencies: [
@@ -48,6 +50,7 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics"),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "ClaimsTests", dependencies: [
             "Claims", "Policies", "Flows", "Linalg",
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -112,3 +112,35 @@ import Linalg
         #expect(rep.gradSFTNorm < 1e-14)
     }
 }
+
+/// Instance files are read strictly (issue 13): nothing misspelt or non-finite is silently accepted.
+@Suite struct StrictInstanceFileTests {
+    func message(_ json: String) -> String? {
+        do { _ = try InstanceFile.decode(Data(json.utf8), path: "i.json"); return nil } catch { return "\(error)" }
+    }
+
+    let valid = #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "reference": [0.5, 0.5]}]}"#
+
+    @Test func aValidFileLoads() throws {
+        let f = try InstanceFile.decode(Data(valid.utf8), path: "i.json")
+        #expect(f.prompts[0].reference == [0.5, 0.5])
+    }
+
+    @Test(arguments: [
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "refrence": [0.9, 0.1]}]}"#,
+         #"unknown key "refrence" in prompts[0]; did you mean "reference"?"#),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular", "thetta": [1]}, "prompts": []}"#, #"did you mean "theta"?"#),
+        (#"{"beta": 0.5, "beta": 1, "policy": {"kind": "tabular"}, "prompts": []}"#, #"duplicate key "beta""#),
+        (#"{"beta": NaN, "policy": {"kind": "tabular"}, "prompts": []}"#, "beta holds NaN"),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1e400, 0]}]}"#, "prompts[0].reward[0] holds 1e400"),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]},]}"#, "line 1, column"),
+        ("", "empty"),
+        (#"{"seed": 1, "claims": []}"#, "this is a report"),
+        (#"{"claim": "eq5", "instance": {"family": "x", "instance": {}}}"#, "jq '.instance.instance'"),
+    ])
+    func badFilesAreNamed(json: String, expected: String) {
+        guard let m = message(json) else { Issue.record("accepted: \(json)"); return }
+        #expect(m.contains(expected), "\(m)")
+        #expect(m.contains("i.json"))
+    }
+}
