@@ -63,6 +63,22 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
             try Qwen3Config.load(from: URL(fileURLWithPath: "/nonexistent/config.json"))
         }
     }
+
+    /// config.json is read strictly: a duplicated key or a NaN is named, not silently resolved.
+    @Test(arguments: [
+        (#"{"vocab_size":8,"hidden_size":8,"hidden_size":16,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2}"#, #"duplicate key "hidden_size""#),
+        (#"{"vocab_size":8,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_theta":NaN}"#, "rope_theta holds NaN"),
+        ("{\"vocab_size\":8,\n\"hidden_size\" 8}", "line 2, column 15"),
+    ])
+    func configsAreReadStrictly(json: String, expected: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(json.utf8).write(to: dir.appendingPathComponent("config.json"))
+        do { _ = try Qwen3Config.load(from: dir); Issue.record("accepted \(json)") } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
 }
 
 @Suite struct ModelTests {
