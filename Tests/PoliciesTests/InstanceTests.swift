@@ -79,6 +79,36 @@ import Linalg
         }
     }
 
+    /// The Gibbs optimum is finite whenever π_ref > 0, over the whole β range `check` generates
+    /// (1e-3 … 1e3), even where e^{r/β} underflows: its logits are log π_ref + r/β.
+    @Test(arguments: [1e-3, 1e-2, 0.1, 1, 10, 1e3])
+    func gibbsOptimumFiniteAtSmallBeta(beta: Double) throws {
+        let inst = try Instance(beta: beta, weights: [1, 3], data: [[0.5, 0.3, 0.2], [0.25, 0.75]],
+                                reward: [[1, -1, 0.5], [0, 1]], reference: [[1.0 / 3, 1.0 / 3, 1.0 / 3], [0.5, 0.5]])
+        let opt = try inst.rlOptimum()
+        #expect(opt.theta.allSatisfy { $0.isFinite })
+        // Logit differences are the reward differences over β (uniform reference), and the point is stationary.
+        #expect(abs((opt.theta[0] - opt.theta[1]) - 2 / beta) <= 1e-12 * max(1, 2 / beta))
+        #expect(opt.gradientNorm <= 1e-12)
+        // A zero in the reference is the one reason the optimum is not attained.
+        let zero = try Instance(beta: beta, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[1, 0]])
+        #expect(throws: OptimumError.self) { _ = try zero.rlOptimum() }
+    }
+
+    /// The Fisher matrix is positive semidefinite: no reported eigenvalue is negative, at moderate,
+    /// extreme and near-deterministic points of both classes.
+    @Test func fisherSpectrumIsNonNegative() throws {
+        for seed in 0..<30 {
+            for mode in LogitMode.allCases {
+                let (inst, theta) = try randomInstance(seed: UInt64(seed), loglinear: seed % 2 == 0, mode: mode)
+                let rep = try CurvatureReport(instance: inst, at: theta)
+                #expect(rep.fisher.allSatisfy { $0 >= 0 }, "seed \(seed) \(mode): \(rep.fisher)")
+            }
+        }
+        #expect(CurvatureReport.clampRoundoff([-1e-17, 0.5, 2]) == [0, 0.5, 2])
+        #expect(CurvatureReport.clampRoundoff([-1e-3, 0.5, 2]) == [-1e-3, 0.5, 2])
+    }
+
     @Test func sftOptimumLoglinearIsStationary() throws {
         for seed in 0..<10 {
             let (inst, _) = try randomInstance(seed: UInt64(seed), loglinear: true, mode: .moderate)
