@@ -71,6 +71,11 @@ public struct CurvatureReport: Sendable, Codable {
         gradRLNorm = norm(instance.gradient(rl, at: pt))
     }
 
+    /// Bytes of the dense d × d matrices a report holds at once for d parameters (about eight:
+    /// G and its eigenvectors, three Hessians, their restrictions), for refusing a request before
+    /// the allocator fails.
+    public static func estimatedBytes(dimension d: Int) -> Double { 8 * 8 * Double(d) * Double(d) }
+
     /// Eigenvalues of a positive semidefinite matrix with round-off negatives set to 0.
     static func clampRoundoff(_ values: [Double]) -> [Double] {
         let scale = Swift.max(1, values.map(abs).max() ?? 0)
