@@ -71,11 +71,22 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         if let hint = notAnInstanceHint(value) { throw InstanceError.malformed(path: path, reason: hint) }
         do {
             try keys.check(value)
-            return try JSONDecoder().decode(InstanceFile.self, from: data)
+            return try InstanceFile(json: JSONField(value))
         } catch let e as StrictJSONError {
             throw InstanceError.malformed(path: path, reason: e.description)
-        } catch let e as DecodingError {
-            throw InstanceError.malformed(path: path, reason: InstanceError.describe(e))
+        }
+    }
+
+    /// The fields of a parsed document, by the schema above (one parse; errors name the field).
+    public init(json root: JSONField) throws {
+        let p = try root.key("policy")
+        policy = PolicySpec(kind: try p.key("kind").string(),
+                            features: try p.optionalKey("features")?.array().map { try $0.array().map { try $0.doubles() } },
+                            theta: try p.optionalKey("theta")?.doubles())
+        beta = try root.key("beta").double()
+        prompts = try root.key("prompts").array().map { q in
+            Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
+                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles())
         }
     }
 

@@ -14,6 +14,9 @@ public struct JSONParser {
     private var i = 0
     private var line = 1
     private var lineStart = 0
+    /// The path to the value being read, kept as a stack (an error turns it into a `JSONPath`).
+    private var stack: [JSONPath.Step] = []
+    private var path: JSONPath { JSONPath(stack) }
 
     /// Parses a whole document (a UTF-8 byte-order mark is skipped).
     public static func parse(_ data: Data) throws -> JSONValue {
@@ -23,7 +26,7 @@ public struct JSONParser {
         var p = JSONParser(bytes: bytes)
         p.skipSpace()
         guard p.i < bytes.count else { throw StrictJSONError.empty }
-        let v = try p.value(path: JSONPath(), depth: 0)
+        let v = try p.value(depth: 0)
         p.skipSpace()
         if p.i < bytes.count { throw p.syntax("unexpected \(p.describeHere()) after the end of the document") }
         return v
@@ -60,15 +63,15 @@ public struct JSONParser {
         }
     }
 
-    private mutating func value(path: JSONPath, depth: Int) throws -> JSONValue {
+    private mutating func value(depth: Int) throws -> JSONValue {
         skipSpace()
         guard i < bytes.count else { throw syntax("expected a value, found the end of the file") }
         guard depth < Self.maxDepth else { throw StrictJSONError.tooDeep(at: position(i), limit: Self.maxDepth) }
         switch bytes[i] {
-        case UInt8(ascii: "{"): return try object(path: path, depth: depth)
-        case UInt8(ascii: "["): return try array(path: path, depth: depth)
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number(path: path)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default:
             let start = i
             while i < bytes.count, (bytes[i] >= 0x41 && bytes[i] <= 0x5A) || (bytes[i] >= 0x61 && bytes[i] <= 0x7A) { i += 1 }
@@ -86,9 +89,9 @@ public struct JSONParser {
         }
     }
 
-    private mutating func object(path: JSONPath, depth: Int) throws -> JSONValue {
+    private mutating func object(depth: Int) throws -> JSONValue {
         i += 1
-        var members: [(key: String, value: JSONValue, at: JSONPosition)] = []
+        var members: [(key: String, value: JSONValue)] = []
         var seen = Set<String>()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
@@ -97,16 +100,18 @@ public struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
                 throw syntax("expected a key in double quotes, found \(describeHere())")
             }
-            let at = position(i)
+            let keyStart = i
             let key = try string()
-            guard seen.insert(key).inserted else { throw StrictJSONError.duplicateKey(path: path, key: key, at: at) }
+            guard seen.insert(key).inserted else { throw StrictJSONError.duplicateKey(path: path, key: key, at: position(keyStart)) }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
                 throw syntax("expected \":\" after the key \"\(key)\", found \(describeHere())")
             }
             i += 1
-            let v = try value(path: path.appending(.key(key)), depth: depth + 1)
-            members.append((key, v, at))
+            stack.append(.key(key))
+            let v = try value(depth: depth + 1)
+            stack.removeLast()
+            members.append((key, v))
             skipSpace()
             guard i < bytes.count else { throw syntax("the object is not closed: expected \",\" or \"}\", found the end of the file") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -115,13 +120,16 @@ public struct JSONParser {
         }
     }
 
-    private mutating func array(path: JSONPath, depth: Int) throws -> JSONValue {
+    private mutating func array(depth: Int) throws -> JSONValue {
         i += 1
         var items: [JSONValue] = []
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        stack.append(.index(0))
+        defer { stack.removeLast() }
         while true {
-            items.append(try value(path: path.appending(.index(items.count)), depth: depth + 1))
+            stack[stack.count - 1] = .index(items.count)
+            items.append(try value(depth: depth + 1))
             skipSpace()
             guard i < bytes.count else { throw syntax("the array is not closed: expected \",\" or \"]\", found the end of the file") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -131,7 +139,7 @@ public struct JSONParser {
     }
 
     /// A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-    private mutating func number(path: JSONPath) throws -> JSONValue {
+    private mutating func number() throws -> JSONValue {
         let start = i
         func digits() -> Int { let s = i; while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }; return i - s }
         if bytes[i] == UInt8(ascii: "-") {
@@ -158,10 +166,16 @@ public struct JSONParser {
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             guard digits() > 0 else { throw syntax("expected a digit in the exponent, found \(describeHere())") }
         }
-        let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        guard let v = Double(text) else { throw syntax("\(text) is not a number", at: start) }
-        guard v.isFinite else { throw StrictJSONError.overflow(path: path, text: text, at: position(start)) }
-        return .number(v, text: text)
+        // The grammar is checked; strtod rounds correctly (C locale: the decimal point is ".").
+        let v: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: i - start + 1) { buf in
+            for k in start..<i { buf[k - start] = CChar(bitPattern: bytes[k]) }
+            buf[i - start] = 0
+            return strtod(buf.baseAddress!, nil)
+        }
+        guard v.isFinite else {
+            throw StrictJSONError.overflow(path: path, text: String(decoding: bytes[start..<i], as: UTF8.self), at: position(start))
+        }
+        return .number(v)
     }
 
     /// A string with JSON's escapes (surrogate pairs joined; raw control characters refused).

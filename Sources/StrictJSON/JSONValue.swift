@@ -1,12 +1,12 @@
 import Foundation
 
-/// A JSON document as read, keeping what a plain decoder throws away: the order of an object's keys,
-/// the exact text of every number, and where each value starts in the file (line and column, both
-/// 1-based, the column counted in Unicode scalars) so an error can point at it.
-public indirect enum JSONValue: Equatable, Sendable {
-    case object([(key: String, value: JSONValue, at: JSONPosition)])
+/// A JSON document as read, keeping the order of an object's keys. Numbers are Doubles, correctly
+/// rounded. (Positions are computed only for errors: counting columns per key is quadratic on a
+/// one-line file of millions of numbers.)
+public enum JSONValue: Equatable, Sendable {
+    case object([(key: String, value: JSONValue)])
     case array([JSONValue])
-    case number(Double, text: String)
+    case number(Double)
     case string(String)
     case bool(Bool)
     case null
@@ -16,7 +16,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         case let (.object(x), .object(y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.array(x), .array(y)): return x == y
-        case let (.number(x, _), .number(y, _)): return x == y
+        case let (.number(x), .number(y)): return x == y
         case let (.string(x), .string(y)): return x == y
         case let (.bool(x), .bool(y)): return x == y
         case (.null, .null): return true
@@ -87,6 +87,8 @@ public enum StrictJSONError: Error, Equatable, CustomStringConvertible {
     case overflow(path: JSONPath, text: String, at: JSONPosition)
     case tooDeep(at: JSONPosition, limit: Int)
     case unknownKey(path: JSONPath, key: String, suggestion: String?, known: [String])
+    case missingKey(path: JSONPath, key: String)
+    case wrongType(path: JSONPath, expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -109,6 +111,10 @@ public enum StrictJSONError: Error, Equatable, CustomStringConvertible {
             let place = path.steps.isEmpty ? "at the top level" : "in \(path)"
             let hint = suggestion.map { "; did you mean \"\($0)\"?" } ?? "; known keys: \(known.joined(separator: ", "))"
             return "unknown key \"\(key)\" \(place)\(hint)"
+        case let .missingKey(path, key):
+            return "missing key \"\(key)\" \(path.steps.isEmpty ? "at the top level" : "in \(path)")"
+        case let .wrongType(path, expected, found):
+            return "\(path) should be \(expected), found \(found)"
         }
     }
 }

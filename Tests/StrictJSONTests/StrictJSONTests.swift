@@ -13,10 +13,10 @@ import Foundation
         let text = #"{"a": [1, -2.5e-3, 0, true, false, null], "b": {"c": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}, "d": 1E2}"#
         let v = try parse(text)
         #expect(v.keys == ["a", "b", "d"])
-        guard case let .array(a)? = v["a"], case let .number(x, text: t) = a[1] else { Issue.record("a"); return }
-        #expect(x == -2.5e-3 && t == "-2.5e-3")
+        guard case let .array(a)? = v["a"], case let .number(x) = a[1] else { Issue.record("a"); return }
+        #expect(x == -2.5e-3)
         #expect(v["b"]?["c"] == .string("x\"\\/\u{8}\u{c}\n\r\té😀"))
-        guard case let .number(d, _)? = v["d"] else { Issue.record("d"); return }
+        guard case let .number(d)? = v["d"] else { Issue.record("d"); return }
         #expect(d == 100)
         // The same document through Foundation's reader gives the same numbers and strings.
         let f = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
@@ -66,7 +66,7 @@ import Foundation
         guard case let .overflow(path, text, _)? = e else { Issue.record("overflow accepted"); return }
         #expect(path.description == "beta" && text == "1e400")
         #expect(e!.description.contains("overflows a double"))
-        guard case let .number(v, _)? = try parse("{\"beta\": 1e-400}")["beta"] else { Issue.record("underflow"); return }
+        guard case let .number(v)? = try parse("{\"beta\": 1e-400}")["beta"] else { Issue.record("underflow"); return }
         #expect(v == 0)
     }
 
@@ -102,5 +102,21 @@ import Foundation
         #expect(editDistance(Array("abc"), Array("")) == 3)
         #expect(nearest("Start", in: ["start", "data"]) == "start")
         #expect(nearest("zzzzzz", in: ["start", "data"]) == nil)
+    }
+}
+
+@Suite struct JSONFieldTests {
+    @Test func typedReadsNameTheField() throws {
+        let root = JSONField(try JSONParser.parse(Data(#"{"a": {"b": [1, "x"]}, "c": null, "d": "s"}"#.utf8)))
+        #expect(try root.key("a").key("b").array().count == 2)
+        #expect(try root.optionalKey("c") == nil)
+        #expect(try root.optionalKey("zz") == nil)
+        #expect(try root.key("d").string() == "s")
+        func message(_ body: () throws -> Void) -> String { do { try body(); return "" } catch { return "\(error)" } }
+        #expect(message { _ = try root.key("a").key("b").doubles() } == "a.b[1] should be a number, found a string")
+        #expect(message { _ = try root.key("a").key("q") } == "missing key \"q\" in a")
+        #expect(message { _ = try root.key("d").double() } == "d should be a number, found a string")
+        #expect(message { _ = try root.key("c").doubles() } == "c should be an array of numbers, found null")
+        #expect(message { _ = try root.key("d").key("e") } == "d should be an object, found a string")
     }
 }
