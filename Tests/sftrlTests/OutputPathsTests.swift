@@ -32,4 +32,10 @@ struct OutputPathsTests {
             .contains("--json and --markdown name the same file") == true)
         #expect(message { try OutputPaths.checkDistinct([("--json", "r.json"), ("--markdown", "r.md"), ("--out", nil)]) } == nil)
     }
+
+    @Test func mergeRefusesToOverwriteAnInput() {
+        #expect(throws: (any Error).self) { _ = try MergeCommand.parse(["part0.json", "part1.json", "--out", "./part1.json"]) }
+        #expect(throws: (any Error).self) { _ = try MergeCommand.parse(["part0.json", "--out", ""]) }
+        #expect((try? MergeCommand.parse(["part0.json", "--out", FileManager.default.temporaryDirectory.path + "/merged.json"])) != nil)
+    }
 }
