@@ -17,10 +17,11 @@ pylog=$(mktemp)
 bash scripts/setup-python.sh >"$pylog" 2>&1 &
 pysetup=$!
 
-swift build -c release -Xswiftc -enable-testing
-lap "swift build (release)"
+# `swift test` builds everything, the sftrl executable included (.build/release/sftrl). A separate
+# `swift build` with the same flags before or after it would compile every module again.
 swift test -c release -Xswiftc -enable-testing
-lap "swift test"
+lap "swift test (build + run)"
+[ -x .build/release/sftrl ] || { swift build -c release -Xswiftc -enable-testing; lap "swift build (release)"; }
 
 if ! wait "$pysetup"; then
   echo "test.sh: setting up the Python environment failed:" >&2; cat "$pylog" >&2; exit 1

@@ -24,6 +24,22 @@ int caffinity_cpu_count(void) {
     }
     return 0;
 }
+
+int caffinity_pin_calling_thread(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &set)) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            return sched_setaffinity(0, sizeof one, &one) == 0 ? cpu : -1;
+        }
+    }
+    return -1;
+}
 #else
 int caffinity_cpu_count(void) { return 0; }
+int caffinity_pin_calling_thread(void) { return -1; }
 #endif

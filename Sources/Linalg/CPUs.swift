@@ -21,4 +21,7 @@ public enum CPUs {
         let fromMask = Int(caffinity_cpu_count())
         return max(1, fromMask > 0 ? fromMask : ProcessInfo.processInfo.activeProcessorCount)
     }
+
+    /// Pins the calling thread to one CPU of its mask; that CPU's number, or -1 (tests only).
+    static func pinCallingThreadToOneCPU() -> Int { Int(caffinity_pin_calling_thread()) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 import Testing
 @testable import Linalg
 
@@ -26,6 +27,25 @@ import Testing
         #expect(CPUs.current() == Self.count(cpuList: list))
         #expect(CPUs.available == CPUs.current())
         #expect(CPUs.available >= 1)
+    }
+
+    /// A thread restricted to one CPU counts 1, whatever the machine has (ProcessInfo's
+    /// activeProcessorCount would still say the machine's count); the other threads keep theirs.
+    @Test func countsARestrictedMask() throws {
+        final class Box: @unchecked Sendable { var pinned = -2; var counted = 0 }
+        let box = Box()
+        let before = CPUs.current()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.pinned = CPUs.pinCallingThreadToOneCPU()
+            box.counted = CPUs.current()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        #expect(box.pinned >= 0)
+        #expect(box.counted == 1)
+        #expect(CPUs.current() == before)
     }
     #endif
 }

@@ -7,4 +7,8 @@
 /// task/affinity or a container runtime sets it); 0 when it cannot be read (non-Linux, error).
 int caffinity_cpu_count(void);
 
+/// Restricts the calling thread's affinity mask to one CPU it may use now (the lowest) and returns
+/// its number, or -1 on failure (non-Linux, error). Other threads keep their masks. For tests.
+int caffinity_pin_calling_thread(void);
+
 #endif
