@@ -8,6 +8,8 @@
 # default follows (the affinity mask). Stops only the daemons it started (by process id).
 #
 #   scripts/slurm/smoke.sh            # SFTRL_BIN, else .build/release/sftrl
+# The daemons listen on 127.0.0.1 ports 16817 and 16818 (SFTRL_SMOKE_PORT=P: P and P+1), so the
+# host name need not resolve.
 # Exit 0 when everything matched; prints the time of each step.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,7 +70,7 @@ ctl_port=${SFTRL_SMOKE_PORT:-16817}
 mkdir -p "$work/state" "$work/spool"
 cat >"$work/slurm.conf" <<CONF
 ClusterName=sftrlsmoke
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$ctl_port
 SlurmdPort=$((ctl_port + 1))
 SlurmUser=root
@@ -90,7 +92,7 @@ ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$host CPUs=$cpus State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=smoke Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 cat >"$work/cgroup.conf" <<CONF
@@ -111,7 +113,7 @@ done
 step "slurmctld and slurmd up, node $host idle with $cpus CPUs"
 
 # 4. The thread default inside a task given one CPU.
-sbatch --wait --quiet --cpus-per-task=1 --chdir="$work" --output="$work/threads.log" \
+timeout 300 sbatch --wait --quiet --cpus-per-task=1 --chdir="$work" --output="$work/threads.log" \
   --wrap "grep Cpus_allowed_list /proc/self/status; $bin check --help" >/dev/null
 allowed=$(awk '/Cpus_allowed_list/ {print $2}' "$work/threads.log")
 default=$(tr -s ' \n' ' ' <"$work/threads.log" | sed 's/.*--threads <threads>//; s/--shard.*//' | grep -o '(default: [0-9]*)' | tail -1)
