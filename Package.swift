@@ -23,7 +23,9 @@ let package = Package(
         // OpenBLAS's cblas.h in one Swift module). Links libgsl only, never gslcblas.
         .target(name: "CGSLMin", path: "Sources/CGSLMin", linkerSettings: [.linkedLibrary("gsl")]),
 
-        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
+        // sched_getaffinity (needs _GNU_SOURCE, which Swift's Glibc lacks): the CPUs a process may use.
+        .target(name: "CAffinity", path: "Sources/CAffinity"),
+        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke", "CAffinity"]),
         // Strict reading of JSON inputs: positions, duplicate keys, NaN/overflow, unknown keys.
         .target(name: "StrictJSON"),
         .target(name: "Policies", dependencies: ["Linalg", "StrictJSON", .product(name: "RealModule", package: "swift-numerics")]),

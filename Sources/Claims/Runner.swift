@@ -77,8 +77,8 @@ public struct CheckOptions: Sendable {
     public var seed: UInt64 = 1
     /// Give up after `attemptFactor × instances` generated instances (default 20).
     public var attemptFactor: Int = 20
-    /// Worker threads (default: all cores). Results do not depend on it.
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Worker threads (default: the CPUs this process may use, `CPUs.available`). Results do not depend on it.
+    public var threads: Int = CPUs.available
     /// Hypotheses not enforced (by the generator) nor required (of the instances).
     public var dropping: Set<String> = []
     /// Shrink a found counterexample (default true).
