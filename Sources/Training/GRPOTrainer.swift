@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// GRPO hyper-parameters. Defaults follow TRL's GRPOConfig where the meaning is the same
@@ -34,7 +35,7 @@ public final class GRPOTrainer {
     public let optimizer: AdamW
     let task: AcceptabilityTask
     let examples: [AcceptabilityTask.Example]
-    private var rng: Xoshiro256
+    private var rng: SeededGenerator
     private var order: [Int] = []
     private var cursor = 0
 
@@ -47,7 +48,7 @@ public final class GRPOTrainer {
         self.examples = examples
         self.config = config
         self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
-        self.rng = Xoshiro256(seed: seed)
+        self.rng = SeededGenerator(seed: seed)
     }
 
     func nextPrompts() -> [AcceptabilityTask.Example] {
@@ -72,7 +73,8 @@ public final class GRPOTrainer {
         let promptTokens = prompts.map { task.prompt($0.sentence) }
         let sampling = SamplingConfig(temperature: config.loss.temperature, topP: config.topP,
                                       maxNewTokens: config.loss.maxCompletionLength)
-        let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling, rng: &rng)
+        let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling,
+                                   stopTokens: [Tokenizer.eos], rng: &rng)
         var rewards: [Double] = []
         var pairs: [(prompt: [Int32], completion: [Int32])] = []
         for (i, ex) in prompts.enumerated() {

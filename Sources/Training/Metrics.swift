@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// One row of the tidy metric table: a stage, a step within it, and the metrics that apply.
@@ -58,7 +59,7 @@ public struct Evaluator: Sendable {
         var loss = 0.0, correct = 0.0, count = 0
         for b in sftBatches {
             let logits = model.forward(tokens: b.tokens, batch: b.batch, length: b.length)
-            let ce = crossEntropy(logits: logits, batch: b, vocab: model.config.vocabSize, withGradient: false)
+            let ce = crossEntropy(logits: logits, targets: b.targets(), vocab: model.config.vocabSize, withGradient: false)
             loss += ce.loss * Double(ce.count)
             correct += ce.accuracy * Double(ce.count)
             count += ce.count
@@ -69,9 +70,10 @@ public struct Evaluator: Sendable {
     /// mean@1 reward (robust parser), accuracy and strict-format rate on the reward subset.
     public func reward(_ model: Qwen3Model) -> (reward: Double, accuracy: Double, format: Double) {
         let examples = Array(task.test.prefix(rewardPrompts))
-        var rng = Xoshiro256(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let outs = generate(model: model, prompts: examples.map { task.prompt($0.sentence) },
-                            samplesPerPrompt: 1, sampling: sampling, rng: &rng)
+                            samplesPerPrompt: 1, sampling: sampling,
+                            stopTokens: [Tokenizer.eos], rng: &rng)
         var total = 0.0, formatted = 0
         for (ex, c) in zip(examples, outs) {
             total += task.reward(c[0], acceptable: ex.acceptable, strict: false)

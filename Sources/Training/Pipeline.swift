@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// The two orders of the paper's experiments (paper-notes §5).
@@ -98,9 +99,9 @@ public struct Pipeline {
 
     /// Pretrains a fresh model from `config.seed` (rows of stage "pretrain": loss, grad_norm,...).
     public func pretrain(progress: (PipelineProgress) -> Void) -> (Qwen3Model, [MetricRow]) {
-        let model = Qwen3Model(config: config.model, seed: Xoshiro256.derive(config.seed, "init"))
+        let model = Qwen3Model(config: config.model, seed: SeededGenerator.derivedSeed(config.seed, "init"))
         let p = config.pretrain
-        var rng = Xoshiro256(seed: Xoshiro256.derive(config.seed, "pretrain"))
+        var rng = SeededGenerator.derived(seed: config.seed, label: "pretrain")
         let opt = AdamW(parameters: model.parameters, config: p.optimizer)
         let formatted = task.pretrainExamples.map {
             (tokens: task.prompt($0.sentence) + task.completion(label: $0.sftLabel), firstTarget: task.prompt($0.sentence).count)
@@ -115,7 +116,7 @@ public struct Pipeline {
             let batch = TokenBatch.make(seqs)
             model.zeroGradients()
             let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-            let ce = crossEntropy(logits: logits, batch: batch, vocab: model.config.vocabSize, withGradient: true)
+            let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize)
             model.backward(dLogits: ce.dLogits)
             let norm = opt.step(parameters: model.parameters, gradients: model.gradients, learningRate: p.learningRate(at: step))
             tokens += batch.nonPadTokens
@@ -147,7 +148,7 @@ public struct Pipeline {
         }
         wall["pretrain"] = seconds(clock.now - t0)
         let evaluator = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
-                                  seed: Xoshiro256.derive(config.seed, "eval"))
+                                  seed: SeededGenerator.derivedSeed(config.seed, "eval"))
         let baseRow = MetricRow(stage: "base", step: 0, values: evaluator.evaluate(base))
         rows.append(baseRow)
         progress(PipelineProgress(stage: "base", step: 0, total: 0, row: baseRow))
@@ -160,7 +161,7 @@ public struct Pipeline {
             if stage == "sft" {
                 let pairs = task.train.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) }
                 let trainer = SFTTrainer(model: model, pairs: pairs, config: config.sft,
-                                         seed: Xoshiro256.derive(config.seed, "sft"))
+                                         seed: SeededGenerator.derivedSeed(config.seed, "sft"))
                 let total = trainer.totalSteps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
@@ -171,7 +172,7 @@ public struct Pipeline {
                 }
             } else {
                 let trainer = GRPOTrainer(model: model, task: task, examples: task.train, config: config.grpo,
-                                          seed: Xoshiro256.derive(config.seed, "grpo"))
+                                          seed: SeededGenerator.derivedSeed(config.seed, "grpo"))
                 let total = config.grpo.steps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
