@@ -16,7 +16,7 @@ Writes Tests/TransformerTests/Fixtures/qwen3-text/:
                           12 tokens (padded ids suppressed, as the Swift sampler does)
 
 Needs: pip install tokenizers torch transformers safetensors. The Swift tests never need Python.
-Usage: python3 scripts/make_text_fixture.py [out_dir] [--vocab N] [--seed S] [--corpus-seed S]
+Usage: python3 scripts/make_text_fixture.py [out_dir] [--vocab N] [--seed S] [--corpus-seed S] [--corpus-file F]...
 (the options make a different tokenizer, for by-hand checks on a tokenizer the tests never saw).
 """
 import argparse
@@ -73,13 +73,14 @@ CORPUS_LINES = [
 ]
 
 
-def corpus(seed):
+def corpus(seed, files=()):
     rng = random.Random(seed)
+    extra = [line for f in files for line in open(f, encoding="utf-8").read().split("\n")]
     words = " ".join(CORPUS_LINES).split()
     lines = list(CORPUS_LINES) * 20 + HARD * 5
     for _ in range(3000):
         lines.append(" ".join(rng.choice(words) for _ in range(rng.randint(3, 12))))
-    return lines
+    return lines + extra
 
 
 def random_strings(seed, n):
@@ -89,7 +90,7 @@ def random_strings(seed, n):
     return ["".join(rng.choice(pool) for _ in range(rng.randint(1, 24))) for _ in range(n)]
 
 
-def train_tokenizer(vocab, seed):
+def train_tokenizer(vocab, seed, files=()):
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, decoders, trainers, Regex, AddedToken
     tok = Tokenizer(models.BPE(unk_token=None, continuing_subword_prefix="", end_of_word_suffix="",
                                fuse_unk=False, byte_fallback=False))
@@ -100,7 +101,7 @@ def train_tokenizer(vocab, seed):
     tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
     trainer = trainers.BpeTrainer(vocab_size=vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False, special_tokens=[])
-    tok.train_from_iterator(corpus(seed), trainer=trainer)
+    tok.train_from_iterator(corpus(seed, files), trainer=trainer)
     tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in SPECIAL])
     tok.add_tokens([AddedToken(s, normalized=False, special=False) for s in NOT_SPECIAL])
     return tok
@@ -113,11 +114,12 @@ def main():
     ap.add_argument("--vocab", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=4321)
     ap.add_argument("--corpus-seed", type=int, default=11)
+    ap.add_argument("--corpus-file", action="append", default=[], help="more training text (for larger vocabularies)")
     ap.add_argument("--no-model", action="store_true", help="write only the tokenizer and its golden ids")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    tok = train_tokenizer(args.vocab, args.corpus_seed)
+    tok = train_tokenizer(args.vocab, args.corpus_seed, args.corpus_file)
     tok.save(os.path.join(args.out, "tokenizer.json"))
     eos = tok.token_to_id("<|im_end|>")
     with open(os.path.join(args.out, "tokenizer_config.json"), "w") as f:
