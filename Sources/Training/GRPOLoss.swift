@@ -167,8 +167,13 @@ public struct GRPOLossResult: Sendable {
     public var kl: Double?
     /// Token-mean entropy of softmax(z/T) over completion tokens.
     public var entropy: Double
-    /// Fraction of completion tokens in the clipped region.
+    /// Fraction of completion tokens in the clipped region (TRL's clip_ratio/region_mean):
+    /// clipLow + clipHigh.
     public var clipRatio: Double
+    /// Fraction with r < 1 − ε and A < 0 (TRL's clip_ratio/low_mean).
+    public var clipLow: Double = 0
+    /// Fraction with r > 1 + ε and A > 0 (TRL's clip_ratio/high_mean).
+    public var clipHigh: Double = 0
     /// Current per-token log-probs (the "old" ones on the first iteration).
     public var logps: [Double]
 }
@@ -198,7 +203,7 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
     var probs = [Float](repeating: 0, count: V)
     let sT = Float(invT)
     var loss = 0.0, klSum = 0.0, entropySum = 0.0
-    var clippedCount = 0, k = 0
+    var clippedCount = 0, clippedLow = 0, k = 0
     var logps: [Double] = []
     logps.reserveCapacity(totalTokens)
     logits.withUnsafeBufferPointer { lp in
@@ -219,7 +224,7 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
                 let sur = clippedSurrogate(logp: logp, oldLogp: old, advantage: advantages[b], epsilon: config.epsilon)
                 var tokenLoss = sur.loss
                 var dLogp = sur.dLogp
-                if sur.clipped { clippedCount += 1 }
+                if sur.clipped { clippedCount += 1; if advantages[b] < 0 { clippedLow += 1 } }
                 if let ref = refLogps?[k] {
                     let kl = config.klEstimator.value(logp: logp, refLogp: ref)
                     klSum += kl.value
@@ -238,5 +243,6 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
     }
     let n = Double(max(totalTokens, 1))
     return GRPOLossResult(loss: loss, dLogits: dLogits, kl: refLogps == nil ? nil : klSum / n,
-                          entropy: entropySum / n, clipRatio: Double(clippedCount) / n, logps: logps)
+                          entropy: entropySum / n, clipRatio: Double(clippedCount) / n,
+                          clipLow: Double(clippedLow) / n, clipHigh: Double(clippedCount - clippedLow) / n, logps: logps)
 }

@@ -15,7 +15,24 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
     public var scaleRewards: ScaleRewards = .group
     public var loss = GRPOLossConfig()
     public var optimizer = AdamWConfig(learningRate: 3e-4, weightDecay: 0.0, maxGradNorm: 1.0)
+    public var schedule: LRSchedule = .constant
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, promptsPerStep, numGenerations, numIterations, topP, scaleRewards, loss, optimizer, schedule
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(Int.self, forKey: .steps)
+        promptsPerStep = try c.decode(Int.self, forKey: .promptsPerStep)
+        numGenerations = try c.decode(Int.self, forKey: .numGenerations)
+        numIterations = try c.decode(Int.self, forKey: .numIterations)
+        topP = try c.decode(Double.self, forKey: .topP)
+        scaleRewards = try c.decode(ScaleRewards.self, forKey: .scaleRewards)
+        loss = try c.decode(GRPOLossConfig.self, forKey: .loss)
+        optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
+        schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
+    }
 }
 
 /// Group Relative Policy Optimisation on the acceptability task.
@@ -27,7 +44,9 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
 /// of the first forward), `model.backward`, AdamW. The reference model for the KL term (and the
 /// logged `kl`, also with β = 0, to show the drift) is a frozen copy of the model at the start of
 /// the stage. Logs TRL's names: `reward`, `reward_std`, `frac_reward_zero_std`, `kl`, `entropy`,
-/// `clip_ratio`, `grad_norm`, `loss`, `completions/mean_length`.
+/// `clip_ratio/region_mean` (with `/low_mean`, `/high_mean`), `grad_norm`, `loss`,
+/// `completions/mean_length`, `learning_rate`, `epoch` (prompts seen / prompts) and
+/// `num_completions` (the batch size as TRL counts it: prompts × G completions).
 public final class GRPOTrainer {
     public let model: Qwen3Model
     public let reference: Qwen3Model
@@ -38,6 +57,8 @@ public final class GRPOTrainer {
     private var rng: SeededGenerator
     private var order: [Int] = []
     private var cursor = 0
+    private var stepIndex = 0
+    private var promptsSeen = 0
 
     public init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
                 config: GRPOConfig, seed: UInt64) {
@@ -61,6 +82,7 @@ public final class GRPOTrainer {
             }
             out.append(examples[order[cursor]])
             cursor += 1
+            promptsSeen += 1
         }
         return out
     }
@@ -90,7 +112,9 @@ public final class GRPOTrainer {
         let refLogps = tokenLogProbs(logits: refLogits, batch: batch, vocab: V, temperature: config.loss.temperature)
 
         var old: [Double]?
-        var lossSum = 0.0, normSum = 0.0, clipSum = 0.0
+        var lossSum = 0.0, normSum = 0.0, clipSum = 0.0, lowSum = 0.0, highSum = 0.0
+        stepIndex += 1
+        let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: stepIndex, total: config.steps)
         var kl = 0.0, entropy = 0.0
         for it in 0..<max(config.numIterations, 1) {
             model.zeroGradients()
@@ -99,9 +123,11 @@ public final class GRPOTrainer {
                                oldLogps: old, refLogps: refLogps, config: config.loss)
             if it == 0 { old = res.logps; kl = res.kl ?? 0; entropy = res.entropy }
             model.backward(dLogits: res.dLogits)
-            normSum += optimizer.step(parameters: model.parameters, gradients: model.gradients)
+            normSum += optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
             lossSum += res.loss
             clipSum += res.clipRatio
+            lowSum += res.clipLow
+            highSum += res.clipHigh
         }
         let mu = Double(max(config.numIterations, 1))
         let meanReward = rewards.reduce(0, +) / Double(rewards.count)
@@ -109,7 +135,10 @@ public final class GRPOTrainer {
         return ["reward": meanReward,
                 "reward_std": adv.groupStd.reduce(0, +) / Double(adv.groupStd.count),
                 "frac_reward_zero_std": adv.zeroStdFraction,
-                "kl": kl, "entropy": entropy, "clip_ratio": clipSum / mu,
+                "kl": kl, "entropy": entropy, "clip_ratio/region_mean": clipSum / mu,
+                "clip_ratio/low_mean": lowSum / mu, "clip_ratio/high_mean": highSum / mu,
+                "learning_rate": lr, "epoch": Double(promptsSeen) / Double(examples.count),
+                "num_completions": Double(pairs.count),
                 "grad_norm": normSum / mu, "loss": lossSum / mu,
                 "completions/mean_length": meanLength]
     }

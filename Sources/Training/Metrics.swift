@@ -15,10 +15,13 @@ public struct MetricRow: Sendable, Equatable {
 /// The metric columns, in table order (after `stage` and `step`). Training metrics use TRL's
 /// names; the cross-objective pair measured at every step of every stage is `eval_sft_loss`
 /// and `eval_reward` (with `eval_accuracy`, and `eval_format` = fraction of eval completions the
-/// strict training parser accepts).
+/// strict training parser accepts). `global_step` counts optimiser steps across the stages after
+/// pretraining (the base row is 0); `step` restarts in each stage.
 public let metricColumns = [
+    "global_step", "epoch", "learning_rate",
     "loss", "grad_norm", "mean_token_accuracy", "entropy", "num_tokens",
-    "reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completions/mean_length",
+    "reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio/region_mean", "clip_ratio/low_mean",
+    "clip_ratio/high_mean", "num_completions", "completions/mean_length",
     "eval_sft_loss", "eval_sft_token_accuracy", "eval_reward", "eval_accuracy", "eval_format",
 ]
 

@@ -121,7 +121,7 @@ public struct Pipeline {
             let norm = opt.step(parameters: model.parameters, gradients: model.gradients, learningRate: p.learningRate(at: step))
             tokens += batch.nonPadTokens
             let row = MetricRow(stage: "pretrain", step: step, values: [
-                "loss": ce.loss, "grad_norm": norm, "mean_token_accuracy": ce.accuracy,
+                "loss": ce.loss, "grad_norm": norm, "mean_token_accuracy": ce.accuracy, "learning_rate": p.learningRate(at: step),
                 "entropy": ce.entropy, "num_tokens": Double(tokens)])
             rows.append(row)
             progress(PipelineProgress(stage: "pretrain", step: step, total: p.steps, row: row))
@@ -149,7 +149,10 @@ public struct Pipeline {
         wall["pretrain"] = seconds(clock.now - t0)
         let evaluator = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
                                   seed: SeededGenerator.derivedSeed(config.seed, "eval"))
-        let baseRow = MetricRow(stage: "base", step: 0, values: evaluator.evaluate(base))
+        var baseValues = evaluator.evaluate(base)
+        baseValues["global_step"] = 0
+        let baseRow = MetricRow(stage: "base", step: 0, values: baseValues)
+        var globalStep = 0
         rows.append(baseRow)
         progress(PipelineProgress(stage: "base", step: 0, total: 0, row: baseRow))
 
@@ -165,6 +168,8 @@ public struct Pipeline {
                 let total = trainer.totalSteps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
+                    globalStep += 1
+                    v["global_step"] = Double(globalStep)
                     v.merge(evaluator.evaluate(model)) { a, _ in a }
                     let row = MetricRow(stage: stage, step: step, values: v)
                     rows.append(row)
@@ -176,6 +181,8 @@ public struct Pipeline {
                 let total = config.grpo.steps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
+                    globalStep += 1
+                    v["global_step"] = Double(globalStep)
                     v.merge(evaluator.evaluate(model)) { a, _ in a }
                     let row = MetricRow(stage: stage, step: step, values: v)
                     rows.append(row)

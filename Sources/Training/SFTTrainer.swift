@@ -58,7 +58,17 @@ public struct SFTConfig: Codable, Sendable, Equatable {
     public var epochs: Int = 2
     public var batchSize: Int = 32
     public var optimizer = AdamWConfig(learningRate: 1e-3, weightDecay: 0.0, maxGradNorm: 1.0)
+    public var schedule: LRSchedule = .constant
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case epochs, batchSize, optimizer, schedule }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
+        schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
+    }
 }
 
 /// Supervised fine-tuning on prompt → completion pairs, loss on the completion tokens only.
@@ -71,6 +81,7 @@ public final class SFTTrainer {
     public let config: SFTConfig
     public let optimizer: AdamW
     public private(set) var tokensSeen = 0
+    private var examplesSeen = 0
     private let pairs: [(prompt: [Int32], completion: [Int32])]
     private var rng: SeededGenerator
     private var order: [Int] = []
@@ -112,9 +123,12 @@ public final class SFTTrainer {
         let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
         let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize)
         model.backward(dLogits: ce.dLogits)
-        let norm = optimizer.step(parameters: model.parameters, gradients: model.gradients)
+        let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: optimizer.stepCount + 1, total: totalSteps)
+        let norm = optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         tokensSeen += batch.nonPadTokens
+        examplesSeen += batch.batch
         return ["loss": ce.loss, "mean_token_accuracy": ce.accuracy, "entropy": ce.entropy,
-                "num_tokens": Double(tokensSeen), "grad_norm": norm]
+                "num_tokens": Double(tokensSeen), "grad_norm": norm, "learning_rate": lr,
+                "epoch": Double(examplesSeen) / Double(pairs.count)]
     }
 }

@@ -42,10 +42,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SFT epochs over the training examples.") var sftEpochs = 2
     @Option(help: "SFT batch size.") var sftBatchSize = 32
     @Option(help: "SFT learning rate (AdamW).") var sftLr = 1e-3
+    @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler = "constant"
     // GRPO.
     @Option(help: "GRPO steps.") var rlSteps = 150
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
-    @Option(help: "Prompts per GRPO step.") var promptsPerStep = 16
+    @Option(help: "Prompts per GRPO step; the batch is prompts × G completions (what TRL counts as its generation batch size, logged as num_completions).") var promptsPerStep = 16
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
     @Option(help: "Updates per generation batch (μ).") var numIterations = 1
     @Option(help: "Sampling temperature in GRPO.") var temperature = 1.0
@@ -74,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard let est = KLEstimator(rawValue: klEstimator) else { throw fail("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
         guard let lt = GRPOLossType(rawValue: lossType) else { throw fail("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        guard let schedule = LRSchedule(rawValue: lrScheduler) else { throw fail("--lr-scheduler '\(lrScheduler)' is unknown; use constant or linear") }
         guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw fail("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
         func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw fail("\(name) is \(v); expected a positive integer") } }
         func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw fail("\(name) is \(v); expected ≥ 0") } }
@@ -115,6 +117,8 @@ struct TrainCommand: ParsableCommand {
         c.sft.epochs = sftEpochs
         c.sft.batchSize = sftBatchSize
         c.sft.optimizer.learningRate = sftLr
+        c.sft.schedule = schedule
+        c.grpo.schedule = schedule
         c.grpo.steps = rlSteps
         c.grpo.optimizer.learningRate = rlLr
         c.grpo.promptsPerStep = promptsPerStep

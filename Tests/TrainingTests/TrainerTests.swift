@@ -237,7 +237,7 @@ import Transformer
                 for k in ["eval_sft_loss", "eval_reward", "eval_accuracy"] { #expect(row.values[k] != nil, "\(row.stage) \(row.step) \(k)") }
             }
             for row in r1.rows where row.stage == "rl" {
-                for k in ["reward", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio", "grad_norm", "loss", "completions/mean_length"] {
+                for k in ["reward", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean", "clip_ratio/low_mean", "clip_ratio/high_mean", "learning_rate", "epoch", "num_completions", "grad_norm", "loss", "completions/mean_length"] {
                     #expect(row.values[k] != nil)
                 }
             }
