@@ -47,40 +47,65 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
 /// `clip_ratio/region_mean` (with `/low_mean`, `/high_mean`), `grad_norm`, `loss`,
 /// `completions/mean_length`, `learning_rate`, `epoch` (prompts seen / prompts) and
 /// `num_completions` (the batch size as TRL counts it: prompts × G completions).
+/// The prompts of an RL stage and how their completions are scored.
+public struct RLPrompts: Sendable {
+    public var prompts: [[Int32]]
+    /// The training reward of completion `c` of prompt `i` (the strict parser).
+    public var reward: @Sendable (_ i: Int, _ c: [Int32]) -> Double
+    /// A completion ends after its first token in this set.
+    public var stopTokens: Set<Int32>
+    /// Ids from this one on are never sampled (a tokenizer smaller than the padded vocabulary).
+    public var vocabLimit: Int?
+    public init(prompts: [[Int32]], reward: @escaping @Sendable (Int, [Int32]) -> Double, stopTokens: Set<Int32>, vocabLimit: Int? = nil) {
+        self.prompts = prompts; self.reward = reward; self.stopTokens = stopTokens; self.vocabLimit = vocabLimit
+    }
+
+    /// The synthetic task's prompts, strict reward and `<eos>`.
+    public init(task: AcceptabilityTask, examples: [AcceptabilityTask.Example]) {
+        let labels = examples.map(\.acceptable)
+        self.init(prompts: examples.map { task.prompt($0.sentence) },
+                  reward: { i, c in task.reward(c, acceptable: labels[i], strict: true) },
+                  stopTokens: [Tokenizer.eos])
+    }
+}
+
 public final class GRPOTrainer {
     public let model: Qwen3Model
     public let reference: Qwen3Model
     public let config: GRPOConfig
     public let optimizer: AdamW
-    let task: AcceptabilityTask
-    let examples: [AcceptabilityTask.Example]
+    public let rl: RLPrompts
     private var rng: SeededGenerator
     private var order: [Int] = []
     private var cursor = 0
     private var stepIndex = 0
     private var promptsSeen = 0
 
-    public init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
-                config: GRPOConfig, seed: UInt64) {
-        precondition(!examples.isEmpty, "GRPO needs at least one prompt")
+    public convenience init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
+                            config: GRPOConfig, seed: UInt64) {
+        self.init(model: model, rl: RLPrompts(task: task, examples: examples), config: config, seed: seed)
+    }
+
+    public init(model: Qwen3Model, rl: RLPrompts, config: GRPOConfig, seed: UInt64) {
+        precondition(!rl.prompts.isEmpty, "GRPO needs at least one prompt")
         self.model = model
         self.reference = model.copy()
-        self.task = task
-        self.examples = examples
+        self.rl = rl
         self.config = config
         self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
         self.rng = SeededGenerator(seed: seed)
     }
 
-    func nextPrompts() -> [AcceptabilityTask.Example] {
-        var out: [AcceptabilityTask.Example] = []
+    /// The indices of the next `promptsPerStep` prompts of the seeded epoch order.
+    func nextPrompts() -> [Int] {
+        var out: [Int] = []
         while out.count < config.promptsPerStep {
             if cursor >= order.count {
-                order = Array(0..<examples.count)
+                order = Array(0..<rl.prompts.count)
                 rng.shuffle(&order)
                 cursor = 0
             }
-            out.append(examples[order[cursor]])
+            out.append(order[cursor])
             cursor += 1
             promptsSeen += 1
         }
@@ -92,16 +117,16 @@ public final class GRPOTrainer {
     public func step() -> [String: Double] {
         let G = config.numGenerations
         let prompts = nextPrompts()
-        let promptTokens = prompts.map { task.prompt($0.sentence) }
+        let promptTokens = prompts.map { rl.prompts[$0] }
         let sampling = SamplingConfig(temperature: config.loss.temperature, topP: config.topP,
                                       maxNewTokens: config.loss.maxCompletionLength)
         let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling,
-                                   stopTokens: [Tokenizer.eos], rng: &rng)
+                                   stopTokens: rl.stopTokens, vocabLimit: rl.vocabLimit, rng: &rng)
         var rewards: [Double] = []
         var pairs: [(prompt: [Int32], completion: [Int32])] = []
-        for (i, ex) in prompts.enumerated() {
+        for (i, index) in prompts.enumerated() {
             for c in completions[i] {
-                rewards.append(task.reward(c, acceptable: ex.acceptable, strict: true))
+                rewards.append(rl.reward(index, c))
                 pairs.append((promptTokens[i], c))
             }
         }
@@ -137,7 +162,7 @@ public final class GRPOTrainer {
                 "frac_reward_zero_std": adv.zeroStdFraction,
                 "kl": kl, "entropy": entropy, "clip_ratio/region_mean": clipSum / mu,
                 "clip_ratio/low_mean": lowSum / mu, "clip_ratio/high_mean": highSum / mu,
-                "learning_rate": lr, "epoch": Double(promptsSeen) / Double(examples.count),
+                "learning_rate": lr, "epoch": Double(promptsSeen) / Double(rl.prompts.count),
                 "num_completions": Double(pairs.count),
                 "grad_norm": normSum / mu, "loss": lossSum / mu,
                 "completions/mean_length": meanLength]

@@ -36,18 +36,35 @@ public let metricColumns = [
 /// The sampler's generator is re-seeded with the same `seed` at every evaluation (common random
 /// numbers), so differences between steps come from the model, not from the draw.
 public struct Evaluator: Sendable {
-    public let task: AcceptabilityTask
+    /// The prompts of the reward evaluation and their robust reward and strict-format test.
+    public let rl: RLPrompts
+    public let format: @Sendable (_ i: Int, _ c: [Int32]) -> Bool
     public let rewardPrompts: Int
     public let sampling: SamplingConfig
     public let seed: UInt64
     let sftBatches: [TokenBatch]
 
+    /// The synthetic task: SFT loss on every test example, reward on the first `rewardPrompts`.
     public init(task: AcceptabilityTask, rewardPrompts: Int, sampling: SamplingConfig, seed: UInt64) {
-        self.task = task
-        self.rewardPrompts = min(rewardPrompts, task.test.count)
+        let test = Array(task.test.prefix(rewardPrompts))
+        let labels = test.map(\.acceptable)
+        self.init(sftPairs: task.test.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) },
+                  rl: RLPrompts(prompts: test.map { task.prompt($0.sentence) },
+                                reward: { i, c in task.reward(c, acceptable: labels[i], strict: false) },
+                                stopTokens: [Tokenizer.eos]),
+                  format: { _, c in task.strictParse(c) != nil },
+                  sampling: sampling, seed: seed)
+    }
+
+    /// Any data: SFT loss on `sftPairs`, mean@1 of `rl.reward` (the robust parser) on every
+    /// prompt of `rl`, and the fraction that `format` accepts.
+    public init(sftPairs pairs: [(prompt: [Int32], completion: [Int32])], rl: RLPrompts,
+                format: @escaping @Sendable (Int, [Int32]) -> Bool, sampling: SamplingConfig, seed: UInt64) {
+        self.rl = rl
+        self.format = format
+        self.rewardPrompts = rl.prompts.count
         self.sampling = sampling
         self.seed = seed
-        let pairs = task.test.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) }
         var batches: [TokenBatch] = []
         var i = 0
         while i < pairs.count {
@@ -72,17 +89,15 @@ public struct Evaluator: Sendable {
 
     /// mean@1 reward (robust parser), accuracy and strict-format rate on the reward subset.
     public func reward(_ model: Qwen3Model) -> (reward: Double, accuracy: Double, format: Double) {
-        let examples = Array(task.test.prefix(rewardPrompts))
         var rng = SeededGenerator(seed: seed)
-        let outs = generate(model: model, prompts: examples.map { task.prompt($0.sentence) },
-                            samplesPerPrompt: 1, sampling: sampling,
-                            stopTokens: [Tokenizer.eos], rng: &rng)
+        let outs = generate(model: model, prompts: rl.prompts, samplesPerPrompt: 1, sampling: sampling,
+                            stopTokens: rl.stopTokens, vocabLimit: rl.vocabLimit, rng: &rng)
         var total = 0.0, formatted = 0
-        for (ex, c) in zip(examples, outs) {
-            total += task.reward(c[0], acceptable: ex.acceptable, strict: false)
-            if task.strictParse(c[0]) != nil { formatted += 1 }
+        for (i, c) in outs.enumerated() {
+            total += rl.reward(i, c[0])
+            if format(i, c[0]) { formatted += 1 }
         }
-        let n = Double(examples.count)
+        let n = Double(outs.count)
         return (total / n, (total / n + 1) / 2, Double(formatted) / n)
     }
 

@@ -91,10 +91,26 @@ public struct PipelineProgress {
 public struct Pipeline {
     public let config: PipelineConfig
     public let task: AcceptabilityTask
+    /// What the SFT and RL stages train on and how they are evaluated.
+    public let data: PipelineData
 
+    /// The synthetic task of `config.task`.
     public init(config: PipelineConfig) {
         self.config = config
-        self.task = AcceptabilityTask(config: config.task)
+        let task = AcceptabilityTask(config: config.task)
+        self.task = task
+        let eval = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
+                             seed: SeededGenerator.derivedSeed(config.seed, "eval"))
+        self.data = PipelineData(
+            sftPairs: task.train.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) },
+            rl: RLPrompts(task: task, examples: task.train), evaluator: eval)
+    }
+
+    /// Other data (a text dataset on a real checkpoint); `run` then needs a base model.
+    public init(config: PipelineConfig, data: PipelineData) {
+        self.config = config
+        self.task = AcceptabilityTask(config: { var c = config.task; c.trainSize = 0; c.testSize = 0; c.pretrainSentences = 0; c.pretrainExamples = 0; return c }())
+        self.data = data
     }
 
     /// Pretrains a fresh model from `config.seed` (rows of stage "pretrain": loss, grad_norm,...).
@@ -147,8 +163,7 @@ public struct Pipeline {
             rows += r
         }
         wall["pretrain"] = seconds(clock.now - t0)
-        let evaluator = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
-                                  seed: SeededGenerator.derivedSeed(config.seed, "eval"))
+        let evaluator = data.evaluator
         var baseValues = evaluator.evaluate(base)
         baseValues["global_step"] = 0
         let baseRow = MetricRow(stage: "base", step: 0, values: baseValues)
@@ -162,8 +177,7 @@ public struct Pipeline {
         for stage in stages {
             let ts = clock.now
             if stage == "sft" {
-                let pairs = task.train.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) }
-                let trainer = SFTTrainer(model: model, pairs: pairs, config: config.sft,
+                let trainer = SFTTrainer(model: model, pairs: data.sftPairs, config: config.sft,
                                          seed: SeededGenerator.derivedSeed(config.seed, "sft"))
                 let total = trainer.totalSteps
                 for step in 1...max(total, 1) where total > 0 {
@@ -176,7 +190,7 @@ public struct Pipeline {
                     progress(PipelineProgress(stage: stage, step: step, total: total, row: row))
                 }
             } else {
-                let trainer = GRPOTrainer(model: model, task: task, examples: task.train, config: config.grpo,
+                let trainer = GRPOTrainer(model: model, rl: data.rl, config: config.grpo,
                                           seed: SeededGenerator.derivedSeed(config.seed, "grpo"))
                 let total = config.grpo.steps
                 for step in 1...max(total, 1) where total > 0 {
@@ -195,5 +209,16 @@ public struct Pipeline {
         }
         wall["total"] = seconds(clock.now - t0)
         return PipelineResult(rows: rows, base: base, stage1: finished[0], stage2: finished[1], wallSeconds: wall)
+    }
+}
+
+/// The data of the two trained stages: SFT pairs, RL prompts with their training reward, and the
+/// evaluator run before the first step and after every step.
+public struct PipelineData: Sendable {
+    public var sftPairs: [(prompt: [Int32], completion: [Int32])]
+    public var rl: RLPrompts
+    public var evaluator: Evaluator
+    public init(sftPairs: [(prompt: [Int32], completion: [Int32])], rl: RLPrompts, evaluator: Evaluator) {
+        self.sftPairs = sftPairs; self.rl = rl; self.evaluator = evaluator
     }
 }

@@ -48,6 +48,41 @@ public final class TextModel {
         return ids.sorted()
     }
 
+    /// config.json's `eos_token_id` (the first when a list), else the smallest stop id; what an
+    /// SFT completion ends with.
+    public static func primaryEosTokenId(directory: URL) -> Int32? {
+        let url = directory.appendingPathComponent("config.json")
+        if let obj = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] {
+            if let n = obj["eos_token_id"] as? NSNumber { return n.int32Value }
+            if let l = obj["eos_token_id"] as? [NSNumber], let f = l.first { return f.int32Value }
+        }
+        return (try? eosTokenIds(directory: directory))?.first
+    }
+
+    /// Writes `model` as a self-describing Hugging Face folder: config.json (with the source's
+    /// bos/eos/pad ids and `dtype`/`torch_dtype` "float32", the stored type), model.safetensors
+    /// (F32), and the source folder's tokenizer.json, tokenizer_config.json and
+    /// generation_config.json when present. transformers' `from_pretrained` loads it.
+    public static func saveCheckpoint(_ model: Qwen3Model, to directory: URL, source: URL) throws {
+        try model.save(directory: directory, dtype: .f32)
+        let fm = FileManager.default
+        for name in ["tokenizer.json", "tokenizer_config.json", "generation_config.json", "special_tokens_map.json", "vocab.json", "merges.txt"] {
+            let src = source.appendingPathComponent(name), dst = directory.appendingPathComponent(name)
+            if fm.fileExists(atPath: src.path) {
+                if fm.fileExists(atPath: dst.path) { try fm.removeItem(at: dst) }
+                try fm.copyItem(at: src, to: dst)
+            }
+        }
+        let cfgURL = directory.appendingPathComponent("config.json")
+        var cfg = (try JSONSerialization.jsonObject(with: Data(contentsOf: cfgURL))) as? [String: Any] ?? [:]
+        if let srcCfg = (try? JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json")))) as? [String: Any] {
+            for key in ["bos_token_id", "eos_token_id", "pad_token_id"] where srcCfg[key] != nil { cfg[key] = srcCfg[key] }
+        }
+        cfg["dtype"] = "float32"
+        cfg["torch_dtype"] = "float32"
+        try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys]).write(to: cfgURL, options: .atomic)
+    }
+
     /// Qwen3's chat layout for one user turn and the start of the assistant's turn with an
     /// empty think block (what Qwen3's chat template renders with `add_generation_prompt` and
     /// thinking disabled). A fixed layout, not a template engine:

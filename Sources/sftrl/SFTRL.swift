@@ -15,6 +15,7 @@ struct SFTRL: ParsableCommand {
             FlowCommand.self,
             SpectrumCommand.self,
             ExplainCommand.self,
+            TaskCommand.self,
             FiguresCommand.self,
             TrainCommand.self,
             LMCommand.self,
