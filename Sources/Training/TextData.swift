@@ -44,7 +44,7 @@ public enum CoLA {
     public static func load(_ url: URL) throws -> [TextExample] {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError.unreadable(url.path) }
         var out: [TextExample] = []
-        for (k, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (k, raw) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let cols = line.split(separator: "\t", omittingEmptySubsequences: false)
@@ -137,7 +137,7 @@ public enum TextDataset {
         if url.pathExtension.lowercased() == "tsv" { return try CoLA.load(url) }
         guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError.unreadable(url.path) }
         var out: [TextExample] = []
-        for (k, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (k, line) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0.isWhitespace }) { continue }
             func bad(_ why: String) -> DataError { .badRow(url.path, k + 1, why) }
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {

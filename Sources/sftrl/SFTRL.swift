@@ -16,6 +16,7 @@ struct SFTRL: ParsableCommand {
             SpectrumCommand.self,
             ExplainCommand.self,
             TaskCommand.self,
+            ProbeCommand.self,
             FiguresCommand.self,
             TrainCommand.self,
             LMCommand.self,
