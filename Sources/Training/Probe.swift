@@ -98,6 +98,16 @@ public enum Probe {
         }
     }
 
+    /// ⟨model.gradients, v⟩ with v flat in parameter order.
+    static func dotGradients(_ model: Qwen3Model, _ v: [Float]) -> Double {
+        var s = 0.0, k = 0
+        for g in model.gradients {
+            g.data.withUnsafeBufferPointer { d in for i in 0..<d.count { s += Double(d[i]) * Double(v[k + i]) } }
+            k += g.count
+        }
+        return s
+    }
+
     static func dot(_ a: [Float], _ b: [Float]) -> Double {
         var s = 0.0
         for i in a.indices { s += Double(a[i]) * Double(b[i]) }
@@ -149,7 +159,9 @@ public enum Probe {
             }
         }
         model.backward(dLogits: d)
-        return (flatGradients(model).map { -$0 }, total / Double(B))
+        var g = flatGradients(model)
+        for i in g.indices { g[i] = -g[i] }
+        return (g, total / Double(B))
     }
 
     /// The observables on one SFT batch and one RL batch; the model is left as it was.
@@ -183,17 +195,17 @@ public enum Probe {
         // Curvature along v = ĝ_J / ‖ĝ_J‖ by a central difference of g_S.
         var curvature = 0.0
         if nJ > 0 {
-            let v = gJ.map { Float(Double($0) / nJ) }
+            // v = ĝ_J/‖ĝ_J‖; vᵀH v ≈ (v·g_S(θ + h v) − v·g_S(θ − h v)) / (2h), dot products taken
+            // straight from the model's gradient tensors (no extra parameter-sized copies).
             let h = config.hessianStep
-            setParameters(model, base: theta, plus: h, along: v)
+            let unit = 1 / nJ
+            setParameters(model, base: theta, plus: h * unit, along: gJ)
             _ = sftLoss(model, sft, gradient: true)
-            let gp = flatGradients(model)
-            setParameters(model, base: theta, plus: -h, along: v)
+            let plus = dotGradients(model, gJ) * unit
+            setParameters(model, base: theta, plus: -h * unit, along: gJ)
             _ = sftLoss(model, sft, gradient: true)
-            let gm = flatGradients(model)
-            var vHv = 0.0
-            for i in v.indices { vHv += Double(v[i]) * (Double(gp[i]) - Double(gm[i])) / (2 * h) }
-            curvature = vHv * nJ * nJ
+            let minus = dotGradients(model, gJ) * unit
+            curvature = (plus - minus) / (2 * h) * nJ * nJ
         }
         // The step and the measured change.
         setParameters(model, base: theta, plus: config.eta, along: gJ)

@@ -19,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
         ½η² g_Jᵀ H_S g_J, second order) against the measured one. Prints JSON: per-batch values
         and mean with a 95% interval over batches. --beta is recorded only: the KL term's
         gradient vanishes at the reference (the checkpoint itself).
-        Memory: about 6 copies of the parameters in Float32 plus activations (qwen3-0.6b: ≈ 15 GB).
+        Memory: 5 parameter-sized Float32 vectors (weights, gradients, θ, g_S, ĝ_J) plus activations: 20 bytes per parameter (qwen3-0.6b: ≈ 12 GB).
         """)
     @Option(help: "The Hugging Face Qwen3 folder (config.json, model.safetensors, tokenizer.json).") var model: String
     @Option(help: "SFT data: CoLA .tsv or TRL .jsonl with completions.") var sftData: String
