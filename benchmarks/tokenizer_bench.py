@@ -60,9 +60,12 @@ def main():
     for line in base.split("\n")[:400]:
         if not line:
             continue
-        r = subprocess.run([args.binary, "lm", "tokenize", "--model", tmp, "--text=" + line, "--json"],
-                           capture_output=True, text=True) if "\x00" not in line else None
-        if r is not None and json.loads(r.stdout)["ids"] != tok.encode(line, add_special_tokens=False).ids:
+        lp = os.path.join(tmp, "line.txt")
+        with open(lp, "w", encoding="utf-8", newline="") as f:
+            f.write(line)  # a file, so that no line is taken for an option
+        r = subprocess.run([args.binary, "lm", "tokenize", "--model", tmp, "--text-file", lp, "--json"],
+                           capture_output=True, text=True, check=True)
+        if json.loads(r.stdout)["ids"] != tok.encode(line, add_special_tokens=False).ids:
             mismatched_lines += 1
     report = {
         "tokenizer_size": tok.get_vocab_size(with_added_tokens=True),
