@@ -102,11 +102,7 @@ struct Outcome: Sendable {
 /// Runs claims on random instances in parallel, deterministically.
 public enum Runner {
     /// A stable 64-bit hash of a claim id (FNV-1a), so seeds differ per claim.
-    public static func hash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    public static func hash(_ s: String) -> UInt64 { SeededGenerator.hash(s) }
 
     /// The random instance number `index` of a claim under a seed (what `--replay` and shards rely on).
     public static func instance(of claim: any Claim, seed: UInt64, index: Int, dropping: Set<String>) -> ClaimInstance {
