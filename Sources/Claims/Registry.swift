@@ -36,4 +36,10 @@ public enum Registry {
     }
 
     public static var ids: [String] { all.map(\.id) }
+
+    /// The claims of paper-notes.md §3 as printed (`sftrl search --v1`).
+    public static var v1: [any Claim] { all.filter { $0.paperVersion == .v1 } }
+
+    /// The one-sentence reason a failing claim fails (nil for an unknown id or a claim without one).
+    public static func explanation(of id: String) -> String? { (try? claim(id))?.failureExplanation }
 }

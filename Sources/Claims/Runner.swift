@@ -22,6 +22,14 @@ public struct Counterexample: Codable, Equatable, Sendable {
     public var index: Int
     public var shrunk: Bool
     public var certified: Bool
+    /// The hypotheses that were dropped (`--drop`) when it was found: the instance need not meet
+    /// them. Absent in files written before it was recorded.
+    public var dropped: [String]?
+
+    public init(instance: ClaimInstance, evaluation: Evaluation, extended: Evaluation, index: Int, shrunk: Bool, certified: Bool, dropped: [String]? = nil) {
+        self.instance = instance; self.evaluation = evaluation; self.extended = extended
+        self.index = index; self.shrunk = shrunk; self.certified = certified; self.dropped = dropped
+    }
 }
 
 /// The result of checking one claim. Byte-deterministic for a given seed (timing is optional).
@@ -188,13 +196,14 @@ public enum Runner {
             .sorted { ($0.margin, $0.index) < ($1.margin, $1.index) }
         for v in ordered.prefix(50) {
             let (instance, evaluation) = outcome(v.index)
-            guard let ext = try? claim.evaluateExtended(instance), ext.meetsHypotheses(dropping: options.dropping),
-                  Evaluation.certifies(double: evaluation, extended: ext, strict: claim.strict) else {
+            let j = Judgement(claim: claim, double: evaluation, extended: try? claim.evaluateExtended(instance), dropping: options.dropping)
+            guard j.outcome == .certified, let ext = j.extended else {
                 result.roundoff += 1
                 continue
             }
             var cx = Counterexample(instance: instance, evaluation: evaluation, extended: ext, index: v.index, shrunk: false, certified: true)
             if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping) }
+            cx.dropped = options.dropping.isEmpty ? nil : options.dropping.sorted()
             result.counterexample = cx
             result.verdict = .fails
             break

@@ -15,11 +15,10 @@ public enum Shrinker {
         func accept(_ c: ClaimInstance) -> Bool {
             guard spent < budget, c != best.instance else { return false }
             spent += 1
-            guard let e = try? claim.evaluate(c), e.isWellDefined, e.meetsHypotheses(dropping: dropping),
-                  let x = try? claim.evaluateExtended(c), x.meetsHypotheses(dropping: dropping),
-                  Evaluation.certifies(double: e, extended: x, strict: claim.strict), e.conclusion <= keep
-            else { return false }
-            best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true)
+            guard let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return false }
+            let j = Judgement(claim: claim, double: e, extended: try? claim.evaluateExtended(c), dropping: dropping)
+            guard j.outcome == .certified, let x = j.extended else { return false }
+            best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true, dropped: cx.dropped)
             return true
         }
         var changed = true
