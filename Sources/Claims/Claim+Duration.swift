@@ -42,7 +42,7 @@ struct DurationFlow {
     }
 }
 
-private func quadraticInstance(_ g: inout SeededGenerator, family: String, isotropic: Bool) -> ClaimInstance {
+func quadraticInstance(_ g: inout SeededGenerator, family: String, isotropic: Bool) -> ClaimInstance {
     let n = g.int(1...6)
     let mu = Foundation.pow(10, g.uniform(-1, 1)), ls = Foundation.pow(10, g.uniform(-1, 1))
     let a = isotropic ? [Double](repeating: mu, count: n) : (0..<n).map { k in k == 0 ? mu : mu * Foundation.pow(10, g.uniform(0, 1.5)) }
@@ -56,7 +56,7 @@ private func quadraticInstance(_ g: inout SeededGenerator, family: String, isotr
 }
 
 /// The instance's landscape, checked: positive diagonals a, b and vectors of one length.
-private func validLandscape(_ ci: ClaimInstance, claim: String) throws -> Landscape {
+func validLandscape(_ ci: ClaimInstance, claim: String) throws -> Landscape {
     guard let l = ci.landscape, !l.a.isEmpty, l.a.count == l.b.count, l.thetaR.count == l.a.count, l.theta0.count == l.a.count,
           l.a.allSatisfy({ $0 > 0 }), l.b.allSatisfy({ $0 > 0 }) else {
         throw ClaimError.invalid("\(claim) needs a landscape with positive diagonals a, b and vectors of equal length")

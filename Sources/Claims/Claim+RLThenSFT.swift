@@ -161,12 +161,17 @@ extension Prop1 {
                       return b - r > 1e-6 * (e.quantities["R_max"] ?? 1) ? (s - r) / (b - r) : nil
                   },
                   knownSupremum: 1, attained: false,
-                  note: "Approached with two responses, r = ±R_max, B = E KL and p_SFT2 → p_RL1 (each step of the proof is then tight in the limit: |ΔE r| = 2R_max·TV, Pinsker, Jensen with one prompt).")
+                  note: "Approached with two responses, r = ±R_max, B = E KL and p_SFT2 → p_RL1 (each step of the proof is then tight in the limit: |ΔE r| = 2R_max·TV, Pinsker, Jensen with one prompt).",
+                  witness: WorkedExample("p_RL1 = (0.5, 0.5), p_SFT2 = (0.51, 0.49), r = (1, −1), B = KL(p_SFT2‖p_RL1)",
+                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.51, 0.49]], reward: [[1, -1]], start: [[0.5, 0.5]]),
+                                                       parameters: ["B": Dist.kl([0.51, 0.49], [0.5, 0.5])])))
     }
 }
 
 extension Thm41 {
     var paperVersion: PaperVersion { .v1 }
+    /// A tie at the top of a non-constant reward, not a constant reward.
+    func instructive(_ instance: ClaimInstance) -> Bool { rewardIsNonConstant(instance) }
     var workedExample: WorkedExample? {
         WorkedExample("a tie in the reward r = (1, 1, 0): p_RL1 = start (0.5, 0.5, 0) maximises J, SFT moves it to data (0.25, 0.75, 0) at KL 0.1308 ∈ [a, A] = [0.1, 0.2] without losing any reward",
                       ClaimInstance(family: "ties", instance: Generate.file(beta: 1, weights: [1], data: [[0.25, 0.75, 0]], reward: [[1, 1, 0]],
@@ -189,6 +194,9 @@ extension Thm41Regularised {
                       guard let j1 = e.quantities["J_beta_rl1"], let j2 = e.quantities["J_beta_sft2"], let b = e.quantities["bound"] else { return nil }
                       return j1 - j2 > 1e-6 * Swift.max(1, abs(j1)) ? (j1 - b) / (j1 - j2) : nil
                   },
-                  knownSupremum: 1, attained: true, note: "J_β(π) = J_β(p_RL1) − β·E KL(π‖p_RL1) exactly, so the ratio is a/E KL: 1 when a equals the KL.")
+                  knownSupremum: 1, attained: true, note: "J_β(π) = J_β(p_RL1) − β·E KL(π‖p_RL1) exactly, so the ratio is a/E KL: 1 when a equals the KL.",
+                  witness: WorkedExample("π_ref = (0.5, 0.5), r = (1, 0), β = 1, p_SFT2 = (0.5, 0.5), a = 0.99·KL(p_SFT2‖p_RL1)",
+                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
+                                                       parameters: ["a": 0.99 * Dist.kl([0.5, 0.5], Dist.gibbs(reference: [0.5, 0.5], reward: [1, 0], beta: 1))])))
     }
 }

@@ -143,6 +143,11 @@ public protocol Claim: Sendable {
     /// For a claim the toolkit finds false: one sentence saying why it fails (printed beside the
     /// counterexample by check and explain; default none).
     var failureExplanation: String? { get }
+    /// Whether a counterexample is one the claim wants shown (default: every one). The check takes
+    /// the first certified violator that is instructive (else the first certified one), and the
+    /// shrinker keeps the property: thm4.1 shows a tie at the top of a non-constant reward, not a
+    /// constant reward; thm4.1-gibbs a reward with no tie.
+    func instructive(_ instance: ClaimInstance) -> Bool
 }
 
 extension Claim {
@@ -154,6 +159,17 @@ extension Claim {
     public var tightness: Tightness? { nil }
     public var searchFrozen: Set<String> { [] }
     public var failureExplanation: String? { nil }
+    public func instructive(_ instance: ClaimInstance) -> Bool { true }
+}
+
+/// Whether no prompt of the instance has two equal rewards.
+public func rewardHasNoTie(_ ci: ClaimInstance) -> Bool {
+    ci.instance?.prompts.allSatisfy { Set($0.reward).count == $0.reward.count } ?? true
+}
+
+/// Whether every prompt's reward takes at least two values.
+public func rewardIsNonConstant(_ ci: ClaimInstance) -> Bool {
+    ci.instance?.prompts.allSatisfy { Set($0.reward).count > 1 } ?? true
 }
 
 /// Which text of the paper a claim checks.
@@ -187,9 +203,15 @@ public struct Tightness: Sendable {
     public let attained: Bool
     /// Where the supremum comes from.
     public let note: String
+    /// A known (near-)tight instance: its ratio is within 1% of the supremum. The test suite
+    /// evaluates it, so a weakened constant in the claim's inequality (√KL for √(KL/2)) lowers the
+    /// ratio and fails a test, although the weakened claim still "holds" on every instance.
+    public let witness: WorkedExample?
 
-    public init(measure: String, ratio: @escaping @Sendable (Evaluation) -> Double?, knownSupremum: Double?, attained: Bool, note: String) {
+    public init(measure: String, ratio: @escaping @Sendable (Evaluation) -> Double?, knownSupremum: Double?, attained: Bool, note: String,
+                witness: WorkedExample? = nil) {
         self.measure = measure; self.ratio = ratio; self.knownSupremum = knownSupremum; self.attained = attained; self.note = note
+        self.witness = witness
     }
 
     /// quantities[num]/quantities[den], undefined when den ≤ floor (a ratio of round-off-sized

@@ -15,7 +15,8 @@ public enum Shrinker {
         func accept(_ c: ClaimInstance) -> Bool {
             guard spent < budget, c != best.instance else { return false }
             spent += 1
-            guard let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return false }
+            guard claim.instructive(c) || !claim.instructive(best.instance),
+                  let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return false }
             let j = Judgement(claim: claim, double: e, extended: try? claim.evaluateExtended(c), dropping: dropping)
             guard j.outcome == .certified, let x = j.extended else { return false }
             best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true, dropped: cx.dropped)
