@@ -16,11 +16,13 @@ public enum Registry {
         Thm31Identity(),
         Thm31Gain(),
         Thm31Tradeoff(),
+        Thm31LogLinear(),
         Prop1(),
         Thm41(),
         Thm41Regularised(),
         Thm41Gibbs(),
         Thm41Reverse(),
+        Thm41Local(),
         R1Local(),
         R1Global(),
         R1GlobalKL(),
@@ -31,6 +33,7 @@ public enum Registry {
         R3Bound(),
         R4Threshold(),
         R4Step(),
+        R4PLGap(),
         R5Spectral(),
     ]
 

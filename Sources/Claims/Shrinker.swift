@@ -53,6 +53,7 @@ public enum Shrinker {
                 p.reward.remove(at: y)
                 if let r = p.reference { guard let r2 = removing(y, from: r) else { continue }; p.reference = r2 }
                 if let s = p.start { guard let s2 = removing(y, from: s) else { continue }; p.start = s2 }
+                if p.base != nil { p.base!.remove(at: y) }
                 c.instance!.prompts[x] = p
                 if var f = c.instance!.policy.features { f[x].remove(at: y); c.instance!.policy.features = f }
                 out.append(c)

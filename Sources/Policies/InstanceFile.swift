@@ -13,7 +13,8 @@ import Foundation
 /// `weight` is q(x) (normalised over prompts), `data` p_D(·|x), `reward` r(x,·), `reference`
 /// π_ref(·|x) (default uniform), `start` the initial policy's probabilities (default `data`).
 /// A log-linear policy carries `"features"` (per prompt, per response, d numbers) and an optional
-/// `"theta"` start (default: the SFT optimum of the class).
+/// `"theta"` start (default: the SFT optimum of the class). A log-linear prompt may carry a fixed
+/// positive base measure `"base"` h(·|x): then p_θ(y|x) ∝ h(y|x)·exp(θᵀφ(x, y)) (default h = 1).
 public struct InstanceFile: Codable, Equatable, Sendable {
     public struct PolicySpec: Codable, Equatable, Sendable {
         public var kind: String
@@ -30,8 +31,10 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         public var reward: [Double]
         public var reference: [Double]?
         public var start: [Double]?
-        public init(weight: Double, data: [Double], reward: [Double], reference: [Double]? = nil, start: [Double]? = nil) {
-            self.weight = weight; self.data = data; self.reward = reward; self.reference = reference; self.start = start
+        /// Log-linear only: the fixed base measure h(·|x) > 0 (need not sum to 1).
+        public var base: [Double]?
+        public init(weight: Double, data: [Double], reward: [Double], reference: [Double]? = nil, start: [Double]? = nil, base: [Double]? = nil) {
+            self.weight = weight; self.data = data; self.reward = reward; self.reference = reference; self.start = start; self.base = base
         }
     }
 

@@ -52,8 +52,10 @@ struct CheckReport: Codable {
             if let inst = cx.instance.instance {
                 for (x, p) in inst.prompts.enumerated() {
                     out += "\n  prompt \(x): data \(p.data) reward \(p.reward)" + (p.start.map { " start \($0)" } ?? "") + (p.reference.map { " reference \($0)" } ?? "")
+                        + (p.base.map { " base \($0)" } ?? "")
                 }
                 out += "\n  beta \(inst.beta)"
+                if let f = inst.policy.features { out += "\n  policy \(inst.policy.kind), features \(f)" + (inst.policy.theta.map { ", theta \($0)" } ?? "") }
             }
             if let l = cx.instance.landscape {
                 out += "\n  landscape: diag A \(l.a), diag B \(l.b), theta_R \(l.thetaR), theta_0 \(l.theta0)"

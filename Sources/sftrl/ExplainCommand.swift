@@ -253,6 +253,7 @@ enum Explain {
                 var s = "prompt \(x) (q = \(formatSignificant(w[x], digits: 6))): data \(vector(p.data)), reward \(vector(p.reward))"
                 if let r = p.reference { s += ", reference \(vector(r))" }
                 if let st = p.start { s += ", start \(vector(st))" }
+                if let h = p.base { s += ", base \(vector(h))" }
                 lines.append(s)
             }
         }
