@@ -51,8 +51,9 @@ struct Thm41Local: PrecisionGenericClaim {
         return ci
     }
 
-    /// θ₁: 1-D Newton ascent on J from `theta_rl1` (steps capped at 1, halved until J rises; a
-    /// gradient step where J'' ≥ 0), to |J'| ≤ 1e-13·max(1, R_max).
+    /// θ₁: 1-D Newton ascent on J from `theta_rl1` (steps capped at 1, halved until J rises; a unit
+    /// step uphill where J'' ≥ 0), to |J'| ≤ 1e-13·max(1, R_max); after 200 steps the last point (whose
+    /// `local-max` margin then says whether it is one).
     static func localMax(_ ci: ClaimInstance) throws -> Double {
         let inst = try Instance(file: try ci.requireInstance())
         guard inst.policy.dimension == 1 else { throw ClaimError.invalid("thm4.1-local uses one feature (d = 1)") }
@@ -62,7 +63,7 @@ struct Thm41Local: PrecisionGenericClaim {
             let pt = inst.point([t])
             let d1 = inst.gradient(.reward, at: pt)[0], d2 = inst.hessian(.reward, at: pt)[0, 0]
             if abs(d1) <= tol { return t }
-            var step = d2 < 0 ? -d1 / d2 : d1
+            var step = d2 < 0 ? -d1 / d2 : (d1 > 0 ? 1 : -1)
             step = Swift.max(-1, Swift.min(1, step))
             let j0 = inst.value(.reward, at: pt)
             var k = 0
