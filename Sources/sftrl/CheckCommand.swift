@@ -15,7 +15,14 @@ struct CheckCommand: ParsableCommand {
         Verdicts: holds (every such instance met the conclusion; the smallest margin is reported),
         fails (a counterexample whose sign survived a Float80 re-check, shrunk to the smallest
         instance), vacuous (no instance met the hypotheses). Margins are signed and scaled:
-        > 0 holds, < 0 violated.
+        > 0 holds, < 0 violated. The table's `margin` column is the certified margin of a
+        failure's counterexample, or the smallest margin of a holding claim, marked
+        "(round-off)" when it is a negative Double margin the re-check did not confirm; the
+        `roundoff` and `errors` columns count such instances and failed evaluations.
+
+        --replay FILE --claim ID re-checks one saved instance with the same rule; FILE may be a
+        counterexample, a search finding, a claim instance, an instance file or a `check --json`
+        report (then the claim's counterexample). A counterexample found with --drop records it.
 
         Exit status: 0 when the run completed, 1 with --strict when a verdict is `fails`,
         2 on bad arguments or input. The JSON report is byte-identical for the same seed,
