@@ -89,9 +89,11 @@ enum Explain {
         var minMargin: Double?
         var roundoff: Int
         var errors: Int
+        /// A failure: the extended-precision margin of its (shrunk) counterexample.
+        var certifiedMargin: Double?
         enum CodingKeys: String, CodingKey {
             case command, instances, seed, verdict, met, generated, roundoff, errors
-            case minMargin = "min_margin"
+            case minMargin = "min_margin", certifiedMargin = "certified_margin"
         }
     }
 
@@ -151,7 +153,7 @@ enum Explain {
             let r = Runner.check(claim, options: o)
             quick = QuickCheck(command: "sftrl check --claim \(id) --instances \(instances) --seed \(seed)", instances: instances, seed: seed,
                                verdict: r.verdict.rawValue, met: r.instances, generated: r.generated, minMargin: r.minMargin,
-                               roundoff: r.roundoff, errors: r.errors)
+                               roundoff: r.roundoff, errors: r.errors, certifiedMargin: r.counterexample?.extended.conclusion)
             counterexample = r.counterexample
         }
         let (source, description, instance) = try workedInstance(claim, counterexample: counterexample, seed: seed)
@@ -206,7 +208,11 @@ enum Explain {
         out.append("")
         if let c = r.check {
             var line = "Quick check (\(c.command)): \(c.verdict.uppercased()) — \(c.met) instances met the hypotheses (of \(c.generated) generated)"
-            if let m = c.minMargin { line += ", smallest conclusion margin \(formatMargin(m, digits: 3))" }
+            if let cm = c.certifiedMargin {
+                line += ", certified margin of the counterexample \(formatMargin(cm, digits: 3))"
+            } else if let m = c.minMargin {
+                line += ", smallest conclusion margin \(formatMargin(m, digits: 3))" + (m < 0 ? " (round-off: not certified)" : "")
+            }
             line += ", \(c.roundoff) round-off violation(s), \(c.errors) error(s)."
             out.append(line)
         } else {
