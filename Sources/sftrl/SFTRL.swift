@@ -15,6 +15,8 @@ struct SFTRL: ParsableCommand {
             FlowCommand.self,
             SpectrumCommand.self,
             ExplainCommand.self,
+            TaskCommand.self,
+            ProbeCommand.self,
             FiguresCommand.self,
             TrainCommand.self,
             LMCommand.self,
