@@ -51,7 +51,7 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     public static let keys = KeySchema.object([
         "beta": .any,
         "policy": .object(["kind": .any, "features": .any, "theta": .any]),
-        "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any])),
+        "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any, "base": .any])),
     ])
 
     /// Reads and decodes a file strictly: syntax errors with line and column, duplicate and unknown
@@ -89,7 +89,8 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         beta = try root.key("beta").double()
         prompts = try root.key("prompts").array().map { q in
             Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
-                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles())
+                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles(),
+                   base: try q.optionalKey("base")?.doubles())
         }
     }
 

@@ -22,6 +22,12 @@ import Linalg
         #expect(maxAbsDiff(inst.file().prompts[0].base!, h) < 1e-15)
     }
 
+    /// The strict reader of instance files knows the key.
+    @Test func strictReaderReadsTheBase() throws {
+        let f = try InstanceFile.decode(Data(Self.json.utf8), path: "test")
+        #expect(f.prompts[0].base == [2, 0.5, 1e-3, 7])
+    }
+
     /// Every derivative is still the pull-back through Φ: gradients and Hessians against finite differences.
     @Test(arguments: [Objective.sft, .reward, .rewardRegularized, .klPolicyRef])
     func derivativesAgainstFiniteDifferences(objective: Objective) throws {
