@@ -20,6 +20,7 @@ struct SFTRL: ParsableCommand {
             LMCommand.self,
             SearchCommand.self,
             MergeCommand.self,
+            ParetoCommand.self,
         ]
     )
 
