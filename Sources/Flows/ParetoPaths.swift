@@ -12,24 +12,84 @@ import Policies
 ///
 /// - `distance`: the Euclidean distance from P to the polyline in the (L_SFT, J_β) plane;
 /// - `rewardGap`: J_front(L) − J, the regularised reward given up against the best policy of the
-///   class with SFT loss at most L (J_front(L) interpolated linearly on the polyline; the RL end's
-///   J_β for L beyond it, the SFT end's for L below it);
+///   class with SFT loss at most L (the RL end's J_β for L beyond it, the SFT end's for L below it);
 /// - `sftGap`: L − L_front(J), the SFT loss paid above the least SFT loss of a policy with J_β at
 ///   least J (the SFT end's L_SFT for J below it, the RL end's for J beyond it).
 ///
-/// For the tabular class the attainable set {(L, J): some p has L_SFT ≤ L, J_β ≥ J} is convex (L_SFT
-/// is convex and J_β concave in p), so J_front is concave and every chord of the polyline lies
-/// inside the attainable set: the gaps measured against the polyline are lower bounds of the gaps to
-/// the exact front, short by at most the chord error (O(Δμ²); shrink it with more points). A
-/// point of the class has rewardGap ≥ 0 and sftGap ≥ 0 up to that error. For the log-linear class
-/// the front is local (see ``Instance/paretoFront(mus:)``) and a gap may be negative.
+/// With an exact front (tabular: `exact` given) the gaps are exact: the front point with the
+/// same L_SFT (or J_β) is found by bisection in μ. Then every point of the class has both gaps
+/// ≥ 0 (the attainable set {(L, J): some p has L_SFT ≤ L, J_β ≥ J} is convex, L_SFT being convex
+/// and J_β concave in p, and the front is its boundary). Without it (log-linear: a local front)
+/// they are measured on the polyline, whose chords lie inside the attainable set when it is
+/// convex, so they are lower bounds short by the chord error, and may be negative.
 public struct ParetoCurve: Sendable {
     /// (L_SFT, J_β) vertices, from the SFT end to the RL end.
     public let vertices: [(sft: Double, reward: Double)]
+    /// The μ of each vertex.
+    public let mus: [Double]
+    /// The exact front at any μ ∈ (0, 1) (tabular), used by the gaps; nil: the polyline only.
+    public let exact: (@Sendable (Double) -> (sft: Double, reward: Double))?
 
-    /// - Parameter points: front points (any order; ends with μ = 1 and μ = 0 included as given).
-    public init(points: [ParetoPoint]) {
-        vertices = points.sorted { $0.mu > $1.mu }.map { ($0.sftLoss, $0.rewardReg) }
+    /// - Parameters:
+    ///   - points: front points (any order; ends with μ = 1 and μ = 0 included as given).
+    ///   - exact: the front at any μ ∈ (0, 1). With it, `rewardGap` and `sftGap` are exact (the
+    ///     front point with the same L_SFT, or the same J_β, is found by bisection in μ between
+    ///     the vertices that bracket it, L_SFT and J_β being monotone in μ); without it they are
+    ///     measured on the polyline.
+    public init(points: [ParetoPoint], exact: (@Sendable (Double) -> (sft: Double, reward: Double))? = nil) {
+        let sorted = points.sorted { $0.mu > $1.mu }
+        vertices = sorted.map { ($0.sftLoss, $0.rewardReg) }
+        mus = sorted.map(\.mu)
+        self.exact = exact
+    }
+
+    /// The front's value of `target` (L_SFT when `bySFT`, else J_β) equal to `x`, and the other
+    /// coordinate there: bisection in μ between the bracketing vertices; clamped to the ends.
+    func exactOther(_ x: Double, bySFT: Bool, _ f: (Double) -> (sft: Double, reward: Double)) -> Double {
+        let key = vertices.map { bySFT ? $0.sft : $0.reward }
+        let other = vertices.map { bySFT ? $0.reward : $0.sft }
+        if x <= key[0] { return other[0] }
+        guard let k = key.firstIndex(where: { $0 >= x }) else {
+            // Beyond the last vertex: the RL end when it is a vertex (μ = 0), else search (0, μ_last].
+            if mus.last == 0 { return other[other.count - 1] }
+            var lo = 0.0, hi = mus[mus.count - 1]
+            var best = other[other.count - 1]
+            for _ in 0..<60 {
+                let mid = 0.5 * (lo + hi)
+                if mid <= 0 || mid == hi { break }
+                let v = f(mid)
+                let kv = bySFT ? v.sft : v.reward
+                if kv >= x { lo = mid; best = bySFT ? v.reward : v.sft } else { hi = mid }
+                if !kv.isFinite { break }
+            }
+            return best
+        }
+        if key[k] == x { return other[k] }
+        // Key decreases with μ: μ[k] < μ[k−1] and key[k] > x > key[k−1]. Regula falsi with the
+        // Illinois modification on g(μ) = key(μ) − x (smooth and monotone: a few evaluations).
+        var a = mus[k], b = mus[k - 1]
+        var ga = key[k] - x, gb = key[k - 1] - x
+        var value = other[k]
+        var side = 0
+        for _ in 0..<60 {
+            var m = (a * gb - b * ga) / (gb - ga)
+            if !(m > a && m < b) { m = 0.5 * (a + b) }
+            if m <= 0 || m >= 1 { break }
+            let v = f(m)
+            let g = (bySFT ? v.sft : v.reward) - x
+            value = bySFT ? v.reward : v.sft
+            if g == 0 || abs(g) <= 1e-14 * Swift.max(1, abs(x)) || b - a <= 4 * b.ulp { break }
+            if (g > 0) == (ga > 0) {
+                a = m; ga = g
+                if side == -1 { gb *= 0.5 }
+                side = -1
+            } else {
+                b = m; gb = g
+                if side == 1 { ga *= 0.5 }
+                side = 1
+            }
+        }
+        return value
     }
 
     /// The Euclidean distance from (sft, reward) to the polyline.
@@ -47,14 +107,18 @@ public struct ParetoCurve: Sendable {
         return best
     }
 
-    /// J_front(L): the polyline's J_β at SFT loss L (clamped to the ends).
+    /// J_front(L): the front's J_β at SFT loss L (exact when `exact` is given, else on the
+    /// polyline; clamped to the ends).
     public func frontReward(atSFT l: Double) -> Double {
-        interpolate(l, from: vertices.map(\.sft), to: vertices.map(\.reward))
+        if let exact { return exactOther(l, bySFT: true, exact) }
+        return interpolate(l, from: vertices.map(\.sft), to: vertices.map(\.reward))
     }
 
-    /// L_front(J): the polyline's L_SFT at regularised reward J (clamped to the ends).
+    /// L_front(J): the front's L_SFT at regularised reward J (exact when `exact` is given, else on
+    /// the polyline; clamped to the ends).
     public func frontSFT(atReward j: Double) -> Double {
-        interpolate(j, from: vertices.map(\.reward), to: vertices.map(\.sft))
+        if let exact { return exactOther(j, bySFT: false, exact) }
+        return interpolate(j, from: vertices.map(\.reward), to: vertices.map(\.sft))
     }
 
     /// J_front(L) − J.

@@ -229,6 +229,16 @@ extension Instance {
         }
     }
 
+    /// The exact tabular front point at μ ∈ (0, 1); nil for another class (whose front is only
+    /// local) or μ outside (0, 1).
+    public func exactParetoPoint(mu: Double) -> ParetoPoint? {
+        guard case .tabular = policy, mu > 0, mu < 1 else { return nil }
+        let probs = weights.indices.map { x in
+            ParetoTabular.solvePrompt(mu: mu, beta: beta, data: data[x], reward: reward[x], reference: reference[x])
+        }
+        return paretoPoint(mu: mu, probs: probs)
+    }
+
     /// The limits of the front: μ = 1 (the SFT optimum; tabular: p = p_D, attained in the closure)
     /// and μ = 0 (the RL optimum, only when β > 0: tabular the Gibbs tilt, log-linear a local
     /// maximiser from θ₀). Either is nil when it does not exist or cannot be found.

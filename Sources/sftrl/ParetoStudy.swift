@@ -32,7 +32,16 @@ struct ParetoStudy {
         if let s = ends.sft { front.append(s) }
         if let r = ends.rl { front.append(r) }
         front.sort { $0.mu > $1.mu }
-        let curve = ParetoCurve(points: front)
+        let exact: (@Sendable (Double) -> (sft: Double, reward: Double))?
+        if inst.exactParetoPoint(mu: 0.5) != nil {
+            exact = { mu in
+                guard let p = inst.exactParetoPoint(mu: mu) else { return (.nan, .nan) }
+                return (p.sftLoss, p.rewardReg)
+            }
+        } else {
+            exact = nil
+        }
+        let curve = ParetoCurve(points: front, exact: exact)
         let paths = try plan.paths.map { (name, schedule) in
             try ParetoPath.run(name: name, instance: inst, schedule: schedule, curve: curve, samples: plan.samples, options: plan.options)
         }

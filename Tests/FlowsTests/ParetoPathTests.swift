@@ -43,22 +43,26 @@ struct ParetoPathTests {
         #expect(abs(c.sftGap(sft: 0.7, reward: -3) - 0.7) < 1e-15)      // below the SFT end: L* = 0
     }
 
-    /// Every point a flow visits is attainable, so its gaps to the exact (convex) front are ≥ 0 up
-    /// to the polyline's chord error; the pipelines' ends are where the paper says: SFT→RL near
-    /// the RL end, RL→SFT near the SFT end.
+    /// Every point a flow visits is attainable, so its exact gaps to the (convex) front are ≥ 0;
+    /// converged pipelines end where their last stage's optimum is: SFT→RL at the RL end, RL→SFT
+    /// at the SFT end, mix:μ on the front.
     @Test func pipelinesStayBehindTheFront() throws {
         let inst = try ParetoPathTests.twoPrompt()
         var front = try inst.paretoFront(mus: (1...199).map { Double($0) / 200 })
         let ends = inst.paretoEnds()
         front += [ends.sft!, ends.rl!]
-        let curve = ParetoCurve(points: front)
-        // Phases of 3,000 time units: every stage converges (to ~1e-9) before the next starts.
-        for (name, schedule) in try ParetoPath.standardPipelines(duration: 3000, alternations: 3, mixes: [0.5]) {
+        let curve = ParetoCurve(points: front, exact: { mu in
+            let p = inst.exactParetoPoint(mu: mu)!
+            return (p.sftLoss, p.rewardReg)
+        })
+        // Phases of 30,000 time units: the slowest mode of the RL flow decays like e^{−βq·p_min·t}
+        // with β·q·p_min ≈ 1.2e-3 here, so every stage converges before the next starts.
+        for (name, schedule) in try ParetoPath.standardPipelines(duration: 30000, alternations: 3, mixes: [0.5]) {
             let path = try ParetoPath.run(name: name, instance: inst, schedule: schedule, curve: curve, samples: 41)
             for r in path.rows {
-                #expect(r.rewardGap >= -1e-4 && r.sftGap >= -1e-4, "\(name) t = \(r.t): gaps \(r.rewardGap), \(r.sftGap)")
+                #expect(r.rewardGap >= -1e-9 && r.sftGap >= -1e-9, "\(name) t = \(r.t): gaps \(r.rewardGap), \(r.sftGap)")
             }
-            if name == "sft-then-rl" { #expect(abs(path.final.rewardReg - ends.rl!.rewardReg) < 1e-6) }
+            if name == "sft-then-rl" { #expect(abs(path.final.rewardReg - ends.rl!.rewardReg) < 1e-6, "\(path.final.rewardReg) vs \(ends.rl!.rewardReg)") }
             if name == "rl-then-sft" { #expect(abs(path.final.sftLoss - ends.sft!.sftLoss) < 1e-6) }
             if name == "mix-0.5" { #expect(path.final.distance < 1e-6) }
         }

@@ -50,6 +50,24 @@ private func independentSolve(mu: Double, beta: Double, d: [Double], r: [Double]
             let ga = grad(a), gb = grad(b)
             for i in 0..<m { h[i][k] = (ga[i] - gb[i]) / (2 * step) }
         }
+        // f∘softmax is not convex in the logits: shift the (symmetrised) Hessian by τ·I until a
+        // Cholesky factorisation succeeds (Levenberg), then solve (h + τI)·dx = −g.
+        for i in 0..<m { for k in 0..<i { let a = 0.5 * (h[i][k] + h[k][i]); h[i][k] = a; h[k][i] = a } }
+        func positiveDefinite(_ a: [[Double]]) -> Bool {
+            var l = [[Double]](repeating: [Double](repeating: 0, count: m), count: m)
+            for i in 0..<m {
+                for k in 0...i {
+                    var s = a[i][k]
+                    for j in 0..<k { s -= l[i][j] * l[k][j] }
+                    if i == k { if !(s > 0) { return false }; l[i][i] = s.squareRoot() } else { l[i][k] = s / l[k][k] }
+                }
+            }
+            return true
+        }
+        var tau = 0.0
+        let scale = max(1e-12, h.joined().map(abs).max()!)
+        while !positiveDefinite((0..<m).map { i in (0..<m).map { k in h[i][k] + (i == k ? tau : 0) } }) { tau = max(2 * tau, 1e-3 * scale) }
+        for i in 0..<m { h[i][i] += tau }
         // Solve h·dx = −g (Gaussian elimination with partial pivoting).
         var aug = (0..<m).map { h[$0] + [-g[$0]] }
         for c in 0..<m {
