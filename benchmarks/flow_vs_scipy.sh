@@ -4,6 +4,7 @@
 #
 #   benchmarks/flow_vs_scipy.sh                 # all cases, 10 timed runs each
 #   RUNS=20 SCRATCH=.build-policyflow benchmarks/flow_vs_scipy.sh
+#   BIN=.build/release/sftrl ...   # time an existing binary (no build)
 #   CASES_ONLY=1 ... / SIZES_ONLY=1 SIZES="16x64 128x1024" RUNS_BIG=3 ...   # only the fixed cases / only chosen sizes
 #
 # Same rtol/atol on both sides. Timing uses hyperfine (apt-get install hyperfine) when present,
@@ -18,10 +19,15 @@ RUNS=${RUNS:-10}
 RUNS_SAVED=$RUNS
 SCRATCH=${SCRATCH:-.build}
 TOL=${TOL:-1e-8}
+# One BLAS thread on both sides (numpy loads OpenBLAS too; neither RHS calls BLAS). OpenBLAS's
+# thread pool costs about 30 ms of start-up per process here; override with OPENBLAS_NUM_THREADS.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 PY=${PYTHON:-python3}
 
-swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
-BIN="$SCRATCH/release/sftrl"
+if [ -z "${BIN:-}" ]; then   # BIN=path/to/sftrl skips the build
+  swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+  BIN="$SCRATCH/release/sftrl"
+fi
 [ -f examples/large-64x16.json ] || "$PY" examples/make_large.py
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
