@@ -24,6 +24,7 @@ import Policies
 /// thread count. The affine class is computed serially (its pull-back Φᵀg is a reduction).
 ///
 /// The field is checked against the generic core (`PolicyFlow.velocity(at:)`) near θ₀ when built
+/// (tabular instances above 2¹⁶ logits skip the check: the identity class is covered by tests)
 /// (``make(instance:kind:)`` returns nil when they differ by more than 1e-9 relative, so a class
 /// whose logits are not what this type assumes falls back to the generic path).
 final class PackedFlowField: @unchecked Sendable {
@@ -55,6 +56,7 @@ final class PackedFlowField: @unchecked Sendable {
     /// log-linear, or the packed field disagrees with the generic core at θ₀.
     static func make(instance: Instance, kind: PhaseKind, checked: Bool = true) -> PackedFlowField? {
         let field: PackedFlowField
+        var affineProbe = false
         if case .tabular = instance.policy {
             field = PackedFlowField(instance: instance, kind: kind, affine: nil)
         } else if case .loglinear = instance.policy {
@@ -69,10 +71,14 @@ final class PackedFlowField: @unchecked Sendable {
                 for i in 0..<c.count { phi[i * d + k] = z[i] - c[i] }
             }
             field = PackedFlowField(instance: instance, kind: kind, affine: (phi, c))
+            affineProbe = true
         } else {
             return nil
         }
-        if !checked { return field }
+        // The tabular field is the identity class (z = θ) and is tested against the generic core;
+        // its run-time check is skipped on large instances, where it would cost two generic
+        // evaluations per phase. An affine class is always checked (its Φ and offset are probed).
+        if !checked || (affineProbe == false && instance.policy.dimension > 1 << 16) { return field }
         // Self-check against the generic core at a point near θ₀ (shifted so that no symmetry of
         // the start hides a missing term).
         guard let flow = try? PolicyFlow(instance: instance, kind: kind, packed: false) else { return nil }
