@@ -20,7 +20,9 @@ struct ParetoCommand: ParsableCommand {
             rl-then-sft, alternating-K (K rounds of sft:D/K,rl:D/K), mix-μ (mix:μ:2D for each --mix), \
             and every --schedule. Each output row gets distance (Euclidean, in the (L_SFT, J_β) plane, \
             to the front polyline), reward_gap (J_β of the front at the same L_SFT minus the path's \
-            J_β) and sft_gap (the path's L_SFT minus the front's at the same J_β). See docs/pareto.md.
+            J_β) and sft_gap (the path's L_SFT minus the front's at the same J_β); the gaps are exact \
+            for the tabular class (root-find in μ on the exact front), on the polyline for log-linear. \
+            See docs/pareto.md.
 
             Writes OUT/front.csv (mu, sft_loss, reward, reward_reg), OUT/paths.csv (path, schedule, t, \
             phase, sft_loss, reward, reward_reg, distance, reward_gap, sft_gap), OUT/summary.csv (per \
