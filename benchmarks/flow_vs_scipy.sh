@@ -4,6 +4,8 @@
 #
 #   benchmarks/flow_vs_scipy.sh                 # all cases, 10 timed runs each
 #   RUNS=20 SCRATCH=.build-policyflow benchmarks/flow_vs_scipy.sh
+#   BIN=.build/release/sftrl ...   # time an existing binary (no build)
+#   CASES_ONLY=1 ... / SIZES_ONLY=1 SIZES="16x64 128x1024" RUNS_BIG=3 ...   # only the fixed cases / only chosen sizes
 #
 # Same rtol/atol on both sides. Timing uses hyperfine (apt-get install hyperfine) when present,
 # else a loop of RUNS runs timed with `date`. The script exits 1 if any final state differs from
@@ -14,12 +16,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
+RUNS_SAVED=$RUNS
 SCRATCH=${SCRATCH:-.build}
 TOL=${TOL:-1e-8}
+# One BLAS thread on both sides (numpy loads OpenBLAS too; neither RHS calls BLAS). OpenBLAS's
+# thread pool costs about 30 ms of start-up per process here; override with OPENBLAS_NUM_THREADS.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 PY=${PYTHON:-python3}
 
-swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
-BIN="$SCRATCH/release/sftrl"
+if [ -z "${BIN:-}" ]; then   # BIN=path/to/sftrl skips the build
+  swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+  BIN="$SCRATCH/release/sftrl"
+fi
 [ -f examples/large-64x16.json ] || "$PY" examples/make_large.py
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -52,6 +60,7 @@ printf '%-28s %-22s %-7s %16s %16s %16s %8s %8s %12s %12s %9s %9s\n' instance sc
   "sftrl s" "DOP853 s" "RK45 s" "D/sftrl" "R/sftrl" "sftrl in-p" "DOP853 in-p" "ΔDOP853" "ΔRK45"
 status=0
 k=0
+[ -n "${SIZES_ONLY:-}" ] && CASES=()
 for c in "${CASES[@]}"; do
   IFS='|' read -r inst sched rtol atol <<<"$c"
   k=$((k + 1))
@@ -73,6 +82,47 @@ for c in "${CASES[@]}"; do
   ratio_r=$("$PY" -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$tr" "$ts")
   printf '%-28s %-22s %-7s %16s %16s %16s %8s %8s %12s %12s %9s %9s\n' "$(basename "$inst")" "$sched" "$rtol" \
     "$ts" "$td" "$tr" "$ratio_d" "$ratio_r" "$inproc_s" "$inproc_d" "${diffs[0]}" "${diffs[1]}"
+done
+
+# Cost versus size: seeded instances P prompts x N responses (examples/make_large.py), the schedule
+# sft:3,rl:4,mix:0.3:3 at rtol 1e-10 / atol 1e-12, whole process against whole process (fewer runs for
+# the two largest sizes), the in-process times, the work (f evaluations), sftrl's integration time per
+# f evaluation (GSL's stepper work included) against a fused C loop of the same right-hand side
+# (benchmarks/rhs_fused.c, -O2, one exp per logit), and the largest difference of the final states.
+SIZES=${SIZES:-"4x16 16x64 64x256 128x1024 256x2048"}
+[ -n "${CASES_ONLY:-}" ] && SIZES=""
+RUNS_BIG=${RUNS_BIG:-3}
+SCHED_SIZE="sft:3,rl:4,mix:0.3:3"
+cc -O2 -o "$TMP/rhs_fused" benchmarks/rhs_fused.c -lm
+echo
+echo "cost versus size ($SCHED_SIZE, rtol 1e-10, atol 1e-12, --samples 2; seconds)"
+printf '%-10s %8s %9s %9s %8s %10s %10s %8s %8s %11s %11s %7s %9s\n' size logits "sftrl" "DOP853" "D/sftrl" \
+  "sftrl run" "DOP853 ivp" "sftrl f" "scipy f" "sftrl s/f" "C fused s/f" "s/f÷C" "Δ"
+for size in $SIZES; do
+  P=${size%x*}; N=${size#*x}
+  inst="$TMP/size-$size.json"
+  "$PY" examples/make_large.py --prompts "$P" --responses "$N" --out "$inst"
+  runs=$RUNS; [ $((P * N)) -ge 100000 ] && runs=$RUNS_BIG
+  out="$TMP/size-sftrl-$size"
+  sftrl_cmd=("$BIN" flow --instance "$inst" --schedule "$SCHED_SIZE" --rtol 1e-10 --atol 1e-12 --samples 2 --quiet --out "$out")
+  "${sftrl_cmd[@]}"
+  "$PY" benchmarks/flow_vs_scipy.py solve "$inst" "$SCHED_SIZE" --method DOP853 --rtol 1e-10 --atol 1e-12 --out "$TMP/size-D-$size.json" >/dev/null
+  if line=$("$PY" benchmarks/flow_vs_scipy.py compare "$out/manifest.json" "$TMP/size-D-$size.json" --tol "$TOL"); then :; else status=1; fi
+  diff=$(sed -E 's/.*= ([^ ]+) .*/\1/' <<<"$line")
+  RUNS=$runs
+  read -r ts _ < <(mean_seconds "${sftrl_cmd[@]}")
+  read -r td _ < <(mean_seconds "$PY" benchmarks/flow_vs_scipy.py solve "$inst" "$SCHED_SIZE" --method DOP853 --rtol 1e-10 --atol 1e-12 --out "$TMP/size-D-$size.json")
+  RUNS=${RUNS_SAVED:-$RUNS}
+  read -r run_s nf_s < <("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1]))["extra"]; print("%.4f %d" % (m["run_seconds"], m["stats"]["rhs_evaluations"]))' "$out/manifest.json")
+  read -r ivp_d nf_d < <("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%.4f %d" % (m["solve_seconds"], m["nfev"]))' "$TMP/size-D-$size.json")
+  read -r c_per _ < <("$TMP/rhs_fused" "$P" "$N")
+  "$PY" - "$size" "$((P * N))" "$ts" "$td" "$run_s" "$ivp_d" "$nf_s" "$nf_d" "$c_per" "$diff" <<'PYEOF'
+import sys
+size, n, ts, td, rs, ivp, nfs, nfd, c, diff = sys.argv[1:]
+per = float(rs) / int(nfs)
+print("%-10s %8s %9.4f %9.4f %8.1f %10.4f %10.4f %8s %8s %11.3e %11.3e %7.2f %9s" % (
+    size, n, float(ts), float(td), float(td) / float(ts), float(rs), float(ivp), nfs, nfd, per, float(c), per / float(c), diff))
+PYEOF
 done
 [ "$status" -eq 0 ] && echo "all final states agree to $TOL" || echo "SOME FINAL STATES DIFFER BY MORE THAN $TOL"
 exit "$status"

@@ -4,7 +4,8 @@ import CGSL
 /// control |err_i| ≤ atol + rtol·|y_i|, returning y at the requested output times and the event
 /// crossings found on the way.
 ///
-/// **Output times are step ends.** Each GSL step is limited so that it never passes the next
+/// **Output times are step ends** (unless `options.denseOutput`: then steps run free and each output
+/// state is the cubic Hermite interpolant of its step; see ``IntegratorOptions/denseOutput``). Each GSL step is limited so that it never passes the next
 /// output time, and the step that reaches it lands on it exactly (GSL's `evolve_apply` with that
 /// time as its end point); the step size GSL suggests is kept across such cut steps. So
 /// `states[k]` carries the integration's own accuracy, not an interpolant's. Dense output times
@@ -86,6 +87,11 @@ final class IntegrationRun {
     let fEnd: UnsafeMutableBufferPointer<Double>
     /// Interpolated or re-integrated states (events only).
     let scratch: UnsafeMutableBufferPointer<Double>
+    /// Dense output: f at the start and the end of the current step (swapped after each step) and
+    /// the interpolated state.
+    var denseStart: UnsafeMutableBufferPointer<Double>
+    var denseEnd: UnsafeMutableBufferPointer<Double>
+    let denseState: UnsafeMutableBufferPointer<Double>
     /// g_e − level_e at the start and at the end of the current step, exact (events only).
     var eventStart: [Double]
     var eventEnd: [Double]
@@ -111,13 +117,16 @@ final class IntegrationRun {
         fStart = buffer()
         fEnd = buffer()
         scratch = buffer()
+        denseStart = buffer()
+        denseEnd = buffer()
+        denseState = buffer()
         eventStart = Array(repeating: 0, count: events.count)
         eventEnd = eventStart
         eventArgument = Array(repeating: 0, count: events.isEmpty ? 0 : n)
     }
 
     deinit {
-        for b in [y, yStart, fStart, fEnd, scratch] { b.deallocate() }
+        for b in [y, yStart, fStart, fEnd, scratch, denseStart, denseEnd, denseState] { b.deallocate() }
     }
 
     var stats: IntegrationStats {
@@ -129,6 +138,7 @@ final class IntegrationRun {
         _ = y.update(fromContentsOf: y0)
         var t = t0
         var h = direction * min(options.initialStep, options.maxStep)
+        if options.automaticInitialStep && t1 != t0 { h = direction * (try automaticStep(t0, span: abs(t1 - t0))) }
         var accepted = 0
         var times: [Double] = []
         var states: [[Double]] = []
@@ -154,14 +164,20 @@ final class IntegrationRun {
 
         recordOutputs(at: t0, state: y)
         if !events.isEmpty { try beginEvents(at: t0) }
+        let dense = options.denseOutput && !events.contains(where: \.isTerminal)
+        var denseStartValid = false
 
         while t != t1 {
             guard accepted < options.maxSteps else {
                 throw IntegrationError.tooManySteps(t: t, limit: options.maxSteps)
             }
-            let target = next < outputTimes.count ? outputTimes[next] : t1
+            let target = dense ? t1 : (next < outputTimes.count ? outputTimes[next] : t1)
             let tStart = t
             _ = yStart.update(fromContentsOf: y)
+            if dense && !denseStartValid && next < outputTimes.count {
+                try evaluateRHS(t, y, into: denseStart)
+                denseStartValid = true
+            }
             try main.step(t: &t, to: target, h: &h, y: y.baseAddress!)
             accepted += 1
             if let i = y.firstIndex(where: { !$0.isFinite }) {
@@ -172,6 +188,29 @@ final class IntegrationRun {
                 throw IntegrationError.noProgress(t: t, step: h)
             }
             if options.recordStepTimes { stepTimes.append(t) }
+            if dense {
+                let pending = next < outputTimes.count && (direction > 0 ? outputTimes[next] < t : outputTimes[next] > t)
+                var endValid = false
+                if let exact = main.exactDerivativeAtEnd {
+                    _ = denseEnd.update(fromContentsOf: UnsafeBufferPointer(start: exact, count: n))
+                    endValid = true
+                } else if pending {
+                    try evaluateRHS(t, y, into: denseEnd)
+                    endValid = true
+                }
+                if pending {
+                    let h = t - tStart
+                    while next < outputTimes.count && (direction > 0 ? outputTimes[next] < t : outputTimes[next] > t) {
+                        let time = outputTimes[next]
+                        hermite((time - tStart) / h, h: h)
+                        times.append(time)
+                        states.append(Array(denseState))
+                        next += 1
+                    }
+                }
+                if endValid { swap(&denseStart, &denseEnd) }
+                denseStartValid = endValid
+            }
             if !events.isEmpty {
                 let found = try locateEvents(from: tStart, to: t)
                 for hit in found {
@@ -186,6 +225,36 @@ final class IntegrationRun {
             recordOutputs(at: t, state: y)
         }
         return result(finalTime: t, finalState: Array(y), terminal: nil)
+    }
+
+    /// The first trial step of ``IntegratorOptions/automaticInitialStep`` from y (at t0), with two
+    /// evaluations of f (into fStart and fEnd, which the event code refills before use).
+    func automaticStep(_ t0: Double, span: Double) throws -> Double {
+        let rtol = options.rtol, atol = options.atol
+        func rms(_ v: (Int) -> Double) -> Double {
+            var s = 0.0
+            for i in 0..<n { let x = v(i); s += x * x }
+            return (s / Double(n)).squareRoot()
+        }
+        try evaluateRHS(t0, y, into: fStart)
+        let d0 = rms { self.y[$0] / (atol + rtol * abs(self.y[$0])) }
+        let d1 = rms { self.fStart[$0] / (atol + rtol * abs(self.y[$0])) }
+        let h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1
+        for i in 0..<n { scratch[i] = y[i] + direction * h0 * fStart[i] }
+        try evaluateRHS(t0 + direction * h0, scratch, into: fEnd)
+        let d2 = rms { (self.fEnd[$0] - self.fStart[$0]) / (atol + rtol * abs(self.y[$0])) } / h0
+        let big = max(d1, d2)
+        let h1 = big <= 1e-15 ? max(1e-6, h0 * 1e-3) : pow(0.01 / big, 1 / Double(options.stepper.errorOrder + 1))
+        return min(100 * h0, h1, span, options.maxStep)
+    }
+
+    /// The cubic Hermite interpolant of the current step at θ = (τ − t_a)/h into `denseState`, from
+    /// y and f at both ends (yStart, denseStart; y, denseEnd). Its error is at most h⁴/384·max|y⁗|.
+    func hermite(_ theta: Double, h: Double) {
+        let t2 = theta * theta, t3 = t2 * theta
+        let a = 2 * t3 - 3 * t2 + 1, b = (t3 - 2 * t2 + theta) * h
+        let c = -2 * t3 + 3 * t2, d = (t3 - t2) * h
+        for i in 0..<n { denseState[i] = a * yStart[i] + b * denseStart[i] + c * y[i] + d * denseEnd[i] }
     }
 
     /// f(t, y) outside GSL (for the event interpolant), counted, with the same error mapping.

@@ -19,16 +19,23 @@ import Policies
 public struct PolicyFlow: Sendable {
     public let instance: Instance
     public let kind: PhaseKind
+    /// Whether ``system`` evaluates v on contiguous storage (``PackedFlowField``: tabular and
+    /// log-linear classes, checked against ``velocity(at:)`` at θ₀) rather than through the generic
+    /// per-prompt core.
+    public let isPacked: Bool
 
+    /// - Parameter packed: use the packed right-hand side when the class allows it (default true);
+    ///   false keeps the generic path (``velocity(at:)`` per evaluation).
     /// - Throws: the instance's ``Instance/validateForFlows()`` error (a zero start probability,
     ///   or a zero reference entry with β > 0) and a `mix` weight outside [0, 1].
-    public init(instance: Instance, kind: PhaseKind) throws {
+    public init(instance: Instance, kind: PhaseKind, packed: Bool = true) throws {
         try instance.validateForFlows()
         if case let .mix(mu) = kind, !(mu >= 0 && mu <= 1) {
             throw FlowError.invalid("the mixture weight μ must be in [0, 1], got \(mu)")
         }
         self.instance = instance
         self.kind = kind
+        isPacked = packed && PackedFlowField.make(instance: instance, kind: kind) != nil
     }
 
     /// The number of parameters, the dimension of the ODE.
@@ -73,15 +80,24 @@ public struct PolicyFlow: Sendable {
     /// The flow as an ``ODESystem`` (state y = θ) with its exact Jacobian, so every stepper,
     /// implicit ones included, can integrate it. A non-finite θ or velocity is reported by the
     /// integrator (``IntegrationError/nonFinite(t:component:)``), never a crash.
+    ///
+    /// With ``isPacked`` the right-hand side is a fresh ``PackedFlowField`` per call of this
+    /// property (its scratch buffers belong to one integration), allocating nothing per evaluation.
     public var system: ODESystem {
         let flow = self
         let n = dimension
-        return ODESystem(
-            dimension: n,
-            rhs: { _, y, dydt in
+        let rhs: ODESystem.RHS
+        if isPacked, let field = PackedFlowField.make(instance: instance, kind: kind, checked: false) {
+            rhs = { _, y, dydt in field.evaluate(y.baseAddress!, dydt.baseAddress!) }
+        } else {
+            rhs = { _, y, dydt in
                 let v = flow.velocity(at: Array(y))
                 for i in 0..<n { dydt[i] = v[i] }
-            },
+            }
+        }
+        return ODESystem(
+            dimension: n,
+            rhs: rhs,
             jacobian: { _, y, dfdy, dfdt in
                 let j = flow.jacobian(at: Array(y))
                 for k in 0..<(n * n) { dfdy[k] = j.data[k] }

@@ -40,6 +40,21 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
     /// steps and restart at order 1 after a reset.
     public var isMultistep: Bool { self == .msadams || self == .msbdf }
 
+    /// The order p of the local error estimate that the step-size control uses (the lower order
+    /// of an embedded pair; 1 for the multistep methods, which start at order 1).
+    var errorOrder: Int {
+        switch self {
+        case .rk2: 2
+        case .rk4: 4
+        case .rkf45, .rkck: 4
+        case .rk8pd: 7
+        case .rk1imp: 1
+        case .rk2imp: 2
+        case .rk4imp, .bsimp: 4
+        case .msadams, .msbdf: 1
+        }
+    }
+
     /// The GSL step type.
     var gslType: UnsafePointer<gsl_odeiv2_step_type> {
         switch self {
@@ -101,6 +116,25 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
     public var eventTimeTolerance: Double = 1e-12
     /// Record the end time of every accepted step in ``Trajectory/stepTimes``. Default false.
     public var recordStepTimes: Bool = false
+    /// How states at output times are obtained. `false` (default): every output time is the exact
+    /// end of an integrator step (steps are cut there), so a state carries the integration's own
+    /// accuracy. `true`: steps run free to the end time and each output state is the cubic
+    /// Hermite interpolant of the accepted step that contains it, from y and f = dy/dt at both
+    /// ends (f at the end is the stepper's own when it gives one exactly, as rk8pd, rkf45, rkck
+    /// and rk4 do; else one extra evaluation). Accuracy: the interpolant's error inside a step
+    /// of length h is at most h⁴/384 · max|y⁗| on that step, on top of the integration error, so
+    /// it is only as good as the steps are short; the final state and event locations are
+    /// unaffected (they never use it). A terminal event turns it off (outputs are step ends then).
+    public var denseOutput: Bool = false
+    /// Choose the first trial step of each integration from the problem instead of
+    /// `initialStep` (Hairer, Nørsett & Wanner, *Solving ODEs I*, §II.4, as scipy's solve_ivp
+    /// does): with sc_i = atol + rtol·|y₀,i| and RMS norms, d₀ = ‖y₀/sc‖, d₁ = ‖f₀/sc‖,
+    /// h₀ = 0.01·d₀/d₁ (10⁻⁶ when either is below 10⁻⁵), one Euler step to f₁,
+    /// d₂ = ‖(f₁ − f₀)/sc‖/h₀, h₁ = (0.01/max(d₁, d₂))^{1/(p+1)} (p the stepper's error order) and
+    /// h = min(100·h₀, h₁), clamped to maxStep and the interval. Costs two evaluations of f; saves
+    /// the steps GSL otherwise spends growing a small `initialStep` (a factor ≤ 5 per step). The
+    /// error control is unchanged. Default false (`initialStep` as given).
+    public var automaticInitialStep: Bool = false
 
     /// All defaults: rk8pd, rtol 1e-8, atol 1e-10, h₀ 1e-3, no step limits, 1,000,000 steps.
     public init() {}
@@ -147,7 +181,7 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
     // (JSON has no infinity).
     private enum CodingKeys: String, CodingKey {
         case stepper, rtol, atol, initialStep, minStep, maxStep, maxSteps
-        case eventSamplesPerStep, eventTimeTolerance, recordStepTimes
+        case eventSamplesPerStep, eventTimeTolerance, recordStepTimes, denseOutput, automaticInitialStep
     }
 
     public init(from decoder: any Decoder) throws {
@@ -163,6 +197,8 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
         eventSamplesPerStep = try c.decodeIfPresent(Int.self, forKey: .eventSamplesPerStep) ?? d.eventSamplesPerStep
         eventTimeTolerance = try c.decodeIfPresent(Double.self, forKey: .eventTimeTolerance) ?? d.eventTimeTolerance
         recordStepTimes = try c.decodeIfPresent(Bool.self, forKey: .recordStepTimes) ?? d.recordStepTimes
+        denseOutput = try c.decodeIfPresent(Bool.self, forKey: .denseOutput) ?? d.denseOutput
+        automaticInitialStep = try c.decodeIfPresent(Bool.self, forKey: .automaticInitialStep) ?? d.automaticInitialStep
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -177,5 +213,7 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
         try c.encode(eventSamplesPerStep, forKey: .eventSamplesPerStep)
         try c.encode(eventTimeTolerance, forKey: .eventTimeTolerance)
         try c.encode(recordStepTimes, forKey: .recordStepTimes)
+        if denseOutput { try c.encode(denseOutput, forKey: .denseOutput) }
+        if automaticInitialStep { try c.encode(automaticInitialStep, forKey: .automaticInitialStep) }
     }
 }

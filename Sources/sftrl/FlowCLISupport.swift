@@ -19,17 +19,20 @@ enum FlowCLI {
             0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
         ]
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var message = [UInt8](data)
-        let bitLength = UInt64(message.count) * 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for s in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(s))) }
+        // The message's whole 64-byte blocks are read in place; only the tail and the padding
+        // (at most two blocks) are copied.
+        let bitLength = UInt64(data.count) * 8
+        let whole = data.count / 64 * 64
+        var tail = [UInt8](data[data.startIndex + whole..<data.endIndex])
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(s))) }
         func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+        func compress(_ block: UnsafeRawBufferPointer) {
             for i in 0..<16 {
-                let b = chunk + 4 * i
-                w[i] = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16 | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
+                let b = 4 * i
+                w[i] = UInt32(block[b]) << 24 | UInt32(block[b + 1]) << 16 | UInt32(block[b + 2]) << 8 | UInt32(block[b + 3])
             }
             for i in 16..<64 {
                 let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -46,7 +49,14 @@ enum FlowCLI {
                 let t2 = s0 &+ maj
                 hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
             }
-            for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+        }
+        data.withUnsafeBytes { bytes in
+            for chunk in stride(from: 0, to: whole, by: 64) { compress(UnsafeRawBufferPointer(rebasing: bytes[chunk..<chunk + 64])) }
+        }
+        tail.withUnsafeBytes { bytes in
+            for chunk in stride(from: 0, to: bytes.count, by: 64) { compress(UnsafeRawBufferPointer(rebasing: bytes[chunk..<chunk + 64])) }
         }
         return h.map { String(format: "%08x", $0) }.joined()
     }
@@ -54,7 +64,7 @@ enum FlowCLI {
     /// Loads and validates an instance file; the error text is the instance's own (it names the
     /// field, the prompt and what to change).
     static func loadInstance(_ path: String) throws -> (file: InstanceFile, instance: Instance) {
-        let file = try InstanceFile.load(URL(fileURLWithPath: path))
+        let file = try InstanceFile.loadFast(URL(fileURLWithPath: path))
         return (file, try Instance(file: file))
     }
 
@@ -64,5 +74,5 @@ enum FlowCLI {
     }
 
     /// The SHA-256 of the instance's canonical JSON.
-    static func instanceHash(_ file: InstanceFile) -> String { sha256Hex(file.canonicalJSON()) }
+    static func instanceHash(_ file: InstanceFile) -> String { sha256Hex(file.canonicalJSONFast()) }
 }

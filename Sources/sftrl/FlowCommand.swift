@@ -57,6 +57,10 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
     var samples: Int = 101
 
+    @Flag(name: .customLong("dense-output"),
+          help: "Flow only: let the integrator's steps run free and write each output row from the cubic Hermite interpolant of its step (error ≤ h⁴/384·max|θ⁗| per step of length h; the final θ and events are unaffected). Default off: every output time is an exact step end.")
+    var denseOutput = false
+
     @Option(name: .customLong("event"),
             help: ArgumentHelp("Report the first time QUANTITY crosses LEVEL, e.g. sft_loss=1.2 (repeatable; none by default). Quantities: \(TraceQuantity.names).", valueName: "quantity=level"))
     var events: [String] = []
@@ -98,6 +102,9 @@ struct FlowCommand: ParsableCommand {
         options.rtol = rtol
         options.atol = atol
         options.maxSteps = maxSteps
+        options.denseOutput = denseOutput
+        options.automaticInitialStep = true
+        if denseOutput && method == "gd" { throw bad("--dense-output applies to --method flow only: drop it for gradient steps") }
         do { try options.validate() } catch { throw bad("\(error)") }
         guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
@@ -142,10 +149,12 @@ struct FlowCommand: ParsableCommand {
         let started = Date()
         do {
             let p = try plan()
+            let runStarted = Date()
             let result = try FlowCommand.execute(p, samples: samples)
             let wall = Date().timeIntervalSince(started)
             let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
-                                    samples: samples, started: started, wallSeconds: wall)
+                                    samples: samples, started: started, wallSeconds: wall,
+                                    runSeconds: Date().timeIntervalSince(runStarted))
             do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
             if !quiet { print(report.summary()) }
         } catch let f as Failure {

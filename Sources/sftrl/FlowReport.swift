@@ -13,6 +13,8 @@ struct FlowReport {
     var samples: Int
     var started: Date
     var wallSeconds: Double
+    /// Seconds spent in the run itself (integration or steps, and the trace rows), without loading.
+    var runSeconds: Double? = nil
 
     var isSteps: Bool { plan.method == "gd" }
 
@@ -118,9 +120,11 @@ struct FlowReport {
             extra["integrator"] = .object([
                 "stepper": .string(plan.options.stepper.rawValue), "rtol": .number(plan.options.rtol),
                 "atol": .number(plan.options.atol), "max_steps": .integer(plan.options.maxSteps),
-                "initial_step": .number(plan.options.initialStep),
+                "initial_step": plan.options.automaticInitialStep ? "automatic (Hairer-Wanner estimate per phase)" : .number(plan.options.initialStep),
+                "output_times": .string(plan.options.denseOutput ? "cubic Hermite interpolation inside accepted steps (--dense-output)" : "exact step ends"),
             ])
             extra["stats"] = FlowReport.json(run.stats)
+            if let runSeconds { extra["run_seconds"] = .number(runSeconds) }
         }
         let iso = ISO8601DateFormatter()
         return Manifest(command: command, version: sftrlVersion, extra: extra,

@@ -22,6 +22,7 @@ struct SFTRL: ParsableCommand {
             LMCommand.self,
             SearchCommand.self,
             MergeCommand.self,
+            ParetoCommand.self,
         ]
     )
 

@@ -95,7 +95,8 @@ struct FiguresTests {
     }
 
     @Test func selection() throws {
-        #expect(try Figures.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e"])
+        #expect(try Figures.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "p"])
+        #expect(try Figures.selection("p-pareto", includeTransformer: false) == ["p"])
         #expect(try Figures.selection("d, b,b", includeTransformer: false) == ["b", "d"])
         #expect(try Figures.selection("c-threshold", includeTransformer: true) == ["c", "f"])
         #expect(throws: (any Error).self) { try Figures.selection("z", includeTransformer: false) }

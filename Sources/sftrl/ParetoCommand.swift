@@ -1,0 +1,130 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Linalg
+import Policies
+import Reports
+
+/// `sftrl pareto`: the Pareto front of (L_SFT, J_β) and how far the SFT/RL pipelines end from it.
+struct ParetoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pareto",
+        abstract: "The Pareto front of (L_SFT, J_β) and the distance of SFT→RL, RL→SFT, alternating and mixed flows to it.",
+        discussion: """
+            Front: for μ = k/(N+1), k = 1..N, the minimiser of μ·L_SFT − (1−μ)·J_β over the policy \
+            class, plus its limits μ = 1 (the SFT optimum) and μ = 0 (the RL optimum, when β > 0). \
+            Tabular: exact (strictly convex in p; a monotone root-find per prompt). Log-linear: \
+            Newton continuation in θ from the SFT optimum: a local front.
+
+            Paths (exact flows from the instance's start, each phase --duration long): sft-then-rl, \
+            rl-then-sft, alternating-K (K rounds of sft:D/K,rl:D/K), mix-μ (mix:μ:2D for each --mix), \
+            and every --schedule. Each output row gets distance (Euclidean, in the (L_SFT, J_β) plane, \
+            to the front polyline), reward_gap (J_β of the front at the same L_SFT minus the path's \
+            J_β) and sft_gap (the path's L_SFT minus the front's at the same J_β); the gaps are exact \
+            for the tabular class (root-find in μ on the exact front), on the polyline for log-linear. \
+            See docs/pareto.md.
+
+            Writes OUT/front.csv (mu, sft_loss, reward, reward_reg), OUT/paths.csv (path, schedule, t, \
+            phase, sft_loss, reward, reward_reg, distance, reward_gap, sft_gap), OUT/summary.csv (per \
+            path: the final row and the closest approach), OUT/pareto.svg and OUT/manifest.json.
+
+            Exit codes: 0 done; 2 invalid input (nothing written); 1 the run failed (nothing written).
+            """)
+
+    @Option(help: ArgumentHelp("Instance JSON file (required; tabular or loglinear).", valueName: "file"))
+    var instance: String
+
+    @Option(help: "Front points N strictly inside (0, 1): μ = k/(N+1), k = 1..N (≥ 2).")
+    var points: Int = 99
+
+    @Option(help: "Length D of each phase of the two-stage pipelines; every standard path has total length 2D.")
+    var duration: Double = 5
+
+    @Option(help: "Rounds K of the alternating pipeline (sft:D/K,rl:D/K repeated K times).")
+    var alternations: Int = 4
+
+    @Option(help: ArgumentHelp("SFT weights μ of the mix:μ:2D paths, comma-separated (empty for none).", valueName: "list"))
+    var mix: String = "0.25,0.5,0.75"
+
+    @Option(name: .customLong("schedule"), help: ArgumentHelp("An extra path, as in sftrl flow (repeatable; none by default).", valueName: "spec"))
+    var schedules: [String] = []
+
+    @Option(help: "Evenly spaced output times per path (ends included, boundaries added), ≥ 2.")
+    var samples: Int = 101
+
+    @Option(help: "Relative tolerance of the flows (rk8pd).")
+    var rtol: Double = 1e-8
+
+    @Option(help: "Absolute tolerance of the flows.")
+    var atol: Double = 1e-10
+
+    @Option(help: ArgumentHelp("Output directory (required; created if missing; its five files are replaced).", valueName: "dir"))
+    var out: String
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    func plan() throws -> ParetoStudy.Plan {
+        func bad(_ s: String) -> ValidationError { ValidationError(s) }
+        guard points >= 2 else { throw bad("--points must be ≥ 2, got \(points)") }
+        guard duration.isFinite, duration > 0 else { throw bad("--duration must be a positive number, got \(duration)") }
+        guard alternations >= 1 else { throw bad("--alternations must be ≥ 1, got \(alternations)") }
+        guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
+        var mixes: [Double] = []
+        for item in mix.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let m = Double(item), m >= 0, m <= 1 else { throw bad("--mix: '\(item)' is not a weight μ in [0, 1]; write e.g. --mix 0.25,0.5") }
+            mixes.append(m)
+        }
+        var options = IntegratorOptions()
+        options.rtol = rtol
+        options.atol = atol
+        options.automaticInitialStep = true
+        do { try options.validate() } catch { throw bad("\(error)") }
+        var paths: [(String, Schedule)]
+        do { paths = try ParetoPath.standardPipelines(duration: duration, alternations: alternations, mixes: mixes) } catch { throw bad("\(error)") }
+        for s in schedules {
+            do { paths.append((s, try Schedule(parsing: s))) } catch { throw bad("--schedule: \(error)") }
+        }
+        let loaded: (file: InstanceFile, instance: Instance)
+        do {
+            loaded = try FlowCLI.loadInstance(instance)
+            try loaded.instance.validateForFlows()
+        } catch { throw bad("instance \(instance): \(error)") }
+        let outURL = URL(fileURLWithPath: out)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
+            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        }
+        let mus = (1...points).map { Double($0) / Double(points + 1) }
+        return ParetoStudy.Plan(instance: loaded.instance, file: loaded.file, name: URL(fileURLWithPath: instance).deletingPathExtension().lastPathComponent,
+                                mus: mus, paths: paths, samples: samples, options: options)
+    }
+
+    func run() throws {
+        let started = Date()
+        let p = try plan()
+        let study: ParetoStudy
+        do { study = try ParetoStudy.compute(p) } catch {
+            FlowCLI.printError("\(error)")
+            throw ExitCode(1)
+        }
+        var extra = study.manifestExtra()
+        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(FlowCLI.instanceHash(p.file)),
+                                     "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
+        let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
+                                timing: .init(startedAt: ISO8601DateFormatter().string(from: started),
+                                              wallSeconds: Date().timeIntervalSince(started)))
+        do {
+            let files: [(String, Data)] = [("front.csv", Data(study.frontTable().render().utf8)), ("paths.csv", Data(study.pathsTable().render().utf8)),
+                                           ("summary.csv", Data(study.summaryTable().render().utf8)), ("pareto.svg", Data(study.figure().render().utf8)),
+                                           ("manifest.json", try encodeJSON(manifest))]
+            let dir = URL(fileURLWithPath: out)
+            try ensureDirectory(dir)
+            for (name, data) in files { try writeAtomically(data, to: dir.appendingPathComponent(name)) }
+        } catch {
+            FlowCLI.printError("\(error)")
+            throw ExitCode(1)
+        }
+        if !quiet { print(study.summaryText(out: out)) }
+    }
+}

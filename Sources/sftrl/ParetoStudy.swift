@@ -1,0 +1,130 @@
+import Flows
+import Foundation
+import Linalg
+import Policies
+import Reports
+
+/// The front of an instance and its pipelines, laid out as the files of `sftrl pareto` and of
+/// figure p. Nothing here computes mathematics: the front comes from `Instance.paretoFront`, the
+/// paths and gaps from `Flows.ParetoPath`.
+struct ParetoStudy {
+    struct Plan {
+        var instance: Instance
+        var file: InstanceFile
+        var name: String
+        var mus: [Double]
+        var paths: [(String, Schedule)]
+        var samples: Int
+        var options: IntegratorOptions
+    }
+
+    var plan: Plan
+    /// Front points in μ order, decreasing: the SFT end (μ = 1) first when it exists, the RL end
+    /// (μ = 0) last when it exists.
+    var front: [ParetoPoint]
+    var curve: ParetoCurve
+    var paths: [ParetoPath]
+
+    static func compute(_ plan: Plan) throws -> ParetoStudy {
+        let inst = plan.instance
+        var front = try inst.paretoFront(mus: plan.mus)
+        let ends = inst.paretoEnds()
+        if let s = ends.sft { front.append(s) }
+        if let r = ends.rl { front.append(r) }
+        front.sort { $0.mu > $1.mu }
+        let exact: (@Sendable (Double) -> (sft: Double, reward: Double))?
+        if inst.exactParetoPoint(mu: 0.5) != nil {
+            exact = { mu in
+                guard let p = inst.exactParetoPoint(mu: mu) else { return (.nan, .nan) }
+                return (p.sftLoss, p.rewardReg)
+            }
+        } else {
+            exact = nil
+        }
+        let curve = ParetoCurve(points: front, exact: exact)
+        let paths = try plan.paths.map { (name, schedule) in
+            try ParetoPath.run(name: name, instance: inst, schedule: schedule, curve: curve, samples: plan.samples, options: plan.options)
+        }
+        return ParetoStudy(plan: plan, front: front, curve: curve, paths: paths)
+    }
+
+    func frontTable() -> CSVTable {
+        var t = CSVTable(columns: ["mu", "sft_loss", "reward", "reward_reg"])
+        for p in front { t.append([.double(p.mu), .double(p.sftLoss), .double(p.reward), .double(p.rewardReg)]) }
+        return t
+    }
+
+    func pathsTable() -> CSVTable {
+        var t = CSVTable(columns: ["path", "schedule", "t", "phase", "sft_loss", "reward", "reward_reg", "distance", "reward_gap", "sft_gap"])
+        for p in paths {
+            for r in p.rows {
+                t.append([.string(p.name), .string(p.schedule.spec), .double(r.t), .string(r.phase), .double(r.sftLoss), .double(r.reward),
+                          .double(r.rewardReg), .double(r.distance), .double(r.rewardGap), .double(r.sftGap)])
+            }
+        }
+        return t
+    }
+
+    /// Per path: where it ends and where it comes closest to the front.
+    func summaryTable() -> CSVTable {
+        var t = CSVTable(columns: ["path", "schedule", "final_sft_loss", "final_reward_reg", "final_distance", "final_reward_gap",
+                                   "final_sft_gap", "closest_t", "closest_distance"])
+        for p in paths {
+            let f = p.final, c = p.closest
+            t.append([.string(p.name), .string(p.schedule.spec), .double(f.sftLoss), .double(f.rewardReg), .double(f.distance),
+                      .double(f.rewardGap), .double(f.sftGap), .double(c.t), .double(c.distance)])
+        }
+        return t
+    }
+
+    /// The front (thick line, ends marked) in the (L_SFT, J_β) plane with every path on it.
+    func figure(title: String? = nil) -> LinePlot {
+        let local = plan.instance.policy.name == "loglinear" ? " (local front)" : ""
+        var plot = LinePlot(title: title ?? "Pareto front of (L_SFT, J_β) on \(plan.name)\(local), with the pipelines",
+                            xLabel: "SFT loss L_SFT", yLabel: "regularised reward J_β")
+        plot.series.append(PlotSeries(name: "front (μ·L_SFT − (1−μ)·J_β minimisers)", xs: front.map(\.sftLoss), ys: front.map(\.rewardReg),
+                                      color: "#000000", lineWidth: 3))
+        for (k, p) in paths.enumerated() {
+            let dashed = p.name.hasPrefix("mix")
+            plot.series.append(PlotSeries(name: p.name, xs: p.rows.map(\.sftLoss), ys: p.rows.map(\.rewardReg),
+                                          color: Palette.color(k), dashed: dashed))
+            plot.series.append(.scatter(name: "", xs: [p.final.sftLoss], ys: [p.final.rewardReg], color: Palette.color(k)))
+        }
+        if let s = paths.first?.rows.first {
+            plot.series.append(.scatter(name: "start θ₀", xs: [s.sftLoss], ys: [s.rewardReg], color: "#444444", marker: .square))
+        }
+        plot.legend = .bottomRight
+        return plot
+    }
+
+    func manifestExtra() -> [String: JSONValue] {
+        var pathsJSON: [JSONValue] = []
+        for p in paths {
+            pathsJSON.append(.object(["name": .string(p.name), "schedule": .string(p.schedule.spec),
+                                      "final_distance": .number(p.final.distance), "final_reward_gap": .number(p.final.rewardGap),
+                                      "final_sft_gap": .number(p.final.sftGap), "closest_distance": .number(p.closest.distance),
+                                      "closest_t": .number(p.closest.t)]))
+        }
+        return [
+            "front": .object(["points": .integer(plan.mus.count), "mu": "k/(N+1), k = 1..N, plus the ends mu = 1 and (beta > 0) mu = 0",
+                              "method": .string(plan.instance.policy.name == "tabular"
+                                  ? "exact: per prompt a monotone root-find for the KKT multiplier (strictly convex in p)"
+                                  : "Newton continuation in theta from the SFT optimum (a local front)")]),
+            "integrator": .object(["stepper": .string(plan.options.stepper.rawValue), "rtol": .number(plan.options.rtol),
+                                   "atol": .number(plan.options.atol), "samples": .integer(plan.samples)]),
+            "paths": .array(pathsJSON),
+            "distances": "distance: Euclidean distance in the (sft_loss, reward_reg) plane to the front polyline; reward_gap: front J_beta at the same sft_loss minus the path's; sft_gap: the path's sft_loss minus the front's at the same J_beta (docs/pareto.md)",
+            "files": ["front.csv", "paths.csv", "summary.csv", "pareto.svg", "manifest.json"],
+        ]
+    }
+
+    func summaryText(out: String) -> String {
+        func f(_ x: Double) -> String { formatSignificant(x, digits: 4) }
+        var lines = ["wrote \(out)/front.csv (\(front.count) points), \(out)/paths.csv, \(out)/summary.csv, \(out)/pareto.svg, \(out)/manifest.json"]
+        for p in paths {
+            lines.append("\(p.name) (\(p.schedule.spec)): ends at distance \(f(p.final.distance)) (reward gap \(f(p.final.rewardGap)), "
+                         + "SFT gap \(f(p.final.sftGap))); closest \(f(p.closest.distance)) at t = \(f(p.closest.t))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
