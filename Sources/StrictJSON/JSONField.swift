@@ -36,12 +36,18 @@ public struct JSONField: Sendable {
 
     /// The elements of an array, each with its path.
     public func array() throws -> [JSONField] {
-        guard case let .array(items) = value else { throw StrictJSONError.wrongType(path: path, expected: "an array", found: value.kindName) }
+        let items: [JSONValue]
+        switch value {
+        case let .array(a): items = a
+        case let .numbers(x): items = x.map { .number($0) }
+        default: throw StrictJSONError.wrongType(path: path, expected: "an array", found: value.kindName)
+        }
         return items.enumerated().map { JSONField($0.element, path: path.appending(.index($0.offset))) }
     }
 
     /// An array of numbers (the common case, read without per-element wrappers).
     public func doubles() throws -> [Double] {
+        if case let .numbers(x) = value { return x }
         guard case let .array(items) = value else {
             throw StrictJSONError.wrongType(path: path, expected: "an array of numbers", found: value.kindName)
         }

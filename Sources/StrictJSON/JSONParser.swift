@@ -71,7 +71,7 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try object(depth: depth)
         case UInt8(ascii: "["): return try array(depth: depth)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default:
             let start = i
             while i < bytes.count, (bytes[i] >= 0x41 && bytes[i] <= 0x5A) || (bytes[i] >= 0x61 && bytes[i] <= 0x7A) { i += 1 }
@@ -122,11 +122,23 @@ public struct JSONParser {
 
     private mutating func array(depth: Int) throws -> JSONValue {
         i += 1
-        var items: [JSONValue] = []
         skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array([]) }
         stack.append(.index(0))
         defer { stack.removeLast() }
+        // A run of numbers (most of an instance file) goes straight into Doubles, unboxed.
+        var numbers: [Double] = []
+        while i < bytes.count, bytes[i] == UInt8(ascii: "-") || (bytes[i] >= 0x30 && bytes[i] <= 0x39) {
+            stack[stack.count - 1] = .index(numbers.count)
+            numbers.append(try number())
+            skipSpace()
+            guard i < bytes.count else { throw syntax("the array is not closed: expected \",\" or \"]\", found the end of the file") }
+            if bytes[i] == UInt8(ascii: "]") { i += 1; return .numbers(numbers) }
+            guard bytes[i] == UInt8(ascii: ",") else { throw syntax("expected \",\" or \"]\" in the array, found \(describeHere())") }
+            i += 1
+            skipSpace()
+        }
+        var items: [JSONValue] = numbers.map { .number($0) }
         while true {
             stack[stack.count - 1] = .index(items.count)
             items.append(try value(depth: depth + 1))
@@ -139,7 +151,7 @@ public struct JSONParser {
     }
 
     /// A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-    private mutating func number() throws -> JSONValue {
+    private mutating func number() throws -> Double {
         let start = i
         func digits() -> Int { let s = i; while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }; return i - s }
         if bytes[i] == UInt8(ascii: "-") {
@@ -175,7 +187,7 @@ public struct JSONParser {
         guard v.isFinite else {
             throw StrictJSONError.overflow(path: path, text: String(decoding: bytes[start..<i], as: UTF8.self), at: position(start))
         }
-        return .number(v)
+        return v
     }
 
     /// A string with JSON's escapes (surrogate pairs joined; raw control characters refused).

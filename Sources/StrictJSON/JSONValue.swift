@@ -6,6 +6,8 @@ import Foundation
 public enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
+    /// An array whose elements are all numbers, stored unboxed (equal to the same `.array` of `.number`s).
+    case numbers([Double])
     case number(Double)
     case string(String)
     case bool(Bool)
@@ -16,6 +18,8 @@ public enum JSONValue: Equatable, Sendable {
         case let (.object(x), .object(y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.array(x), .array(y)): return x == y
+        case let (.numbers(x), .numbers(y)): return x == y
+        case let (.numbers(x), .array(y)), let (.array(y), .numbers(x)): return y == x.map { .number($0) }
         case let (.number(x), .number(y)): return x == y
         case let (.string(x), .string(y)): return x == y
         case let (.bool(x), .bool(y)): return x == y
@@ -40,7 +44,7 @@ public enum JSONValue: Equatable, Sendable {
     public var kindName: String {
         switch self {
         case .object: return "an object"
-        case .array: return "an array"
+        case .array, .numbers: return "an array"
         case .number: return "a number"
         case .string: return "a string"
         case .bool: return "a boolean"

@@ -120,3 +120,24 @@ import Foundation
         #expect(message { _ = try root.key("d").key("e") } == "d should be an object, found a string")
     }
 }
+
+@Suite struct NumberArrayTests {
+    /// Arrays of numbers are stored unboxed and compare equal to the boxed form; mixed arrays,
+    /// and errors inside number runs, behave as in the generic path.
+    @Test func unboxedRunsAndMixedArrays() throws {
+        let v = try JSONParser.parse(Data("[1, -2.5, 3e2]".utf8))
+        #expect(v == .numbers([1, -2.5, 300]))
+        #expect(v == .array([.number(1), .number(-2.5), .number(300)]))
+        let mixed = try JSONParser.parse(Data("[1, 2, \"x\", 4]".utf8))
+        #expect(mixed == .array([.number(1), .number(2), .string("x"), .number(4)]))
+        #expect(try JSONField(mixed).array().count == 4)
+        #expect(try JSONField(v).doubles() == [1, -2.5, 300])
+        func error(_ s: String) -> String { do { _ = try JSONParser.parse(Data(s.utf8)); return "" } catch { return "\(error)" } }
+        #expect(error("{\"r\": [1, 2, NaN]}").contains("r[2] holds NaN"))
+        #expect(error("{\"r\": [1, -Infinity]}").contains("r[1] holds -Infinity"))
+        #expect(error("{\"r\": [1, 1e999]}").contains("r[1] holds 1e999"))
+        #expect(error("[1, 2,]").contains("expected a value"))
+        #expect(error("[1 2]").contains("expected \",\" or \"]\""))
+        #expect(error("[1, 2").contains("not closed"))
+    }
+}

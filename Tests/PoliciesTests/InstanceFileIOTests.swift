@@ -3,7 +3,7 @@ import Linalg
 import Testing
 @testable import Policies
 
-@Suite struct InstanceFileFastTests {
+@Suite struct InstanceFileIOTests {
     /// Random files with awkward numbers (integers, −0, 5e-324, 1e+22, long mantissas), optional fields
     /// present and absent, tabular and log-linear.
     static func files() -> [InstanceFile] {
@@ -24,13 +24,13 @@ import Testing
     }
 
     @Test func readerAgreesWithJSONDecoder() throws {
-        for file in InstanceFileFastTests.files() {
+        for file in InstanceFileIOTests.files() {
             for format in [JSONEncoder.OutputFormatting(), [.prettyPrinted], [.sortedKeys, .prettyPrinted]] {
                 let enc = JSONEncoder()
                 enc.outputFormatting = format
                 let bytes = try enc.encode(file)
                 let slow = try JSONDecoder().decode(InstanceFile.self, from: bytes)
-                let fast = InstanceFile.decodeFast(bytes)
+                let fast = try? InstanceFile.decode(bytes, path: "t.json")
                 #expect(fast == slow)
                 // Bit-for-bit numbers (−0 included), not just ==.
                 if let fast {
@@ -44,31 +44,32 @@ import Testing
     }
 
     @Test func writerReproducesCanonicalJSON() {
-        for file in InstanceFileFastTests.files() {
+        for file in InstanceFileIOTests.files() {
             #expect(file.canonicalJSONFast() == file.canonicalJSON())
         }
     }
 
-    @Test("anything outside the plain schema falls back (nil)", arguments: [
+    @Test("the strict reader refuses what JSON or the schema does not allow", arguments: [
         #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}], "extra": 1}"#,
         #"{"beta": 0.5, "policy": {"kind": "tabular", "base": [1]}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#,
         #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1,], "reward": [0]}]}"#,
         #"{"beta": 1., "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#,
         #"{"beta": 0.5, "beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#,
-        #"{"beta": 0.5, "policy": {"kind": "tab\u0075lar"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#,
         #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [01], "reward": [0]}]}"#,
         #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]} x"#,
         #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [NaN], "reward": [0]}]}"#,
         #"{"policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#,
     ])
-    func fallsBack(text: String) {
-        #expect(InstanceFile.decodeFast(Data(text.utf8)) == nil)
+    func refuses(text: String) {
+        #expect(throws: InstanceError.self) { _ = try InstanceFile.decode(Data(text.utf8), path: "t.json") }
     }
 
-    @Test func nullOptionalsReadAsAbsent() throws {
-        let text = #"{"beta": 0.5, "policy": {"kind": "tabular", "theta": null}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1e-3], "reference": null}]}"#
-        let fast = InstanceFile.decodeFast(Data(text.utf8))
-        #expect(fast != nil)
-        #expect(fast == (try JSONDecoder().decode(InstanceFile.self, from: Data(text.utf8))))
+    @Test func escapesAndNullOptionalsReadAsJSONDecoderReadsThem() throws {
+        for text in [#"{"beta": 0.5, "policy": {"kind": "tabular", "theta": null}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [0, 1e-3], "reference": null}]}"#,
+                     #"{"beta": 0.5, "policy": {"kind": "tab\u0075lar"}, "prompts": [{"weight": 1, "data": [1], "reward": [0]}]}"#] {
+            let strict = try InstanceFile.decode(Data(text.utf8), path: "t.json")
+            #expect(strict == (try JSONDecoder().decode(InstanceFile.self, from: Data(text.utf8))))
+            #expect(strict.policy.kind == "tabular")
+        }
     }
 }
