@@ -14,13 +14,21 @@ import Foundation
 /// π_ref(·|x) (default uniform), `start` the initial policy's probabilities (default `data`).
 /// A log-linear policy carries `"features"` (per prompt, per response, d numbers) and an optional
 /// `"theta"` start (default: the SFT optimum of the class).
+/// An autoregressive policy (`{"kind": "autoregressive", "vocab": V, "max_length": L}`) has as
+/// responses the token sequences of ``SequenceTree`` (length-then-lexicographic order, S = Σ_{k≤L} V^k
+/// of them, at most 10⁴): `data`, `reward`, `reference` and `start` are given per sequence; an
+/// optional `"theta"` (prompt-major, node-major, V + 1 logits per prefix node) replaces `start`.
 public struct InstanceFile: Codable, Equatable, Sendable {
     public struct PolicySpec: Codable, Equatable, Sendable {
         public var kind: String
         public var features: [[[Double]]]?
         public var theta: [Double]?
-        public init(kind: String, features: [[[Double]]]? = nil, theta: [Double]? = nil) {
-            self.kind = kind; self.features = features; self.theta = theta
+        /// Autoregressive: V (content tokens) and L (maximum content length).
+        public var vocab: Int?
+        public var maxLength: Int?
+        enum CodingKeys: String, CodingKey { case kind, features, theta, vocab, maxLength = "max_length" }
+        public init(kind: String, features: [[[Double]]]? = nil, theta: [Double]? = nil, vocab: Int? = nil, maxLength: Int? = nil) {
+            self.kind = kind; self.features = features; self.theta = theta; self.vocab = vocab; self.maxLength = maxLength
         }
     }
 
