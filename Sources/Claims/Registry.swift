@@ -27,6 +27,13 @@ public enum Registry {
         R4Threshold(),
         R4Step(),
         R5Spectral(),
+        Lemma1Autoregressive(),
+        SampledDescent(),
+        GRPOExpectedAscent(scaling: .group),
+        GRPOExpectedAscent(scaling: .batch),
+        GRPOExpectedAscent(scaling: .none),
+        Thm31Sampled(),
+        Prop1Sampled(),
     ]
 
     /// The claim with this id.

@@ -55,7 +55,7 @@ public struct SampledAlgorithm: Sendable {
         } else {
             paths = (0..<maxResponses).map { [(0, $0)] }
         }
-        dataCDF = instance.data.map(SampledAlgorithm.cumulative)
+        dataCDF = instance.data.map(SampledAlgorithm.cumulativeDistribution)
         if klCoefficient > 0, config.method != .sftSGD {
             for (x, r) in instance.reference.enumerated() where r.contains(0) {
                 throw FlowError.invalid("prompts[\(x)].reference has a zero: the KL estimators need log π_ref finite; set --kl-coef 0")
@@ -67,7 +67,8 @@ public struct SampledAlgorithm: Sendable {
     public var usesPolicySamples: Bool { config.method != .sftSGD }
     public var usesDataSamples: Bool { config.method == .sftSGD || config.method == .chord }
 
-    static func cumulative(_ p: [Double]) -> [Double] {
+    /// Running sums of p (the inverse-CDF table of ``draw(cdf:_:)``).
+    public static func cumulativeDistribution(_ p: [Double]) -> [Double] {
         var c = [Double](repeating: 0, count: p.count)
         var s = 0.0
         for i in p.indices { s += p[i]; c[i] = s }
@@ -75,7 +76,7 @@ public struct SampledAlgorithm: Sendable {
     }
 
     /// The index y with cdf[y−1] ≤ u·total < cdf[y], skipping zero-probability entries.
-    static func draw(_ cdf: [Double], _ g: inout SeededGenerator) -> Int {
+    public static func draw(cdf: [Double], _ g: inout SeededGenerator) -> Int {
         let u = g.uniform() * cdf[cdf.count - 1]
         var lo = 0, hi = cdf.count - 1
         while lo < hi {
@@ -90,12 +91,12 @@ public struct SampledAlgorithm: Sendable {
         var rl: [[Int]] = [], sft: [[Int]] = []
         if usesPolicySamples {
             for p in instance.policy.probabilities(theta) {
-                let c = SampledAlgorithm.cumulative(p)
-                rl.append((0..<config.groupSize).map { _ in SampledAlgorithm.draw(c, &g) })
+                let c = SampledAlgorithm.cumulativeDistribution(p)
+                rl.append((0..<config.groupSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) })
             }
         }
         if usesDataSamples {
-            for c in dataCDF { sft.append((0..<config.batchSize).map { _ in SampledAlgorithm.draw(c, &g) }) }
+            for c in dataCDF { sft.append((0..<config.batchSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) }) }
         }
         return SampledBatch(rl: rl, sft: sft)
     }
