@@ -10,8 +10,8 @@ import Flows
 enum SampledGenerate {
     static let families = ["tabular", "loglinear", "autoregressive"]
 
-    static func file(_ g: inout SeededGenerator, family: String, beta: Double) -> InstanceFile {
-        let m = g.int(1...2)
+    static func file(_ g: inout SeededGenerator, family: String, beta: Double, maxPrompts: Int = 2) -> InstanceFile {
+        let m = g.int(1...maxPrompts)
         var sizes = (0..<m).map { _ in g.int(2...4) }
         var spec = InstanceFile.PolicySpec(kind: "tabular")
         if family == "autoregressive" {
@@ -118,7 +118,6 @@ struct GRPOExpectedAscent: Claim {
     let hypotheses = [Hypothesis("gradient-nonzero", "‖∇J‖ ≥ 1e-6")]
     let families = SampledGenerate.families
     let strict = true
-    let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0),
@@ -152,7 +151,7 @@ struct Thm31Sampled: Claim {
     let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1)),
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
                       parameters: ["group_size": 2, "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1.5, 0.5))])
     }
 
@@ -203,7 +202,7 @@ struct Prop1Sampled: Claim {
     let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1)),
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
                       parameters: ["batch_size": Double(g.int(1...2)), "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1, 0.7))])
     }
 
