@@ -88,9 +88,14 @@ public struct SampledAlgorithm: Sendable {
 
     /// Draws one step's samples at θ (policy samples first, prompt by prompt, then data samples).
     public func sample(theta: [Double], _ g: inout SeededGenerator) -> SampledBatch {
+        sample(nodeLogProbs: nodes.nodeLogProbs(theta), &g)
+    }
+
+    /// The same draws from θ's node log-probabilities (``DecisionNodes/nodeLogProbs(_:)``).
+    public func sample(nodeLogProbs lp: [[Double]], _ g: inout SeededGenerator) -> SampledBatch {
         var rl: [[Int]] = [], sft: [[Int]] = []
         if usesPolicySamples {
-            for p in instance.policy.probabilities(theta) {
+            for p in nodes.sequenceProbabilities(nodeLogProbs: lp) {
                 let c = SampledAlgorithm.cumulativeDistribution(p)
                 rl.append((0..<config.groupSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) })
             }
@@ -123,8 +128,9 @@ public struct SampledAlgorithm: Sendable {
 
     /// The gradient of the step's loss at θ, with θ_old the sampling parameters (their node
     /// log-probabilities `old`) and the batch's advantages.
-    public func lossGradient(theta: [Double], old: [[Double]], batch: SampledBatch, advantages adv: [[Double]]) -> [Double] {
-        let lp = nodes.nodeLogProbs(theta)
+    public func lossGradient(theta: [Double], old: [[Double]], batch: SampledBatch, advantages adv: [[Double]],
+                             current: [[Double]]? = nil) -> [Double] {
+        let lp = current ?? nodes.nodeLogProbs(theta)
         let q = instance.weights
         var acc = lp.map { [Double](repeating: 0, count: $0.count) }
         var mass = (0..<lp.count).map { [Double](repeating: 0, count: nodes.nodes[$0]) }
@@ -198,12 +204,12 @@ public struct SampledAlgorithm: Sendable {
 
     /// One step from θ on a drawn batch: μ optimiser steps on the batch's loss (the ratio
     /// recomputed at each inner θ against θ_old = θ). Returns the new θ.
-    public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState) -> [Double] {
-        let old = nodes.nodeLogProbs(theta)
+    public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState, nodeLogProbs: [[Double]]? = nil) -> [Double] {
+        let old = nodeLogProbs ?? nodes.nodeLogProbs(theta)
         let adv = (config.method == .grpo || config.method == .chord) ? advantages(batch) : []
         var th = theta
-        for _ in 0..<config.innerIterations {
-            let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv)
+        for it in 0..<config.innerIterations {
+            let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv, current: it == 0 ? old : nil)
             apply(g, to: &th, state: &state)
         }
         return th

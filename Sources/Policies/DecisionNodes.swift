@@ -65,6 +65,15 @@ public struct DecisionNodes: Sendable {
         }
     }
 
+    /// p_θ(·|x) per prompt from the node log-probabilities (``nodeLogProbs(_:)``): exp of the
+    /// summed token log-probabilities (autoregressive), exp of the node itself (single-node classes).
+    public func sequenceProbabilities(nodeLogProbs lp: [[Double]]) -> [[Double]] {
+        if case let .autoregressive(tree, _) = policy {
+            return lp.map { tree.sequenceLogProbs(nodeLogProbs: $0).map { Foundation.exp($0) } }
+        }
+        return lp.map { $0.map { Foundation.exp($0) } }
+    }
+
     /// Node log-probabilities of a fixed sequence distribution per prompt (the reference's
     /// conditionals): for single-node classes log q itself.
     public func nodeLogProbs(ofSequenceDistributions q: [[Double]]) -> [[Double]] {

@@ -92,7 +92,7 @@ enum FiguresError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .unknownFigure(s): return "unknown figure \"\(s)\"; use letters a–f or the folder names \(Figures.all.map { Figures.folderName($0) }.joined(separator: ", "))"
+        case let .unknownFigure(s): return "unknown figure \"\(s)\"; use letters a–h or the folder names \(Figures.all.map { Figures.folderName($0) }.joined(separator: ", "))"
         case .transformerUnavailable: return "figure f needs the `sftrl train` command, which this build does not have"
         case let .subprocess(s): return s
         }
