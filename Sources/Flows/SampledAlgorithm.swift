@@ -88,14 +88,14 @@ public struct SampledAlgorithm: Sendable {
 
     /// Draws one step's samples at θ (policy samples first, prompt by prompt, then data samples).
     public func sample(theta: [Double], _ g: inout SeededGenerator) -> SampledBatch {
-        sample(nodeLogProbs: nodes.nodeLogProbs(theta), &g)
+        sample(nodes.values(theta), &g)
     }
 
-    /// The same draws from θ's node log-probabilities (``DecisionNodes/nodeLogProbs(_:)``).
-    public func sample(nodeLogProbs lp: [[Double]], _ g: inout SeededGenerator) -> SampledBatch {
+    /// The same draws from θ's node values (``DecisionNodes/values(_:)``).
+    public func sample(_ v: DecisionNodes.Values, _ g: inout SeededGenerator) -> SampledBatch {
         var rl: [[Int]] = [], sft: [[Int]] = []
         if usesPolicySamples {
-            for p in nodes.sequenceProbabilities(nodeLogProbs: lp) {
+            for p in nodes.sequenceProbabilities(v) {
                 let c = SampledAlgorithm.cumulativeDistribution(p)
                 rl.append((0..<config.groupSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) })
             }
@@ -129,8 +129,9 @@ public struct SampledAlgorithm: Sendable {
     /// The gradient of the step's loss at θ, with θ_old the sampling parameters (their node
     /// log-probabilities `old`) and the batch's advantages.
     public func lossGradient(theta: [Double], old: [[Double]], batch: SampledBatch, advantages adv: [[Double]],
-                             current: [[Double]]? = nil) -> [Double] {
-        let lp = current ?? nodes.nodeLogProbs(theta)
+                             current: DecisionNodes.Values? = nil) -> [Double] {
+        let cur = current ?? nodes.values(theta)
+        let lp = cur.log, pi = cur.probs
         let q = instance.weights
         var acc = lp.map { [Double](repeating: 0, count: $0.count) }
         var mass = (0..<lp.count).map { [Double](repeating: 0, count: nodes.nodes[$0]) }
@@ -196,7 +197,7 @@ public struct SampledAlgorithm: Sendable {
         for x in acc.indices {
             let w = nodes.width[x]
             for n in 0..<nodes.nodes[x] where mass[x][n] != 0 {
-                for k in 0..<w { acc[x][n * w + k] -= mass[x][n] * Foundation.exp(lp[x][n * w + k]) }
+                for k in 0..<w { acc[x][n * w + k] -= mass[x][n] * pi[x][n * w + k] }
             }
         }
         return nodes.pullbackNodes(acc)
@@ -204,12 +205,13 @@ public struct SampledAlgorithm: Sendable {
 
     /// One step from θ on a drawn batch: μ optimiser steps on the batch's loss (the ratio
     /// recomputed at each inner θ against θ_old = θ). Returns the new θ.
-    public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState, nodeLogProbs: [[Double]]? = nil) -> [Double] {
-        let old = nodeLogProbs ?? nodes.nodeLogProbs(theta)
+    public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState, nodeValues: DecisionNodes.Values? = nil) -> [Double] {
+        let oldValues = nodeValues ?? nodes.values(theta)
+        let old = oldValues.log
         let adv = (config.method == .grpo || config.method == .chord) ? advantages(batch) : []
         var th = theta
         for it in 0..<config.innerIterations {
-            let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv, current: it == 0 ? old : nil)
+            let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv, current: it == 0 ? oldValues : nil)
             apply(g, to: &th, state: &state)
         }
         return th

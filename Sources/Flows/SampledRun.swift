@@ -148,9 +148,9 @@ public func runSampled(instance: Instance, schedule: SampledSchedule, config: Sa
         for (p, ph) in schedule.phases.enumerated() {
             var state = OptimizerState()
             for _ in 0..<ph.steps {
-                let lp = algos[p].nodes.nodeLogProbs(th)
-                let batch = algos[p].sample(nodeLogProbs: lp, &g)
-                th = algos[p].step(theta: th, batch: batch, state: &state, nodeLogProbs: lp)
+                let v = algos[p].nodes.values(th)
+                let batch = algos[p].sample(v, &g)
+                th = algos[p].step(theta: th, batch: batch, state: &state, nodeValues: v)
                 step += 1
                 if th.contains(where: { !$0.isFinite }) {
                     failure.set(0, .diverged(phase: p, label: ph.spec, step: step, t: Double(step)))

@@ -124,10 +124,11 @@ public struct UpdateDistribution: Sendable, Codable {
     public static func exact(_ algo: SampledAlgorithm, theta: [Double]) throws -> UpdateDistribution {
         var acc = Accumulator(dimension: theta.count)
         var klAcc = 0.0, count = 0
-        let oldNodes = algo.nodes.nodeLogProbs(theta)
+        let v = algo.nodes.values(theta)
+        let oldNodes = v.log
         try forEachBatch(algo, theta: theta) { batch, p in
             var state = OptimizerState()
-            let next = algo.step(theta: theta, batch: batch, state: &state)
+            let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: v)
             acc.add(zip(next, theta).map { $0 - $1 }, weight: p)
             if algo.usesPolicySamples { klAcc += p * algo.klEstimate(batch: batch, nodeLogProbs: oldNodes) }
             count += 1
@@ -142,11 +143,12 @@ public struct UpdateDistribution: Sendable, Codable {
         var g = SeededGenerator(seed: seed)
         var acc = Accumulator(dimension: theta.count)
         var klAcc = 0.0
-        let oldNodes = algo.nodes.nodeLogProbs(theta)
+        let v = algo.nodes.values(theta)
+        let oldNodes = v.log
         for _ in 0..<n {
-            let batch = algo.sample(theta: theta, &g)
+            let batch = algo.sample(v, &g)
             var state = OptimizerState()
-            let next = algo.step(theta: theta, batch: batch, state: &state)
+            let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: v)
             acc.add(zip(next, theta).map { $0 - $1 }, weight: 1 / Double(n))
             if algo.usesPolicySamples { klAcc += algo.klEstimate(batch: batch, nodeLogProbs: oldNodes) / Double(n) }
         }

@@ -54,6 +54,30 @@ public struct DecisionNodes: Sendable {
         return [(0, y)]
     }
 
+    /// log π_n and π_n for every node of every prompt (per prompt, node-major), computed together.
+    public struct Values: Sendable {
+        public var log: [[Double]]
+        public var probs: [[Double]]
+    }
+
+    /// ``Values`` at θ: one exponential per logit (`DistOf.logSoftmaxAndSoftmax`) for the
+    /// single-node classes; the autoregressive class exponentiates its node log-softmax.
+    public func values(_ theta: [Double]) -> Values {
+        if case .autoregressive = policy {
+            let l = nodeLogProbs(theta)
+            return Values(log: l, probs: l.map { $0.map { Foundation.exp($0) } })
+        }
+        var l: [[Double]] = [], p: [[Double]] = []
+        for z in policy.logits(theta) { let r = Dist.D.logSoftmaxAndSoftmax(z); l.append(r.log); p.append(r.p) }
+        return Values(log: l, probs: p)
+    }
+
+    /// p_θ(·|x) per prompt from node ``Values``.
+    public func sequenceProbabilities(_ v: Values) -> [[Double]] {
+        if case .autoregressive = policy { return sequenceProbabilities(nodeLogProbs: v.log) }
+        return v.probs
+    }
+
     /// log π_n for every node of every prompt (per prompt, node-major), from the one log-softmax.
     public func nodeLogProbs(_ theta: [Double]) -> [[Double]] {
         switch policy {
