@@ -24,7 +24,7 @@ public struct OptimizerState: Sendable {
 /// Per token t of response y_i (node n_t, choice c_t), with lp_t = log π_θ,n(c), old_t the same at
 /// θ_old (the sampling parameters) and ref_t of π_ref's conditionals:
 ///
-///     GRPO  ℓ_t = −min(ρ_t A_i, clip(ρ_t, 1−ε, 1+ε) A_i) + β_kl k(lp_t − ref_t),  ρ_t = e^{lp_t − old_t},
+///     GRPO  ℓ_t = −min(ρ_t A_i, clip(ρ_t, 1−ε, 1+ε_high) A_i) + β_kl k(lp_t − ref_t),  ρ_t = e^{lp_t − old_t},
 ///     ∂ℓ_t/∂lp_t = −A_i ρ_t·[ρ_t unclipped in the min] + β_kl k′(lp_t − ref_t),
 ///
 /// aggregated per ``LossAggregation``; SFT ℓ = −Σ_t lp_t per sample (Lemma 1: the sequence log-loss);
@@ -146,7 +146,7 @@ public struct SampledAlgorithm: Sendable {
         let rlWeight = config.method == .chord ? 1 - config.mix : 1
         let sftWeight = config.method == .chord ? config.mix : (config.method == .sftSGD ? 1 : 0)
         if config.method == .grpo || config.method == .chord {
-            let g = Double(config.groupSize), eps = config.epsilon, beta = klCoefficient
+            let g = Double(config.groupSize), eps = config.epsilon, epsHigh = config.epsilonHigh ?? config.epsilon, beta = klCoefficient
             var totalTokens = 0.0
             if config.aggregation == .dapo {
                 for (x, ys) in batch.rl.enumerated() { for y in ys { totalTokens += q[x] * Double(nodes.tokenCount(response: y)) } }
@@ -165,7 +165,7 @@ public struct SampledAlgorithm: Sendable {
                         let tok = paths[y][t]
                         let l = lp[x][tok.node * w + tok.choice], o = old[x][tok.node * w + tok.choice]
                         let rho = Foundation.exp(l - o)
-                        let unclipped = a >= 0 ? rho <= 1 + eps : rho >= 1 - eps
+                        let unclipped = a >= 0 ? rho <= 1 + epsHigh : rho >= 1 - eps
                         var d = unclipped ? -a * rho : 0
                         if beta > 0 { d += beta * config.klEstimator.derivative(l - refNodeLogProbs[x][tok.node * w + tok.choice]) }
                         return rlWeight * c * d

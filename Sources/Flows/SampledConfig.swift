@@ -78,8 +78,10 @@ public struct SampledConfig: Sendable, Equatable, Codable {
     public var eta: Double = 0.1
     public var optimizer: SampledOptimizer = .sgd
     public var scaling: AdvantageScaling = .group
-    /// Clip range ε of the ratio (ratio clamped to [1 − ε, 1 + ε]).
+    /// Clip range ε of the ratio (ratio clamped to [1 − ε, 1 + ε_high]).
     public var epsilon: Double = 0.2
+    /// Upper clip range ε_high (TRL's epsilon_high, DAPO's clip-higher); nil: ε.
+    public var epsilonHigh: Double? = nil
     /// μ, optimiser steps on the same samples per sampled batch (TRL's num_iterations).
     public var innerIterations: Int = 1
     /// β_kl, the KL coefficient (nil: the instance's β).
@@ -103,6 +105,7 @@ public struct SampledConfig: Sendable, Equatable, Codable {
         guard batchSize >= 1 else { throw bad("--batch-size must be ≥ 1, got \(batchSize)") }
         guard eta.isFinite, eta > 0 else { throw bad("--eta must be a positive number, got \(eta)") }
         guard epsilon.isFinite, epsilon >= 0 else { throw bad("--epsilon must be ≥ 0, got \(epsilon)") }
+        if let e = epsilonHigh { guard e.isFinite, e >= 0 else { throw bad("--epsilon-high must be ≥ 0, got \(e)") } }
         guard innerIterations >= 1 else { throw bad("--inner-iterations must be ≥ 1, got \(innerIterations)") }
         if let k = klCoefficient { guard k.isFinite, k >= 0 else { throw bad("--kl-coef must be ≥ 0, got \(k)") } }
         guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("the chord weight μ must be in [0, 1], got \(mix)") }

@@ -74,7 +74,7 @@ struct SampledFlowReport {
             "sampled": .object([
                 "seeds": .integer(run.seeds), "seed": .integer(Int(run.seed)), "eta": .number(c.eta),
                 "group_size": .integer(c.groupSize), "batch_size": .integer(c.batchSize), "optimizer": .string(c.optimizer.rawValue),
-                "scaling": .string(c.scaling.rawValue), "epsilon": .number(c.epsilon), "inner_iterations": .integer(c.innerIterations),
+                "scaling": .string(c.scaling.rawValue), "epsilon": .number(c.epsilon), "epsilon_high": .number(c.epsilonHigh ?? c.epsilon), "inner_iterations": .integer(c.innerIterations),
                 "kl_coef": .number(c.klCoefficient ?? instance.beta), "kl_estimator": .string(c.klEstimator.rawValue),
                 "aggregation": .string(c.aggregation.rawValue), "baseline": .bool(c.baseline),
                 "streams": "run k draws from SeededGenerator.derived(seed: seed, index: k)",

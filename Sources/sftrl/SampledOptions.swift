@@ -19,6 +19,9 @@ struct SampledOptions: ParsableArguments {
     @Option(help: "Clip range ε of the GRPO ratio.")
     var epsilon: Double = 0.2
 
+    @Option(name: .customLong("epsilon-high"), help: ArgumentHelp("Upper clip range ε_high (TRL's epsilon_high; default: --epsilon).", valueName: "ε"))
+    var epsilonHigh: Double?
+
     @Option(name: .customLong("inner-iterations"), help: "μ, optimiser steps on the same samples per batch (TRL's num_iterations).")
     var innerIterations: Int = 1
 
@@ -48,6 +51,7 @@ struct SampledOptions: ParsableArguments {
         guard let s = AdvantageScaling(rawValue: scaling) else { throw ValidationError("unknown --scaling '\(scaling)': use group, batch or none") }
         c.scaling = s
         c.epsilon = epsilon
+        c.epsilonHigh = epsilonHigh
         c.innerIterations = innerIterations
         c.klCoefficient = klCoef
         guard let k = KLEstimator(rawValue: klEstimator) else { throw ValidationError("unknown --kl-estimator '\(klEstimator)': use k1, k2 or k3") }

@@ -130,7 +130,7 @@ enum SFixture {
         var seen: [[Double]] = []
         for agg in LossAggregation.allCases { for est in KLEstimator.allCases {
             var c = SampledConfig(method: .chord)
-            c.groupSize = 5; c.batchSize = 2; c.aggregation = agg; c.klEstimator = est; c.klCoefficient = 0.2; c.epsilon = 0.05; c.mix = 0.3
+            c.groupSize = 5; c.batchSize = 2; c.aggregation = agg; c.klEstimator = est; c.klCoefficient = 0.2; c.epsilon = 0.05; c.epsilonHigh = 0.02; c.mix = 0.3
             let algo = try SampledAlgorithm(instance: inst, config: c)
             let old = algo.nodes.nodeLogProbs(inst.start)
             let adv = algo.advantages(batch)
@@ -151,7 +151,7 @@ enum SFixture {
                         let lp = nodeLog(th, n, ch), o = nodeLog(inst.start, n, ch), r = nodeLog(refLogits, n, ch)
                         let ratio = exp(lp - o)
                         let a = adv[0][i]
-                        s += -min(ratio * a, min(max(ratio, 1 - c.epsilon), 1 + c.epsilon) * a) + 0.2 * est.value(lp - r)
+                        s += -min(ratio * a, min(max(ratio, 1 - c.epsilon), 1 + c.epsilonHigh!) * a) + 0.2 * est.value(lp - r)
                     }
                     switch agg {
                     case .grpo: rl += s / Double(tokens(y).count) / 5
