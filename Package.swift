@@ -23,13 +23,17 @@ let package = Package(
         // OpenBLAS's cblas.h in one Swift module). Links libgsl only, never gslcblas.
         .target(name: "CGSLMin", path: "Sources/CGSLMin", linkerSettings: [.linkedLibrary("gsl")]),
 
-        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke"]),
-        .target(name: "Policies", dependencies: ["Linalg", .product(name: "RealModule", package: "swift-numerics")]),
+        // sched_getaffinity (needs _GNU_SOURCE, which Swift's Glibc lacks): the CPUs a process may use.
+        .target(name: "CAffinity", path: "Sources/CAffinity"),
+        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke", "CAffinity"]),
+        // Strict reading of JSON inputs: positions, duplicate keys, NaN/overflow, unknown keys.
+        .target(name: "StrictJSON"),
+        .target(name: "Policies", dependencies: ["Linalg", "StrictJSON", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
-        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg"]),
+        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
         .executableTarget(name: "sftrl", dependencies: [
@@ -48,6 +52,7 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics"),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "ClaimsTests", dependencies: [
             "Claims", "Policies", "Flows", "Linalg",
             .product(name: "PropertyBased", package: "swift-property-based"),

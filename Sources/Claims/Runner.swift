@@ -77,8 +77,8 @@ public struct CheckOptions: Sendable {
     public var seed: UInt64 = 1
     /// Give up after `attemptFactor × instances` generated instances (default 20).
     public var attemptFactor: Int = 20
-    /// Worker threads (default: all cores). Results do not depend on it.
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Worker threads (default: the CPUs this process may use, `CPUs.available`). Results do not depend on it.
+    public var threads: Int = CPUs.available
     /// Hypotheses not enforced (by the generator) nor required (of the instances).
     public var dropping: Set<String> = []
     /// Shrink a found counterexample (default true).
@@ -102,11 +102,7 @@ struct Outcome: Sendable {
 /// Runs claims on random instances in parallel, deterministically.
 public enum Runner {
     /// A stable 64-bit hash of a claim id (FNV-1a), so seeds differ per claim.
-    public static func hash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    public static func hash(_ s: String) -> UInt64 { SeededGenerator.hash(s) }
 
     /// The random instance number `index` of a claim under a seed (what `--replay` and shards rely on).
     public static func instance(of claim: any Claim, seed: UInt64, index: Int, dropping: Set<String>) -> ClaimInstance {

@@ -41,4 +41,67 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in the closed range.
     public mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &self) }
+
+    // MARK: added for the training path (new functions; the ones above are unchanged)
+
+    /// A stable 64-bit hash of a label (FNV-1a over its UTF-8 bytes): names sub-streams
+    /// ("sft", "rl", a claim id) so that seeds differ per label.
+    public static func hash(_ label: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in label.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    /// An independent stream for a named sub-task: `derived(seed:index:)` at index hash(label).
+    public static func derived(seed: UInt64, label: String) -> SeededGenerator {
+        derived(seed: seed, index: hash(label))
+    }
+
+    /// A child seed for a named sub-task (the first output of `derived(seed:label:)`).
+    public static func derivedSeed(_ seed: UInt64, _ label: String) -> UInt64 {
+        var g = derived(seed: seed, label: label)
+        return g.next()
+    }
+
+    /// Uniform in (0, 1] with 53 random bits: never 0, so its logarithm is finite.
+    public mutating func uniformOpenZero() -> Double { (Double(next() >> 11) + 1) * 0x1p-53 }
+
+    /// Fills `count` Floats ~ N(0, std²) by Box–Muller, two values per pair of draws
+    /// (r = √(−2 log u₁)·std, a = 2π u₂; r cos a, r sin a), u from `uniformOpenZero`.
+    public mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, std: Double) {
+        var i = 0
+        while i < count {
+            let r = (-2 * Foundation.log(uniformOpenZero())).squareRoot() * std, a = 2 * Double.pi * uniformOpenZero()
+            p[i] = Float(r * Foundation.cos(a))
+            if i + 1 < count { p[i + 1] = Float(r * Foundation.sin(a)) }
+            i += 2
+        }
+    }
+
+    /// A uniform integer in 0..<n (n > 0), by rejection (no modulo bias); written out so that
+    /// it cannot change with a Swift release.
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0, "below needs n > 0, got \(n)")
+        let bound = UInt64(n)
+        let limit = UInt64.max - UInt64.max % bound
+        while true {
+            let x = next()
+            if x < limit { return Int(x % bound) }
+        }
+    }
+
+    /// True with probability p.
+    public mutating func bernoulli(_ p: Double) -> Bool { uniform() < p }
+
+    /// Fisher–Yates shuffle in place (j = below(i + 1) for i from the end).
+    public mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            let j = below(i + 1)
+            if i != j { a.swapAt(i, j) }
+        }
+    }
+
+    /// One element, uniformly.
+    public mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
 }

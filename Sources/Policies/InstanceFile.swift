@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// The on-disk JSON schema of an instance. This schema is a contract with scripts outside the
 /// project: keep the key names.
@@ -51,15 +52,67 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         self.beta = beta; self.policy = policy; self.prompts = prompts
     }
 
-    /// Reads and decodes a file; malformed JSON is reported with the decoder's path to the bad key.
+    /// The keys the schema knows, level by level: any other key is an error naming the nearest one.
+    public static let keys = KeySchema.object([
+        "beta": .any,
+        "policy": .object(["kind": .any, "features": .any, "theta": .any]),
+        "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any])),
+    ])
+
+    /// Reads and decodes a file strictly: syntax errors with line and column, duplicate and unknown
+    /// keys, NaN/Infinity and overflowing numbers are refused with the field that holds them; a
+    /// `check` report or a counterexample file given instead of an instance says how to extract one.
     public static func load(_ url: URL) throws -> InstanceFile {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw InstanceError.unreadable(path: url.path, reason: error.localizedDescription)
         }
-        do { return try JSONDecoder().decode(InstanceFile.self, from: data) } catch let e as DecodingError {
-            throw InstanceError.malformed(path: url.path, reason: InstanceError.describe(e))
+        return try decode(data, path: url.path)
+    }
+
+    /// `load` on bytes already read (`path` names the source in messages).
+    public static func decode(_ data: Data, path: String) throws -> InstanceFile {
+        let value: JSONValue
+        do { value = try JSONParser.parse(data) } catch let e as StrictJSONError {
+            throw InstanceError.malformed(path: path, reason: e.description)
         }
+        if let hint = notAnInstanceHint(value) { throw InstanceError.malformed(path: path, reason: hint) }
+        do {
+            try keys.check(value)
+            return try InstanceFile(json: JSONField(value))
+        } catch let e as StrictJSONError {
+            throw InstanceError.malformed(path: path, reason: e.description)
+        }
+    }
+
+    /// The fields of a parsed document, by the schema above (one parse; errors name the field).
+    public init(json root: JSONField) throws {
+        let p = try root.key("policy")
+        policy = PolicySpec(kind: try p.key("kind").string(),
+                            features: try p.optionalKey("features")?.array().map { try $0.array().map { try $0.doubles() } },
+                            theta: try p.optionalKey("theta")?.doubles())
+        beta = try root.key("beta").double()
+        prompts = try root.key("prompts").array().map { q in
+            Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
+                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles())
+        }
+    }
+
+    /// Recognises the toolkit's other JSON files (a `check`/`search` report, a counterexample) and
+    /// says how to get the instance out of them.
+    static func notAnInstanceHint(_ v: JSONValue) -> String? {
+        guard case .object = v, v["prompts"] == nil else { return nil }
+        if v["claims"] != nil {
+            return "this is a report (it has \"claims\"), not an instance; replay a claim's counterexample with "
+                + "`sftrl check --claim ID --replay REPORT`, or extract its instance with "
+                + "jq '.claims[] | select(.id == \"ID\") | .counterexample.instance.instance'"
+        }
+        if v["instance"] != nil {
+            let inner = v["instance"]?["instance"] != nil ? ".instance.instance" : ".instance"
+            return "this is a counterexample or claim-instance file (it has \"instance\"), not an instance; "
+                + "extract the instance with jq '\(inner)' FILE > instance.json, or replay it with `sftrl check --claim ID --replay FILE`"
+        }
+        return nil
     }
 
     /// Canonical JSON bytes (sorted keys): the input of the instance hash in manifests.

@@ -54,8 +54,10 @@ extension Instance {
     }
 
     /// The maximiser of J_β over the class (of J when β = 0).
-    /// - tabular, β > 0: the Gibbs tilt π_ref·e^{r/β}/Z (Eq. 8) as logits; β = 0: not attained
-    ///   (the maximiser is deterministic).
+    /// - tabular, β > 0: the Gibbs tilt π_ref·e^{r/β}/Z (Eq. 8) as logits, z = log π_ref + r/β
+    ///   (centred), computed in log space so that a small β cannot underflow a finite optimum to a
+    ///   zero probability; not attained when π_ref has a zero; β = 0: not attained (the maximiser is
+    ///   deterministic).
     /// - log-linear: Newton ascent where −∇²J_β ≻ 0 on the subspace, gradient ascent otherwise, from θ₀;
     ///   a local maximiser (J_β need not be concave in θ).
     public func rlOptimum() throws -> Optimum {
@@ -64,9 +66,8 @@ extension Instance {
             guard beta > 0 else { throw OptimumError.notAttained("with beta = 0 the maximiser of J is deterministic") }
             var theta: [Double] = []
             for x in data.indices {
-                let g = Dist.gibbs(reference: reference[x], reward: reward[x], beta: beta)
-                if let j = g.firstIndex(of: 0) { throw OptimumError.notAttained("reference of prompt \(x) is 0 at response \(j)") }
-                let l = g.map { Foundation.log($0) }
+                if let j = reference[x].firstIndex(of: 0) { throw OptimumError.notAttained("reference of prompt \(x) is 0 at response \(j)") }
+                let l = reference[x].indices.map { Foundation.log(reference[x][$0]) + reward[x][$0] / beta }
                 let m = l.reduce(0, +) / Double(l.count)
                 theta += l.map { $0 - m }
             }

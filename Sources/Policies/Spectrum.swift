@@ -60,12 +60,26 @@ public struct CurvatureReport: Sendable, Codable {
         let rl: Objective = .rewardRegularized
         let hs = try symmetricEigen(sub.restrict(instance.hessian(.sft, at: pt))).values
         let hr = try symmetricEigen(sub.restrict(-1 * instance.hessian(rl, at: pt))).values
-        let f = try symmetricEigen(sub.restrict(instance.fisher(at: pt))).values
+        // F = Σ_x q(x) Φ_xᵀ(diag p − ppᵀ)Φ_x ⪰ 0 by construction; an eigen-solver returns its zero
+        // eigenvalues with round-off of order ε·λ_max, sometimes negative. Those (and only those:
+        // |λ| ≤ 1e-12·max(1, λ_max)) are reported as 0; a larger negative value is kept, as a bug would be.
+        let f = Self.clampRoundoff(try symmetricEigen(sub.restrict(instance.fisher(at: pt))).values)
         subspaceDimension = sub.rank
         sftHessian = hs; negRLHessian = hr; fisher = f
         muSFT = hs.first ?? 0; smoothSFT = hs.map(abs).max() ?? 0
         muRL = hr.first ?? 0; smoothRL = hr.map(abs).max() ?? 0
         gradSFTNorm = norm(instance.gradient(.sft, at: pt))
         gradRLNorm = norm(instance.gradient(rl, at: pt))
+    }
+
+    /// Bytes of the dense d × d matrices a report holds at once for d parameters (about eight:
+    /// G and its eigenvectors, three Hessians, their restrictions), for refusing a request before
+    /// the allocator fails.
+    public static func estimatedBytes(dimension d: Int) -> Double { 8 * 8 * Double(d) * Double(d) }
+
+    /// Eigenvalues of a positive semidefinite matrix with round-off negatives set to 0.
+    static func clampRoundoff(_ values: [Double]) -> [Double] {
+        let scale = Swift.max(1, values.map(abs).max() ?? 0)
+        return values.map { $0 < 0 && -$0 <= 1e-12 * scale ? 0 : $0 }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Claims
+import Linalg
 
 /// What a search looks for.
 public enum SearchMode: String, Codable, Sendable {
@@ -29,8 +30,8 @@ public struct SearchOptions: Sendable {
     public var maxDimension = 48
     /// Shard K of N: this run does the restarts r ≡ K (mod N).
     public var shard: (index: Int, count: Int) = (0, 1)
-    /// Worker threads (default: all cores). Results do not depend on it.
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Worker threads (default: the CPUs this process may use, `CPUs.available`). Results do not depend on it.
+    public var threads = CPUs.available
     /// Shrink a certified counterexample (default true).
     public var shrink = true
     /// Record wall time in the result (non-deterministic; default false).

@@ -1,3 +1,5 @@
+import Linalg
+
 /// A synthetic, verifiable task in the shape of the paper's CoLA experiment (paper-notes §5).
 ///
 /// **Language.** `Det [Adj] Noun [Prep Det [Adj] Noun] Verb [Det [Adj] Noun]`: a subject noun
@@ -91,7 +93,7 @@ public struct AcceptabilityTask: Sendable {
         // the sizes of the other parts.
         var seen = Set<String>()
         func draw(_ count: Int, _ label: String) -> [Example] {
-            var rng = Xoshiro256(seed: Xoshiro256.derive(config.dataSeed, label))
+            var rng = SeededGenerator.derived(seed: config.dataSeed, label: label)
             var out: [Example] = []
             var attempts = 0
             while out.count < count {
@@ -106,7 +108,7 @@ public struct AcceptabilityTask: Sendable {
         test = draw(config.testSize, "test")
         train = draw(config.trainSize, "train")
         // Formatted pretraining examples: the heuristic label, flipped with pretrainLabelNoise.
-        var rng = Xoshiro256(seed: Xoshiro256.derive(config.dataSeed, "pretrain"))
+        var rng = SeededGenerator.derived(seed: config.dataSeed, label: "pretrain")
         pretrainExamples = draw(config.pretrainExamples, "pretrain-examples").map { ex in
             let flip = rng.bernoulli(config.pretrainLabelNoise)
             return Example(sentence: ex.sentence, acceptable: ex.acceptable,
@@ -125,7 +127,7 @@ public struct AcceptabilityTask: Sendable {
     }
 
     /// Draws one sentence with the requested rule label; the SFT label carries `sftLabelNoise`.
-    static func drawExample(rng: inout Xoshiro256, config: Config, acceptable: Bool) -> Example {
+    static func drawExample(rng: inout SeededGenerator, config: Config, acceptable: Bool) -> Example {
         func np(_ plural: Bool) -> [String] {
             var w = [rng.pick(determiners)]
             if rng.bernoulli(0.4) { w.append(rng.pick(adjectives)) }

@@ -84,3 +84,19 @@ public final class AdamW {
         return norm
     }
 }
+
+/// A learning-rate schedule over a stage's optimiser steps (TRL's `lr_scheduler_type`).
+///
+/// `constant`: η at every step. `linear` (transformers' default, no warm-up): step s = 1…S uses
+/// η·(S − (s − 1))/S, from η at the first step down to η/S at the last (0 after the stage).
+public enum LRSchedule: String, Codable, Sendable, CaseIterable {
+    case constant, linear
+
+    /// The rate at step `s` (1-based) of `total` steps for peak rate `peak`.
+    public func rate(peak: Double, step s: Int, total: Int) -> Double {
+        switch self {
+        case .constant: return peak
+        case .linear: return peak * max(0, Double(total - (s - 1))) / Double(max(total, 1))
+        }
+    }
+}

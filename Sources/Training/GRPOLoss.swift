@@ -1,4 +1,5 @@
 import Foundation
+import Transformer
 
 /// The mathematics of GRPO, separate from the trainer so that each piece can be tested on its
 /// own: group advantages, the clipped-ratio surrogate, the KL estimators, the loss aggregations,
@@ -147,12 +148,9 @@ public func tokenLogProbs(logits: [Float], batch: TokenBatch, vocab: Int, temper
         for b in 0..<B {
             for p in 0..<(T - 1) where batch.targetMask[b * T + p] {
                 let base = (b * T + p) * V
-                var zmax = -Double.infinity
-                for v in 0..<V { zmax = max(zmax, Double(lp[base + v]) / temperature) }
-                var s = 0.0
-                for v in 0..<V { s += exp(Double(lp[base + v]) / temperature - zmax) }
+                let logZ = Softmax.logSumExp(lp.baseAddress! + base, count: V, scale: Float(1 / temperature))
                 let y = Int(batch.tokens[b * T + p + 1])
-                out.append(Double(lp[base + y]) / temperature - zmax - log(s))
+                out.append(Double(Float(1 / temperature)) * Double(lp[base + y]) - logZ)
             }
         }
     }
@@ -169,8 +167,13 @@ public struct GRPOLossResult: Sendable {
     public var kl: Double?
     /// Token-mean entropy of softmax(z/T) over completion tokens.
     public var entropy: Double
-    /// Fraction of completion tokens in the clipped region.
+    /// Fraction of completion tokens in the clipped region (TRL's clip_ratio/region_mean):
+    /// clipLow + clipHigh.
     public var clipRatio: Double
+    /// Fraction with r < 1 − ε and A < 0 (TRL's clip_ratio/low_mean).
+    public var clipLow: Double = 0
+    /// Fraction with r > 1 + ε and A > 0 (TRL's clip_ratio/high_mean).
+    public var clipHigh: Double = 0
     /// Current per-token log-probs (the "old" ones on the first iteration).
     public var logps: [Double]
 }
@@ -197,9 +200,10 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
     if let r = refLogps { precondition(r.count == totalTokens, "grpoLoss: \(r.count) reference log-probs for \(totalTokens) tokens") }
     let invT = 1 / config.temperature
     var dLogits = [Float](repeating: 0, count: logits.count)
-    var probs = [Double](repeating: 0, count: V)
+    var probs = [Float](repeating: 0, count: V)
+    let sT = Float(invT)
     var loss = 0.0, klSum = 0.0, entropySum = 0.0
-    var clippedCount = 0, k = 0
+    var clippedCount = 0, clippedLow = 0, k = 0
     var logps: [Double] = []
     logps.reserveCapacity(totalTokens)
     logits.withUnsafeBufferPointer { lp in
@@ -207,24 +211,20 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
             for p in 0..<(T - 1) where batch.targetMask[b * T + p] {
                 let base = (b * T + p) * V
                 let y = Int(batch.tokens[b * T + p + 1])
-                var zmax = -Double.infinity
-                for v in 0..<V { zmax = max(zmax, Double(lp[base + v]) * invT) }
-                var s = 0.0
-                for v in 0..<V { let e = exp(Double(lp[base + v]) * invT - zmax); probs[v] = e; s += e }
-                let logZ = zmax + log(s)
-                var h = 0.0
-                for v in 0..<V {
-                    probs[v] /= s
-                    if probs[v] > 0 { h -= probs[v] * (Double(lp[base + v]) * invT - logZ) }
+                let logZ = probs.withUnsafeMutableBufferPointer { pp in
+                    Softmax.softmax(lp.baseAddress! + base, count: V, scale: sT, into: pp.baseAddress!)
                 }
+                var mean = 0.0
+                for v in 0..<V { mean += Double(probs[v]) * Double(sT) * Double(lp[base + v]) }
+                let h = logZ - mean
                 entropySum += h
-                let logp = Double(lp[base + y]) * invT - logZ
+                let logp = Double(sT) * Double(lp[base + y]) - logZ
                 logps.append(logp)
                 let old = oldLogps?[k] ?? logp
                 let sur = clippedSurrogate(logp: logp, oldLogp: old, advantage: advantages[b], epsilon: config.epsilon)
                 var tokenLoss = sur.loss
                 var dLogp = sur.dLogp
-                if sur.clipped { clippedCount += 1 }
+                if sur.clipped { clippedCount += 1; if advantages[b] < 0 { clippedLow += 1 } }
                 if let ref = refLogps?[k] {
                     let kl = config.klEstimator.value(logp: logp, refLogp: ref)
                     klSum += kl.value
@@ -232,9 +232,9 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
                     dLogp += config.beta * kl.dLogp
                 }
                 loss += weights[b] * tokenLoss
-                let coef = weights[b] * dLogp * invT
+                let coef = weights[b] * dLogp * Double(sT)
                 if coef != 0 {
-                    for v in 0..<V { dLogits[base + v] = Float(-coef * probs[v]) }
+                    for v in 0..<V { dLogits[base + v] = Float(-coef * Double(probs[v])) }
                     dLogits[base + y] += Float(coef)
                 }
                 k += 1
@@ -243,5 +243,6 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
     }
     let n = Double(max(totalTokens, 1))
     return GRPOLossResult(loss: loss, dLogits: dLogits, kl: refLogps == nil ? nil : klSum / n,
-                          entropy: entropySum / n, clipRatio: Double(clippedCount) / n, logps: logps)
+                          entropy: entropySum / n, clipRatio: Double(clippedCount) / n,
+                          clipLow: Double(clippedLow) / n, clipHigh: Double(clippedCount - clippedLow) / n, logps: logps)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// GRPO hyper-parameters. Defaults follow TRL's GRPOConfig where the meaning is the same
@@ -14,7 +15,24 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
     public var scaleRewards: ScaleRewards = .group
     public var loss = GRPOLossConfig()
     public var optimizer = AdamWConfig(learningRate: 3e-4, weightDecay: 0.0, maxGradNorm: 1.0)
+    public var schedule: LRSchedule = .constant
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, promptsPerStep, numGenerations, numIterations, topP, scaleRewards, loss, optimizer, schedule
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(Int.self, forKey: .steps)
+        promptsPerStep = try c.decode(Int.self, forKey: .promptsPerStep)
+        numGenerations = try c.decode(Int.self, forKey: .numGenerations)
+        numIterations = try c.decode(Int.self, forKey: .numIterations)
+        topP = try c.decode(Double.self, forKey: .topP)
+        scaleRewards = try c.decode(ScaleRewards.self, forKey: .scaleRewards)
+        loss = try c.decode(GRPOLossConfig.self, forKey: .loss)
+        optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
+        schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
+    }
 }
 
 /// Group Relative Policy Optimisation on the acceptability task.
@@ -26,40 +44,70 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
 /// of the first forward), `model.backward`, AdamW. The reference model for the KL term (and the
 /// logged `kl`, also with β = 0, to show the drift) is a frozen copy of the model at the start of
 /// the stage. Logs TRL's names: `reward`, `reward_std`, `frac_reward_zero_std`, `kl`, `entropy`,
-/// `clip_ratio`, `grad_norm`, `loss`, `completions/mean_length`.
+/// `clip_ratio/region_mean` (with `/low_mean`, `/high_mean`), `grad_norm`, `loss`,
+/// `completions/mean_length`, `learning_rate`, `epoch` (prompts seen / prompts) and
+/// `num_completions` (the batch size as TRL counts it: prompts × G completions).
+/// The prompts of an RL stage and how their completions are scored.
+public struct RLPrompts: Sendable {
+    public var prompts: [[Int32]]
+    /// The training reward of completion `c` of prompt `i` (the strict parser).
+    public var reward: @Sendable (_ i: Int, _ c: [Int32]) -> Double
+    /// A completion ends after its first token in this set.
+    public var stopTokens: Set<Int32>
+    /// Ids from this one on are never sampled (a tokenizer smaller than the padded vocabulary).
+    public var vocabLimit: Int?
+    public init(prompts: [[Int32]], reward: @escaping @Sendable (Int, [Int32]) -> Double, stopTokens: Set<Int32>, vocabLimit: Int? = nil) {
+        self.prompts = prompts; self.reward = reward; self.stopTokens = stopTokens; self.vocabLimit = vocabLimit
+    }
+
+    /// The synthetic task's prompts, strict reward and `<eos>`.
+    public init(task: AcceptabilityTask, examples: [AcceptabilityTask.Example]) {
+        let labels = examples.map(\.acceptable)
+        self.init(prompts: examples.map { task.prompt($0.sentence) },
+                  reward: { i, c in task.reward(c, acceptable: labels[i], strict: true) },
+                  stopTokens: [Tokenizer.eos])
+    }
+}
+
 public final class GRPOTrainer {
     public let model: Qwen3Model
     public let reference: Qwen3Model
     public let config: GRPOConfig
     public let optimizer: AdamW
-    let task: AcceptabilityTask
-    let examples: [AcceptabilityTask.Example]
-    private var rng: Xoshiro256
+    public let rl: RLPrompts
+    private var rng: SeededGenerator
     private var order: [Int] = []
     private var cursor = 0
+    private var stepIndex = 0
+    private var promptsSeen = 0
 
-    public init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
-                config: GRPOConfig, seed: UInt64) {
-        precondition(!examples.isEmpty, "GRPO needs at least one prompt")
-        self.model = model
-        self.reference = model.copy()
-        self.task = task
-        self.examples = examples
-        self.config = config
-        self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
-        self.rng = Xoshiro256(seed: seed)
+    public convenience init(model: Qwen3Model, task: AcceptabilityTask, examples: [AcceptabilityTask.Example],
+                            config: GRPOConfig, seed: UInt64) {
+        self.init(model: model, rl: RLPrompts(task: task, examples: examples), config: config, seed: seed)
     }
 
-    func nextPrompts() -> [AcceptabilityTask.Example] {
-        var out: [AcceptabilityTask.Example] = []
+    public init(model: Qwen3Model, rl: RLPrompts, config: GRPOConfig, seed: UInt64) {
+        precondition(!rl.prompts.isEmpty, "GRPO needs at least one prompt")
+        self.model = model
+        self.reference = model.copy()
+        self.rl = rl
+        self.config = config
+        self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
+        self.rng = SeededGenerator(seed: seed)
+    }
+
+    /// The indices of the next `promptsPerStep` prompts of the seeded epoch order.
+    func nextPrompts() -> [Int] {
+        var out: [Int] = []
         while out.count < config.promptsPerStep {
             if cursor >= order.count {
-                order = Array(0..<examples.count)
+                order = Array(0..<rl.prompts.count)
                 rng.shuffle(&order)
                 cursor = 0
             }
-            out.append(examples[order[cursor]])
+            out.append(order[cursor])
             cursor += 1
+            promptsSeen += 1
         }
         return out
     }
@@ -69,15 +117,16 @@ public final class GRPOTrainer {
     public func step() -> [String: Double] {
         let G = config.numGenerations
         let prompts = nextPrompts()
-        let promptTokens = prompts.map { task.prompt($0.sentence) }
+        let promptTokens = prompts.map { rl.prompts[$0] }
         let sampling = SamplingConfig(temperature: config.loss.temperature, topP: config.topP,
                                       maxNewTokens: config.loss.maxCompletionLength)
-        let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling, rng: &rng)
+        let completions = generate(model: model, prompts: promptTokens, samplesPerPrompt: G, sampling: sampling,
+                                   stopTokens: rl.stopTokens, vocabLimit: rl.vocabLimit, rng: &rng)
         var rewards: [Double] = []
         var pairs: [(prompt: [Int32], completion: [Int32])] = []
-        for (i, ex) in prompts.enumerated() {
+        for (i, index) in prompts.enumerated() {
             for c in completions[i] {
-                rewards.append(task.reward(c, acceptable: ex.acceptable, strict: true))
+                rewards.append(rl.reward(index, c))
                 pairs.append((promptTokens[i], c))
             }
         }
@@ -88,7 +137,9 @@ public final class GRPOTrainer {
         let refLogps = tokenLogProbs(logits: refLogits, batch: batch, vocab: V, temperature: config.loss.temperature)
 
         var old: [Double]?
-        var lossSum = 0.0, normSum = 0.0, clipSum = 0.0
+        var lossSum = 0.0, normSum = 0.0, clipSum = 0.0, lowSum = 0.0, highSum = 0.0
+        stepIndex += 1
+        let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: stepIndex, total: config.steps)
         var kl = 0.0, entropy = 0.0
         for it in 0..<max(config.numIterations, 1) {
             model.zeroGradients()
@@ -97,9 +148,11 @@ public final class GRPOTrainer {
                                oldLogps: old, refLogps: refLogps, config: config.loss)
             if it == 0 { old = res.logps; kl = res.kl ?? 0; entropy = res.entropy }
             model.backward(dLogits: res.dLogits)
-            normSum += optimizer.step(parameters: model.parameters, gradients: model.gradients)
+            normSum += optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
             lossSum += res.loss
             clipSum += res.clipRatio
+            lowSum += res.clipLow
+            highSum += res.clipHigh
         }
         let mu = Double(max(config.numIterations, 1))
         let meanReward = rewards.reduce(0, +) / Double(rewards.count)
@@ -107,7 +160,10 @@ public final class GRPOTrainer {
         return ["reward": meanReward,
                 "reward_std": adv.groupStd.reduce(0, +) / Double(adv.groupStd.count),
                 "frac_reward_zero_std": adv.zeroStdFraction,
-                "kl": kl, "entropy": entropy, "clip_ratio": clipSum / mu,
+                "kl": kl, "entropy": entropy, "clip_ratio/region_mean": clipSum / mu,
+                "clip_ratio/low_mean": lowSum / mu, "clip_ratio/high_mean": highSum / mu,
+                "learning_rate": lr, "epoch": Double(promptsSeen) / Double(rl.prompts.count),
+                "num_completions": Double(pairs.count),
                 "grad_norm": normSum / mu, "loss": lossSum / mu,
                 "completions/mean_length": meanLength]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// One row of the tidy metric table: a stage, a step within it, and the metrics that apply.
@@ -14,10 +15,13 @@ public struct MetricRow: Sendable, Equatable {
 /// The metric columns, in table order (after `stage` and `step`). Training metrics use TRL's
 /// names; the cross-objective pair measured at every step of every stage is `eval_sft_loss`
 /// and `eval_reward` (with `eval_accuracy`, and `eval_format` = fraction of eval completions the
-/// strict training parser accepts).
+/// strict training parser accepts). `global_step` counts optimiser steps across the stages after
+/// pretraining (the base row is 0); `step` restarts in each stage.
 public let metricColumns = [
+    "global_step", "epoch", "learning_rate",
     "loss", "grad_norm", "mean_token_accuracy", "entropy", "num_tokens",
-    "reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completions/mean_length",
+    "reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio/region_mean", "clip_ratio/low_mean",
+    "clip_ratio/high_mean", "num_completions", "completions/mean_length",
     "eval_sft_loss", "eval_sft_token_accuracy", "eval_reward", "eval_accuracy", "eval_format",
 ]
 
@@ -32,18 +36,35 @@ public let metricColumns = [
 /// The sampler's generator is re-seeded with the same `seed` at every evaluation (common random
 /// numbers), so differences between steps come from the model, not from the draw.
 public struct Evaluator: Sendable {
-    public let task: AcceptabilityTask
+    /// The prompts of the reward evaluation and their robust reward and strict-format test.
+    public let rl: RLPrompts
+    public let format: @Sendable (_ i: Int, _ c: [Int32]) -> Bool
     public let rewardPrompts: Int
     public let sampling: SamplingConfig
     public let seed: UInt64
     let sftBatches: [TokenBatch]
 
+    /// The synthetic task: SFT loss on every test example, reward on the first `rewardPrompts`.
     public init(task: AcceptabilityTask, rewardPrompts: Int, sampling: SamplingConfig, seed: UInt64) {
-        self.task = task
-        self.rewardPrompts = min(rewardPrompts, task.test.count)
+        let test = Array(task.test.prefix(rewardPrompts))
+        let labels = test.map(\.acceptable)
+        self.init(sftPairs: task.test.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) },
+                  rl: RLPrompts(prompts: test.map { task.prompt($0.sentence) },
+                                reward: { i, c in task.reward(c, acceptable: labels[i], strict: false) },
+                                stopTokens: [Tokenizer.eos]),
+                  format: { _, c in task.strictParse(c) != nil },
+                  sampling: sampling, seed: seed)
+    }
+
+    /// Any data: SFT loss on `sftPairs`, mean@1 of `rl.reward` (the robust parser) on every
+    /// prompt of `rl`, and the fraction that `format` accepts.
+    public init(sftPairs pairs: [(prompt: [Int32], completion: [Int32])], rl: RLPrompts,
+                format: @escaping @Sendable (Int, [Int32]) -> Bool, sampling: SamplingConfig, seed: UInt64) {
+        self.rl = rl
+        self.format = format
+        self.rewardPrompts = rl.prompts.count
         self.sampling = sampling
         self.seed = seed
-        let pairs = task.test.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) }
         var batches: [TokenBatch] = []
         var i = 0
         while i < pairs.count {
@@ -58,7 +79,7 @@ public struct Evaluator: Sendable {
         var loss = 0.0, correct = 0.0, count = 0
         for b in sftBatches {
             let logits = model.forward(tokens: b.tokens, batch: b.batch, length: b.length)
-            let ce = crossEntropy(logits: logits, batch: b, vocab: model.config.vocabSize, withGradient: false)
+            let ce = crossEntropy(logits: logits, targets: b.targets(), vocab: model.config.vocabSize, withGradient: false)
             loss += ce.loss * Double(ce.count)
             correct += ce.accuracy * Double(ce.count)
             count += ce.count
@@ -68,16 +89,15 @@ public struct Evaluator: Sendable {
 
     /// mean@1 reward (robust parser), accuracy and strict-format rate on the reward subset.
     public func reward(_ model: Qwen3Model) -> (reward: Double, accuracy: Double, format: Double) {
-        let examples = Array(task.test.prefix(rewardPrompts))
-        var rng = Xoshiro256(seed: seed)
-        let outs = generate(model: model, prompts: examples.map { task.prompt($0.sentence) },
-                            samplesPerPrompt: 1, sampling: sampling, rng: &rng)
+        var rng = SeededGenerator(seed: seed)
+        let outs = generate(model: model, prompts: rl.prompts, samplesPerPrompt: 1, sampling: sampling,
+                            stopTokens: rl.stopTokens, vocabLimit: rl.vocabLimit, rng: &rng)
         var total = 0.0, formatted = 0
-        for (ex, c) in zip(examples, outs) {
-            total += task.reward(c[0], acceptable: ex.acceptable, strict: false)
-            if task.strictParse(c[0]) != nil { formatted += 1 }
+        for (i, c) in outs.enumerated() {
+            total += rl.reward(i, c[0])
+            if format(i, c[0]) { formatted += 1 }
         }
-        let n = Double(examples.count)
+        let n = Double(outs.count)
         return (total / n, (total / n + 1) / 2, Double(formatted) / n)
     }
 

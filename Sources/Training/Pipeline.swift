@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// The two orders of the paper's experiments (paper-notes §5).
@@ -90,17 +91,33 @@ public struct PipelineProgress {
 public struct Pipeline {
     public let config: PipelineConfig
     public let task: AcceptabilityTask
+    /// What the SFT and RL stages train on and how they are evaluated.
+    public let data: PipelineData
 
+    /// The synthetic task of `config.task`.
     public init(config: PipelineConfig) {
         self.config = config
-        self.task = AcceptabilityTask(config: config.task)
+        let task = AcceptabilityTask(config: config.task)
+        self.task = task
+        let eval = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
+                             seed: SeededGenerator.derivedSeed(config.seed, "eval"))
+        self.data = PipelineData(
+            sftPairs: task.train.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) },
+            rl: RLPrompts(task: task, examples: task.train), evaluator: eval)
+    }
+
+    /// Other data (a text dataset on a real checkpoint); `run` then needs a base model.
+    public init(config: PipelineConfig, data: PipelineData) {
+        self.config = config
+        self.task = AcceptabilityTask(config: { var c = config.task; c.trainSize = 0; c.testSize = 0; c.pretrainSentences = 0; c.pretrainExamples = 0; return c }())
+        self.data = data
     }
 
     /// Pretrains a fresh model from `config.seed` (rows of stage "pretrain": loss, grad_norm,...).
     public func pretrain(progress: (PipelineProgress) -> Void) -> (Qwen3Model, [MetricRow]) {
-        let model = Qwen3Model(config: config.model, seed: Xoshiro256.derive(config.seed, "init"))
+        let model = Qwen3Model(config: config.model, seed: SeededGenerator.derivedSeed(config.seed, "init"))
         let p = config.pretrain
-        var rng = Xoshiro256(seed: Xoshiro256.derive(config.seed, "pretrain"))
+        var rng = SeededGenerator.derived(seed: config.seed, label: "pretrain")
         let opt = AdamW(parameters: model.parameters, config: p.optimizer)
         let formatted = task.pretrainExamples.map {
             (tokens: task.prompt($0.sentence) + task.completion(label: $0.sftLabel), firstTarget: task.prompt($0.sentence).count)
@@ -115,12 +132,12 @@ public struct Pipeline {
             let batch = TokenBatch.make(seqs)
             model.zeroGradients()
             let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-            let ce = crossEntropy(logits: logits, batch: batch, vocab: model.config.vocabSize, withGradient: true)
+            let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize)
             model.backward(dLogits: ce.dLogits)
             let norm = opt.step(parameters: model.parameters, gradients: model.gradients, learningRate: p.learningRate(at: step))
             tokens += batch.nonPadTokens
             let row = MetricRow(stage: "pretrain", step: step, values: [
-                "loss": ce.loss, "grad_norm": norm, "mean_token_accuracy": ce.accuracy,
+                "loss": ce.loss, "grad_norm": norm, "mean_token_accuracy": ce.accuracy, "learning_rate": p.learningRate(at: step),
                 "entropy": ce.entropy, "num_tokens": Double(tokens)])
             rows.append(row)
             progress(PipelineProgress(stage: "pretrain", step: step, total: p.steps, row: row))
@@ -146,9 +163,11 @@ public struct Pipeline {
             rows += r
         }
         wall["pretrain"] = seconds(clock.now - t0)
-        let evaluator = Evaluator(task: task, rewardPrompts: config.evalPrompts, sampling: config.evalSampling,
-                                  seed: Xoshiro256.derive(config.seed, "eval"))
-        let baseRow = MetricRow(stage: "base", step: 0, values: evaluator.evaluate(base))
+        let evaluator = data.evaluator
+        var baseValues = evaluator.evaluate(base)
+        baseValues["global_step"] = 0
+        let baseRow = MetricRow(stage: "base", step: 0, values: baseValues)
+        var globalStep = 0
         rows.append(baseRow)
         progress(PipelineProgress(stage: "base", step: 0, total: 0, row: baseRow))
 
@@ -158,23 +177,26 @@ public struct Pipeline {
         for stage in stages {
             let ts = clock.now
             if stage == "sft" {
-                let pairs = task.train.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) }
-                let trainer = SFTTrainer(model: model, pairs: pairs, config: config.sft,
-                                         seed: Xoshiro256.derive(config.seed, "sft"))
+                let trainer = SFTTrainer(model: model, pairs: data.sftPairs, config: config.sft,
+                                         seed: SeededGenerator.derivedSeed(config.seed, "sft"))
                 let total = trainer.totalSteps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
+                    globalStep += 1
+                    v["global_step"] = Double(globalStep)
                     v.merge(evaluator.evaluate(model)) { a, _ in a }
                     let row = MetricRow(stage: stage, step: step, values: v)
                     rows.append(row)
                     progress(PipelineProgress(stage: stage, step: step, total: total, row: row))
                 }
             } else {
-                let trainer = GRPOTrainer(model: model, task: task, examples: task.train, config: config.grpo,
-                                          seed: Xoshiro256.derive(config.seed, "grpo"))
+                let trainer = GRPOTrainer(model: model, rl: data.rl, config: config.grpo,
+                                          seed: SeededGenerator.derivedSeed(config.seed, "grpo"))
                 let total = config.grpo.steps
                 for step in 1...max(total, 1) where total > 0 {
                     var v = trainer.step()
+                    globalStep += 1
+                    v["global_step"] = Double(globalStep)
                     v.merge(evaluator.evaluate(model)) { a, _ in a }
                     let row = MetricRow(stage: stage, step: step, values: v)
                     rows.append(row)
@@ -187,5 +209,16 @@ public struct Pipeline {
         }
         wall["total"] = seconds(clock.now - t0)
         return PipelineResult(rows: rows, base: base, stage1: finished[0], stage2: finished[1], wallSeconds: wall)
+    }
+}
+
+/// The data of the two trained stages: SFT pairs, RL prompts with their training reward, and the
+/// evaluator run before the first step and after every step.
+public struct PipelineData: Sendable {
+    public var sftPairs: [(prompt: [Int32], completion: [Int32])]
+    public var rl: RLPrompts
+    public var evaluator: Evaluator
+    public init(sftPairs: [(prompt: [Int32], completion: [Int32])], rl: RLPrompts, evaluator: Evaluator) {
+        self.sftPairs = sftPairs; self.rl = rl; self.evaluator = evaluator
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import Transformer
 
 /// A right-padded batch of token sequences with a mask on the *targets*.
@@ -40,62 +41,16 @@ public struct TokenBatch: Sendable, Equatable {
     public var targetCount: Int { targetMask.reduce(0) { $0 + ($1 ? 1 : 0) } }
 }
 
-/// Token-level cross-entropy statistics of one batch.
-public struct CrossEntropyResult: Sendable {
-    /// Mean of −log p(target) over the masked targets.
-    public var loss: Double
-    /// d loss / d logits (B×T×V), zero outside the mask. Empty if not requested.
-    public var dLogits: [Float]
-    /// Fraction of masked targets equal to the arg-max of the logits.
-    public var accuracy: Double
-    /// Mean entropy (nats) of softmax(logits) at the masked positions.
-    public var entropy: Double
-    public var count: Int
-}
-
-/// Cross-entropy of a batch, averaged over the masked targets (token-level mean, TRL's SFT loss).
-///
-/// loss = (1/N) Σ_{masked (b,p)} −log softmax(z_{b,p})[y_{b,p+1}], N = number of masked targets;
-/// d loss / d z_{b,p} = (softmax(z_{b,p}) − onehot(y_{b,p+1})) / N. Log-softmax in Double with the
-/// max shift. `withGradient: false` skips the gradient buffer.
-public func crossEntropy(logits: [Float], batch: TokenBatch, vocab: Int, withGradient: Bool) -> CrossEntropyResult {
-    let (B, T, V) = (batch.batch, batch.length, vocab)
-    precondition(logits.count == B * T * V, "crossEntropy: logits has \(logits.count) values, expected \(B)×\(T)×\(V)")
-    let n = batch.targetCount
-    var dLogits = withGradient ? [Float](repeating: 0, count: logits.count) : []
-    var lossSum = 0.0, entropySum = 0.0, correct = 0
-    let invN = n > 0 ? 1.0 / Double(n) : 0
-    var probs = [Double](repeating: 0, count: V)
-    logits.withUnsafeBufferPointer { lp in
-        for b in 0..<B {
-            for p in 0..<(T - 1) where batch.targetMask[b * T + p] {
-                let base = (b * T + p) * V
-                let y = Int(batch.tokens[b * T + p + 1])
-                var zmax = -Double.infinity
-                var arg = 0
-                for v in 0..<V where Double(lp[base + v]) > zmax { zmax = Double(lp[base + v]); arg = v }
-                var s = 0.0
-                for v in 0..<V { let e = exp(Double(lp[base + v]) - zmax); probs[v] = e; s += e }
-                let logZ = zmax + log(s)
-                lossSum += logZ - Double(lp[base + y])
-                var h = 0.0
-                for v in 0..<V {
-                    let pv = probs[v] / s
-                    probs[v] = pv
-                    if pv > 0 { h -= pv * (Double(lp[base + v]) - logZ) }
-                }
-                entropySum += h
-                if arg == y { correct += 1 }
-                if withGradient {
-                    for v in 0..<V { dLogits[base + v] = Float(probs[v] * invN) }
-                    dLogits[base + y] -= Float(invN)
-                }
-            }
+extension TokenBatch {
+    /// The next-token targets, one per position (B·T): token (b, p+1) where the mask counts
+    /// position p, `ignoreIndex` elsewhere (the last position of each row is never a target).
+    public func targets(ignoreIndex: Int32 = -100) -> [Int32] {
+        var out = [Int32](repeating: ignoreIndex, count: batch * length)
+        for b in 0..<batch {
+            for p in 0..<max(length - 1, 0) where targetMask[b * length + p] { out[b * length + p] = tokens[b * length + p + 1] }
         }
+        return out
     }
-    return CrossEntropyResult(loss: lossSum * invN, dLogits: dLogits,
-                              accuracy: n > 0 ? Double(correct) / Double(n) : 0,
-                              entropy: entropySum * invN, count: n)
 }
 
 /// SFT hyper-parameters.
@@ -103,7 +58,17 @@ public struct SFTConfig: Codable, Sendable, Equatable {
     public var epochs: Int = 2
     public var batchSize: Int = 32
     public var optimizer = AdamWConfig(learningRate: 1e-3, weightDecay: 0.0, maxGradNorm: 1.0)
+    public var schedule: LRSchedule = .constant
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case epochs, batchSize, optimizer, schedule }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
+        schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
+    }
 }
 
 /// Supervised fine-tuning on prompt → completion pairs, loss on the completion tokens only.
@@ -116,8 +81,9 @@ public final class SFTTrainer {
     public let config: SFTConfig
     public let optimizer: AdamW
     public private(set) var tokensSeen = 0
+    private var examplesSeen = 0
     private let pairs: [(prompt: [Int32], completion: [Int32])]
-    private var rng: Xoshiro256
+    private var rng: SeededGenerator
     private var order: [Int] = []
     private var cursor = 0
     private var epoch = 0
@@ -128,7 +94,7 @@ public final class SFTTrainer {
         self.config = config
         self.pairs = pairs
         self.optimizer = AdamW(parameters: model.parameters, config: config.optimizer)
-        self.rng = Xoshiro256(seed: seed)
+        self.rng = SeededGenerator(seed: seed)
     }
 
     /// Steps per epoch (the last batch of an epoch may be smaller).
@@ -155,11 +121,14 @@ public final class SFTTrainer {
         let batch = nextBatch()
         model.zeroGradients()
         let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-        let ce = crossEntropy(logits: logits, batch: batch, vocab: model.config.vocabSize, withGradient: true)
+        let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize)
         model.backward(dLogits: ce.dLogits)
-        let norm = optimizer.step(parameters: model.parameters, gradients: model.gradients)
+        let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: optimizer.stepCount + 1, total: totalSteps)
+        let norm = optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         tokensSeen += batch.nonPadTokens
+        examplesSeen += batch.batch
         return ["loss": ce.loss, "mean_token_accuracy": ce.accuracy, "entropy": ce.entropy,
-                "num_tokens": Double(tokensSeen), "grad_norm": norm]
+                "num_tokens": Double(tokensSeen), "grad_norm": norm, "learning_rate": lr,
+                "epoch": Double(examplesSeen) / Double(pairs.count)]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// The Qwen3 decoder's hyper-parameters, read from and written to a Hugging Face `config.json`
 /// (snake_case keys; unknown keys are ignored).
@@ -94,8 +95,15 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: file.path) else { throw ConfigError.missingFile(file.path) }
         let data = try Data(contentsOf: file)
         let config: Qwen3Config
-        do { config = try JSONDecoder().decode(Qwen3Config.self, from: data) } catch let e as ConfigError {
+        do {
+            // Strict syntax first (line and column, duplicate keys, NaN and overflow named with their
+            // key); a Hugging Face config has many keys sftrl does not use, so unknown keys stay allowed.
+            _ = try JSONParser.parse(data)
+            config = try JSONDecoder().decode(Qwen3Config.self, from: data)
+        } catch let e as ConfigError {
             throw e
+        } catch let e as StrictJSONError {
+            throw ConfigError.unreadable(file.path, e.description)
         } catch {
             throw ConfigError.unreadable(file.path, "\(error)")
         }

@@ -82,21 +82,17 @@ extension Qwen3Model {
                     for hi in 0..<H {
                         let kvh = hi / group
                         let qv = q + b * HD + hi * D
-                        var mx = -Float.infinity
                         for s in 0...pos {
                             let kv = kc + (b * cap + s) * KVD + kvh * D
                             var dot: Float = 0
                             for j in 0..<D { dot += qv[j] * kv[j] }
                             sc[s] = dot * scale
-                            if sc[s] > mx { mx = sc[s] }
                         }
-                        var sum: Float = 0
-                        for s in 0...pos { sc[s] = expf(sc[s] - mx); sum += sc[s] }
-                        let inv = 1 / sum
+                        Softmax.softmaxInPlace(sc, count: pos + 1)
                         let yv = y + b * HD + hi * D
                         yv.update(repeating: 0, count: D)
                         for s in 0...pos {
-                            let ps = sc[s] * inv
+                            let ps = sc[s]
                             let vv = vc + (b * cap + s) * KVD + kvh * D
                             for j in 0..<D { yv[j] += ps * vv[j] }
                         }

@@ -155,16 +155,7 @@ func attentionForward(y: FPtr, att: FPtr, q: CFPtr, k: CFPtr, v: CFPtr,
                   b: kp, ldb: kvd, beta: 0, c: p, ldc: t)
             for i in 0..<t {
                 let row = p + i * t
-                var mx = -Float.infinity
-                for j in 0...i where row[j] > mx { mx = row[j] }
-                var sum: Float = 0
-                for j in 0...i {
-                    let e = expf(row[j] - mx)
-                    row[j] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for j in 0...i { row[j] *= inv }
+                Softmax.softmaxInPlace(row, count: i + 1)
                 for j in (i + 1)..<t { row[j] = 0 }
             }
             sgemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, a: p, lda: t,

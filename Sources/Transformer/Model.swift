@@ -67,7 +67,7 @@ public final class Qwen3Model {
     public init(config: Qwen3Config, seed: UInt64) {
         precondition((try? config.validate()) != nil, "invalid config: \(config)")
         self.config = config
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         parameters = Self.parameterLayout(config).map { name, shape in
             let n = shape.reduce(1, *)
             if shape.count == 1 { return Tensor(name: name, shape: shape, data: [Float](repeating: 1, count: n)) }
@@ -295,30 +295,5 @@ final class Activations {
         dResid.ensure(N * C); dln.ensure(N * C); dlnf.ensure(N * C); datty.ensure(N * HD)
         dqr.ensure(N * HD); dq.ensure(N * HD); dkr.ensure(N * KVD); dk.ensure(N * KVD); dv.ensure(N * KVD)
         dh.ensure(N * I); dgate.ensure(N * I); dup.ensure(N * I); attScratch.ensure(t * t)
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014): the model's seeded generator for initialisation.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1]: never 0, so log is finite.
-    mutating func unit() -> Double { (Double(next() >> 11) + 1) * 0x1p-53 }
-    /// Fills `count` values ~ N(0, std²) by Box–Muller.
-    mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, std: Double) {
-        var i = 0
-        while i < count {
-            let r = (-2 * log(unit())).squareRoot() * std, a = 2 * Double.pi * unit()
-            p[i] = Float(r * cos(a))
-            if i + 1 < count { p[i + 1] = Float(r * sin(a)) }
-            i += 2
-        }
     }
 }

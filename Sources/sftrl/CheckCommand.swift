@@ -46,8 +46,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Hypotheses to drop (repeatable): instances need not satisfy them. See `sftrl explain ID` for the names.")
     var drop: [String] = []
 
-    @Option(help: "Worker threads (default: all cores). The results do not depend on it.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads (default: the CPUs this process may use, its affinity mask as taskset, a Slurm task or a container cpuset sets it). The results do not depend on it.")
+    var threads: Int = CPUs.available
 
     @Option(help: "Run shard K of N (K in 0..<N): only the instance indices ≡ K mod N. Combine shards with `sftrl merge`.")
     var shard: String?

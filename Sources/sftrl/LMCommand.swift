@@ -8,8 +8,8 @@ import Transformer
 struct LMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "The Qwen3 transformer: logits of a model, throughput benchmark.",
-        subcommands: [Logits.self, Init.self, Bench.self])
+        abstract: "The Qwen3 transformer: tokenize, logits, generate, init, throughput benchmark.",
+        subcommands: [Tokenize.self, Logits.self, Generate.self, Init.self, Bench.self])
 }
 
 /// Prints `Error: message` to standard error and returns exit status 2 (as `sftrl train` does).
@@ -63,15 +63,22 @@ extension LMCommand {
     /// `sftrl lm logits`: prints {"logits": [[…V…] × T]} (one sequence) or B × T × V (several).
     struct Logits: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a model's logits for token ids as JSON.",
+            abstract: "Print a model's logits for token ids or text as JSON.",
             discussion: """
             --tokens "1 5 9 2" gives {"logits": [[...], ...]}: one row of V logits per position.
             Several sequences of equal length, separated by ';' ("1 5; 9 2"), give B × T × V.
+            --text T encodes T with the folder's tokenizer.json and adds "ids" to the output.
+            --last keeps only the last position's row; --top-k K prints, instead of full rows,
+            the K largest logits per row as {"top_k": [[[id, logit], ...], ...]} (so a 0.6B model
+            does not print 151,936 numbers per position).
             Errors (bad token list, id ≥ vocab_size, missing folder) exit with status 2.
             """)
         @OptionGroup var source: ModelSource
         @Option(help: "Token ids separated by spaces or commas; ';' separates sequences of equal length.")
-        var tokens: String
+        var tokens: String?
+        @Option(help: "Text, encoded with the folder's tokenizer.json (with --model).") var text: String?
+        @Flag(help: "Only the last position of each sequence.") var last = false
+        @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
         static func parse(_ s: String) -> Result<[[Int32]], TokenListError> {
@@ -95,10 +102,22 @@ extension LMCommand {
         }
 
         mutating func run() throws {
-            let seqs: [[Int32]]
-            switch Self.parse(tokens) {
-            case .success(let s): seqs = s
-            case .failure(let why): throw usageFailure(why.message, command: "logits")
+            var seqs: [[Int32]] = []
+            if (tokens == nil) == (text == nil) { throw usageFailure("give exactly one of --tokens or --text", command: "logits") }
+            if let k = topK, k <= 0 { throw usageFailure("--top-k is \(k); expected a positive integer", command: "logits") }
+            if let tokens {
+                switch Self.parse(tokens) {
+                case .success(let s): seqs = s
+                case .failure(let why): throw usageFailure(why.message, command: "logits")
+                }
+            }
+            var encoded: [Int32]?
+            if let text {
+                guard let dir = source.model else { throw usageFailure("--text needs --model DIR (a folder with tokenizer.json)", command: "logits") }
+                let ids = try loadTokenizer(dir, command: "logits").encode(text)
+                if ids.isEmpty { throw usageFailure("--text encodes to no tokens", command: "logits") }
+                seqs = [ids]
+                encoded = ids
             }
             let model = try source.load(command: "logits")
             let V = model.config.vocabSize
@@ -107,12 +126,19 @@ extension LMCommand {
             }
             let B = seqs.count, T = seqs[0].count
             let logits = model.forward(tokens: Array(seqs.joined()), batch: B, length: T)
-            var out = "{\"logits\": "
-            out.reserveCapacity(logits.count * 12)
+            let positions = last ? [T - 1] : Array(0..<T)
             func row(_ b: Int, _ t: Int) -> String {
-                "[" + logits[((b * T + t) * V)..<((b * T + t + 1) * V)].map { "\($0)" }.joined(separator: ", ") + "]"
+                let r = logits[((b * T + t) * V)..<((b * T + t + 1) * V)]
+                if let k = topK {
+                    let top = topLogits(Array(r), k: k)
+                    return "[" + top.map { "[\($0.id), \($0.logit)]" }.joined(separator: ", ") + "]"
+                }
+                return "[" + r.map { "\($0)" }.joined(separator: ", ") + "]"
             }
-            func seq(_ b: Int) -> String { "[" + (0..<T).map { row(b, $0) }.joined(separator: ",\n") + "]" }
+            func seq(_ b: Int) -> String { "[" + positions.map { row(b, $0) }.joined(separator: ",\n") + "]" }
+            var out = "{"
+            if let encoded { out += "\"ids\": \(jsonIds(encoded)),\n" }
+            out += topK == nil ? "\"logits\": " : "\"top_k\": "
             out += B == 1 ? seq(0) : "[" + (0..<B).map(seq).joined(separator: ",\n") + "]"
             out += "}\n"
             FileHandle.standardOutput.write(Data(out.utf8))
@@ -222,8 +248,8 @@ extension LMCommand {
             func step() {
                 model.zeroGradients()
                 let logits = model.forward(tokens: tokens, batch: batch, length: length)
-                let (loss, d) = crossEntropy(logits: logits, targets: targets, vocab: config.vocabSize)
-                model.backward(dLogits: d)
+                let ce = crossEntropy(logits: logits, targets: targets, vocab: config.vocabSize)
+                model.backward(dLogits: ce.dLogits)
                 for (p, g) in zip(model.parameters, model.gradients) {
                     g.data.withUnsafeBufferPointer { gp in
                         p.data.withUnsafeMutableBufferPointer { pp in
@@ -231,7 +257,7 @@ extension LMCommand {
                         }
                     }
                 }
-                lastLoss = loss
+                lastLoss = ce.loss
             }
             for _ in 0..<3 { step() }
             let t0 = Self.now()

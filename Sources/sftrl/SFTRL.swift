@@ -16,6 +16,8 @@ struct SFTRL: ParsableCommand {
             UpdateCommand.self,
             SpectrumCommand.self,
             ExplainCommand.self,
+            TaskCommand.self,
+            ProbeCommand.self,
             FiguresCommand.self,
             TrainCommand.self,
             LMCommand.self,

@@ -61,8 +61,8 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Run shard K of N (K in 0..<N): only the restarts ≡ K mod N. Combine shards with `sftrl merge`.")
     var shard: String?
 
-    @Option(help: "Worker threads (default: all cores). The results do not depend on it.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads (default: the CPUs this process may use, its affinity mask as taskset, a Slurm task or a container cpuset sets it). The results do not depend on it.")
+    var threads: Int = CPUs.available
 
     @Option(help: "Write the counterexample (or, when none was certified, the best instance) of the single search to this file (replayable with `sftrl check --replay`).")
     var out: String?

@@ -100,6 +100,13 @@ struct SpectrumCommand: ParsableCommand {
         let loaded: (file: InstanceFile, instance: Instance)
         do { loaded = try FlowCLI.loadInstance(instance) } catch { throw bad("instance \(instance): \(error)") }
         let inst = loaded.instance
+        let need = CurvatureReport.estimatedBytes(dimension: inst.policy.dimension)
+        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        if need > limit {
+            throw bad("instance \(instance) has \(inst.policy.dimension) parameters: its spectrum needs about "
+                + "\(formatSignificant(need / 1_073_741_824, digits: 3)) GiB of dense matrices, more than half of this machine's "
+                + "memory (\(formatSignificant(limit / 1_073_741_824, digits: 3)) GiB); use fewer prompts or responses, or a log-linear class")
+        }
         let theta: [Double]
         do {
             switch at {

@@ -27,6 +27,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run seed (weights, batch order, sampling, evaluation draws).") var seed: UInt64 = 0
     @Option(help: "Output directory (created; must not exist or be empty).") var out: String
     @Option(help: "Load the base model from this checkpoint folder instead of pretraining.") var base: String?
+    // Real checkpoints and data.
+    @Option(help: "Train this Hugging Face Qwen3 folder (config.json, model.safetensors, tokenizer.json) on --data instead of the synthetic task; its checkpoints are self-describing folders transformers loads.") var model: String?
+    @Option(help: "With --model: the training data, CoLA TSV (.tsv) or TRL JSONL (prompt-completion, messages, or prompt + label).") var data: String?
+    @Option(help: "With --model: held-out data in the same formats (default: the last --test-fraction of --data).") var testData: String?
+    @Option(help: "With --model and no --test-data: the fraction of --data held out (taken from the end).") var testFraction = 0.1
     @Flag(help: "Replace a non-empty --out directory.") var overwrite = false
     @Flag(help: "No progress display.") var quiet = false
 
@@ -42,10 +47,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SFT epochs over the training examples.") var sftEpochs = 2
     @Option(help: "SFT batch size.") var sftBatchSize = 32
     @Option(help: "SFT learning rate (AdamW).") var sftLr = 1e-3
+    @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler = "constant"
     // GRPO.
     @Option(help: "GRPO steps.") var rlSteps = 150
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
-    @Option(help: "Prompts per GRPO step.") var promptsPerStep = 16
+    @Option(help: "Prompts per GRPO step; the batch is prompts × G completions (what TRL counts as its generation batch size, logged as num_completions).") var promptsPerStep = 16
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
     @Option(help: "Updates per generation batch (μ).") var numIterations = 1
     @Option(help: "Sampling temperature in GRPO.") var temperature = 1.0
@@ -74,6 +80,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard let est = KLEstimator(rawValue: klEstimator) else { throw fail("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
         guard let lt = GRPOLossType(rawValue: lossType) else { throw fail("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        guard let schedule = LRSchedule(rawValue: lrScheduler) else { throw fail("--lr-scheduler '\(lrScheduler)' is unknown; use constant or linear") }
         guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw fail("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
         func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw fail("\(name) is \(v); expected a positive integer") } }
         func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw fail("\(name) is \(v); expected ≥ 0") } }
@@ -96,8 +103,15 @@ struct TrainCommand: ParsableCommand {
         if !(beta >= 0 && beta.isFinite) { throw fail("--beta is \(beta); expected β ≥ 0") }
         if !(pretrainTextFraction >= 0 && pretrainTextFraction <= 1) { throw fail("--pretrain-text-fraction is \(pretrainTextFraction); expected a fraction in [0, 1]") }
         if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
-        if evalPrompts > 256 { throw fail("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
-        if base == nil && pretrainSteps == 0 { throw fail("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
+        if evalPrompts > 256 && model == nil { throw fail("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
+        if model != nil {
+            if base != nil { throw fail("give either --model (a real checkpoint) or --base (a synthetic-task checkpoint), not both") }
+            if data == nil { throw fail("--model needs --data FILE (CoLA .tsv or TRL .jsonl)") }
+            if !(testFraction > 0 && testFraction < 1) { throw fail("--test-fraction is \(testFraction); expected a fraction in (0, 1)") }
+        } else if data != nil || testData != nil {
+            throw fail("--data and --test-data need --model DIR (the synthetic task brings its own data)")
+        }
+        if base == nil && model == nil && pretrainSteps == 0 { throw fail("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
         if let b = base {
             var isDir: ObjCBool = false
             if !FileManager.default.fileExists(atPath: b, isDirectory: &isDir) || !isDir.boolValue {
@@ -115,6 +129,8 @@ struct TrainCommand: ParsableCommand {
         c.sft.epochs = sftEpochs
         c.sft.batchSize = sftBatchSize
         c.sft.optimizer.learningRate = sftLr
+        c.sft.schedule = schedule
+        c.grpo.schedule = schedule
         c.grpo.steps = rlSteps
         c.grpo.optimizer.learningRate = rlLr
         c.grpo.promptsPerStep = promptsPerStep
@@ -147,6 +163,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         var config = try makeConfig()
         try checkOut()
+        if let model { return try runText(config: config, modelDir: model) }
         var loadedBase: Qwen3Model?
         if let b = base {
             do { loadedBase = try Qwen3Model.load(directory: URL(fileURLWithPath: b)) } catch {
@@ -187,7 +204,8 @@ struct TrainCommand: ParsableCommand {
         try? fm.removeItem(at: staging)
         try ensureDirectory(staging)
         do {
-            try writeOutputs(result: result, config: config, stage1: stage1, to: staging)
+            try writeOutputs(result: result, config: config, stage1: stage1, to: staging,
+                             save: { m, url in try m.save(directory: url) }, data: nil, design: nil)
             if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
             try fm.moveItem(at: staging, to: outURL)
         } catch {
@@ -241,7 +259,8 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    func writeOutputs(result: PipelineResult, config: PipelineConfig, stage1: String, to dir: URL) throws {
+    func writeOutputs(result: PipelineResult, config: PipelineConfig, stage1: String, to dir: URL,
+                      save: (Qwen3Model, URL) throws -> Void, data dataCounts: [String: Int]?, design textDesign: [String]?) throws {
         // metrics.csv
         var table = CSVTable(columns: ["stage", "step"] + metricColumns)
         for r in result.rows {
@@ -253,9 +272,9 @@ struct TrainCommand: ParsableCommand {
         let ck = dir.appendingPathComponent("checkpoints")
         try ensureDirectory(ck)
         let stage2 = stage1 == "sft" ? "rl" : "sft"
-        try result.base.save(directory: ck.appendingPathComponent("base"))
-        try result.stage1.save(directory: ck.appendingPathComponent("stage1-\(stage1)"))
-        try result.stage2.save(directory: ck.appendingPathComponent("stage2-\(stage2)"))
+        try save(result.base, ck.appendingPathComponent("base"))
+        try save(result.stage1, ck.appendingPathComponent("stage1-\(stage1)"))
+        try save(result.stage2, ck.appendingPathComponent("stage2-\(stage2)"))
 
         // figures
         try figure(rows: result.rows, metric: "eval_sft_loss", stage1: stage1,
@@ -273,12 +292,12 @@ struct TrainCommand: ParsableCommand {
             version: sftrlVersion,
             arguments: Array(CommandLine.arguments.dropFirst()),
             config: config,
-            data: ["train": task.train.count, "test": task.test.count, "eval_reward_prompts": config.evalPrompts,
+            data: dataCounts ?? ["train": task.train.count, "test": task.test.count, "eval_reward_prompts": config.evalPrompts,
                    "eval_sft_examples": task.test.count, "pretrain_sentences": task.pretrainText.count,
                    "pretrain_examples": task.pretrainExamples.count, "vocab_size": task.tokenizer.count,
                    "parameters": config.model.parameterCount],
             determinism: "BLAS threads = \(config.blasThreads); every random stream derives from seed \(config.seed) (data from data_seed \(config.task.dataSeed)); same arguments give the same metrics.csv bytes with 1 BLAS thread.",
-            design: [
+            design: textDesign ?? [
                 "Task: subject–verb agreement with attractor nouns; acceptable iff the verb agrees with the first noun. The base model is pretrained (\(config.pretrain.steps) steps) on acceptable text (next-token loss on every token) mixed with formatted examples whose answer tokens are the targets, labelled by the nearest-noun heuristic (wrong on ≈30% of sentences) with \(config.task.pretrainLabelNoise) extra label noise; with --base the given checkpoint is the base.",
                 "Reward: the verifier (the rule), +1/−1, strict format in training, robust parser (last label word) in evaluation.",
                 "SFT data: the rule's label flipped with probability sft_label_noise = \(config.task.sftLabelNoise) (fixed per example, train and test), standing for annotator disagreement in CoLA. With identical labels and an SFT model at the data conditional, the Gibbs RL optimum equals the SFT optimum (Thm 3.1's C1 = 0), so any effect would come from finite training only; the noise makes the SFT data conditional differ from the reward's optimum, which is the situation the paper's theorems describe. --sft-label-noise 0 gives the identical-label setting.",

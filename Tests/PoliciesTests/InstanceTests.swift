@@ -79,6 +79,36 @@ import Linalg
         }
     }
 
+    /// The Gibbs optimum is finite whenever π_ref > 0, over the whole β range `check` generates
+    /// (1e-3 … 1e3), even where e^{r/β} underflows: its logits are log π_ref + r/β.
+    @Test(arguments: [1e-3, 1e-2, 0.1, 1, 10, 1e3])
+    func gibbsOptimumFiniteAtSmallBeta(beta: Double) throws {
+        let inst = try Instance(beta: beta, weights: [1, 3], data: [[0.5, 0.3, 0.2], [0.25, 0.75]],
+                                reward: [[1, -1, 0.5], [0, 1]], reference: [[1.0 / 3, 1.0 / 3, 1.0 / 3], [0.5, 0.5]])
+        let opt = try inst.rlOptimum()
+        #expect(opt.theta.allSatisfy { $0.isFinite })
+        // Logit differences are the reward differences over β (uniform reference), and the point is stationary.
+        #expect(abs((opt.theta[0] - opt.theta[1]) - 2 / beta) <= 1e-12 * max(1, 2 / beta))
+        #expect(opt.gradientNorm <= 1e-12)
+        // A zero in the reference is the one reason the optimum is not attained.
+        let zero = try Instance(beta: beta, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[1, 0]])
+        #expect(throws: OptimumError.self) { _ = try zero.rlOptimum() }
+    }
+
+    /// The Fisher matrix is positive semidefinite: no reported eigenvalue is negative, at moderate,
+    /// extreme and near-deterministic points of both classes.
+    @Test func fisherSpectrumIsNonNegative() throws {
+        for seed in 0..<30 {
+            for mode in LogitMode.allCases {
+                let (inst, theta) = try randomInstance(seed: UInt64(seed), loglinear: seed % 2 == 0, mode: mode)
+                let rep = try CurvatureReport(instance: inst, at: theta)
+                #expect(rep.fisher.allSatisfy { $0 >= 0 }, "seed \(seed) \(mode): \(rep.fisher)")
+            }
+        }
+        #expect(CurvatureReport.clampRoundoff([-1e-17, 0.5, 2]) == [0, 0.5, 2])
+        #expect(CurvatureReport.clampRoundoff([-1e-3, 0.5, 2]) == [-1e-3, 0.5, 2])
+    }
+
     @Test func sftOptimumLoglinearIsStationary() throws {
         for seed in 0..<10 {
             let (inst, _) = try randomInstance(seed: UInt64(seed), loglinear: true, mode: .moderate)
@@ -110,5 +140,37 @@ import Linalg
         #expect(rep.muSFT > 0)
         #expect(rep.sftHessian.count == sub.rank)
         #expect(rep.gradSFTNorm < 1e-14)
+    }
+}
+
+/// Instance files are read strictly (issue 13): nothing misspelt or non-finite is silently accepted.
+@Suite struct StrictInstanceFileTests {
+    func message(_ json: String) -> String? {
+        do { _ = try InstanceFile.decode(Data(json.utf8), path: "i.json"); return nil } catch { return "\(error)" }
+    }
+
+    let valid = #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "reference": [0.5, 0.5]}]}"#
+
+    @Test func aValidFileLoads() throws {
+        let f = try InstanceFile.decode(Data(valid.utf8), path: "i.json")
+        #expect(f.prompts[0].reference == [0.5, 0.5])
+    }
+
+    @Test(arguments: [
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "refrence": [0.9, 0.1]}]}"#,
+         #"unknown key "refrence" in prompts[0]; did you mean "reference"?"#),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular", "thetta": [1]}, "prompts": []}"#, #"did you mean "theta"?"#),
+        (#"{"beta": 0.5, "beta": 1, "policy": {"kind": "tabular"}, "prompts": []}"#, #"duplicate key "beta""#),
+        (#"{"beta": NaN, "policy": {"kind": "tabular"}, "prompts": []}"#, "beta holds NaN"),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1e400, 0]}]}"#, "prompts[0].reward[0] holds 1e400"),
+        (#"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]},]}"#, "line 1, column"),
+        ("", "empty"),
+        (#"{"seed": 1, "claims": []}"#, "this is a report"),
+        (#"{"claim": "eq5", "instance": {"family": "x", "instance": {}}}"#, "jq '.instance.instance'"),
+    ])
+    func badFilesAreNamed(json: String, expected: String) {
+        guard let m = message(json) else { Issue.record("accepted: \(json)"); return }
+        #expect(m.contains(expected), "\(m)")
+        #expect(m.contains("i.json"))
     }
 }

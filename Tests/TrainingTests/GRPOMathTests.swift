@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import Linalg
 @testable import Training
+import Transformer
 
 /// |a − b| ≤ atol + rtol·|b|.
 func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -> Bool {
@@ -30,12 +32,12 @@ func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -
             let got = nucleusDistribution(logits: z, temperature: t, topP: p)
             let want = Self.expected(z.map(Double.init), temperature: t, topP: p)
             #expect(got.count == want.count, "T \(t) top_p \(p)")
-            for (tok, q) in got { #expect(close(q, want[Int(tok)] ?? -1, atol: 1e-12), "T \(t) top_p \(p) token \(tok)") }
+            for (tok, q) in got { #expect(close(q, want[Int(tok)] ?? -1, atol: 1e-6), "T \(t) top_p \(p) token \(tok)") }
         }
         // top_p = 0.5 at T = 1 keeps only the arg-max here (p₀ ≈ 0.57); greedy at T = 0.
         #expect(nucleusDistribution(logits: z, temperature: 1, topP: 0.5).map(\.token) == [0])
         #expect(nucleusDistribution(logits: z, temperature: 0, topP: 1).map(\.token) == [0])
-        // Extreme logits: no NaN.
+        // Extreme logits: no NaN. (Probabilities are Float32 softmax values: within 1e-6 of the Double ones.)
         let extreme = nucleusDistribution(logits: [1e30, -1e30, 0], temperature: 1, topP: 0.95)
         #expect(extreme.count == 1 && extreme[0].p == 1)
     }
@@ -44,7 +46,7 @@ func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -
         let z: [Float] = [2.0, 1.0, 0.5, 0.0, -1.0, -3.0]
         let (t, topP) = (0.8, 0.9)
         let want = Self.expected(z.map(Double.init), temperature: t, topP: topP)
-        var rng = Xoshiro256(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let n = 40_000
         var counts = [Int](repeating: 0, count: z.count)
         z.withUnsafeBufferPointer { zp in
@@ -104,8 +106,8 @@ func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -
     }
 
     static func logits(_ b: TokenBatch, seed: UInt64) -> [Float] {
-        var rng = Xoshiro256(seed: seed)
-        return (0..<(b.batch * b.length * 5)).map { _ in Float(rng.nextUnit() * 4 - 2) }
+        var rng = SeededGenerator(seed: seed)
+        return (0..<(b.batch * b.length * 5)).map { _ in Float(rng.uniform() * 4 - 2) }
     }
 
     @Test func tokenWeightsByHand() {
@@ -185,8 +187,8 @@ func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -
         // Offsets of old log-probs: ratios exp(−offset) = 1.65, 1.105, 0.905, 0.61, 1.35, 0.74.
         let offsets = [-0.5, -0.1, 0.1, 0.5, -0.3, 0.3]
         let old = current.indices.map { current[$0] + offsets[$0 % offsets.count] }
-        var rng = Xoshiro256(seed: 3)
-        let ref = current.map { $0 + rng.nextUnit() - 0.5 }
+        var rng = SeededGenerator(seed: 3)
+        let ref = current.map { $0 + rng.uniform() - 0.5 }
         for lt in GRPOLossType.allCases {
             for est in KLEstimator.allCases {
                 c.lossType = lt

@@ -64,12 +64,12 @@ import Transformer
         // The loss ignores the prompt: changing logits at prompt positions changes nothing, and
         // the gradient there is 0.
         let V = 10
-        var rng = Xoshiro256(seed: 5)
-        var z = (0..<(2 * 5 * V)).map { _ in Float(rng.nextUnit() * 2 - 1) }
-        let ce = crossEntropy(logits: z, batch: b, vocab: V, withGradient: true)
+        var rng = SeededGenerator(seed: 5)
+        var z = (0..<(2 * 5 * V)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let ce = crossEntropy(logits: z, targets: b.targets(), vocab: V, withGradient: true)
         for p in [0, 1, 4] { for v in 0..<V { #expect(ce.dLogits[p * V + v] == 0) } }
         for v in 0..<V { z[0 * V + v] += 3; z[(5 + 3) * V + v] -= 2 }  // row 0 p 0, row 1 p 3
-        #expect(crossEntropy(logits: z, batch: b, vocab: V, withGradient: false).loss == ce.loss)
+        #expect(crossEntropy(logits: z, targets: b.targets(), vocab: V, withGradient: false).loss == ce.loss)
         // And it is the mean of −log softmax at the four targets.
         var want = 0.0
         for (row, p, y) in [(0, 2, 7), (0, 3, 2), (1, 1, 8), (1, 2, 2)] {
@@ -83,15 +83,15 @@ import Transformer
     @Test func crossEntropyGradientMatchesFiniteDifferences() {
         let b = TokenBatch.completionOnly([(prompt: [1, 3], completion: [4, 2]), (prompt: [1], completion: [3, 3, 2])])
         let V = 6
-        var rng = Xoshiro256(seed: 9)
-        let z = (0..<(b.batch * b.length * V)).map { _ in Float(rng.nextUnit() * 4 - 2) }
-        let g = crossEntropy(logits: z, batch: b, vocab: V, withGradient: true).dLogits
+        var rng = SeededGenerator(seed: 9)
+        let z = (0..<(b.batch * b.length * V)).map { _ in Float(rng.uniform() * 4 - 2) }
+        let g = crossEntropy(logits: z, targets: b.targets(), vocab: V, withGradient: true).dLogits
         var worst = 0.0
         for i in z.indices {
             var zp = z, zm = z
             zp[i] += 1e-2; zm[i] -= 1e-2
-            let fd = (crossEntropy(logits: zp, batch: b, vocab: V, withGradient: false).loss
-                - crossEntropy(logits: zm, batch: b, vocab: V, withGradient: false).loss) / Double(zp[i] - zm[i])
+            let fd = (crossEntropy(logits: zp, targets: b.targets(), vocab: V, withGradient: false).loss
+                - crossEntropy(logits: zm, targets: b.targets(), vocab: V, withGradient: false).loss) / Double(zp[i] - zm[i])
             worst = max(worst, abs(fd - Double(g[i])))
         }
         #expect(worst < 1e-4, "largest |analytic − finite difference| = \(worst)")
@@ -126,17 +126,17 @@ import Transformer
         let model = SFTTests.tinyModel(task, seed: 3)
         let prompts = task.test.prefix(5).map { task.prompt($0.sentence) }
         let s = SamplingConfig(temperature: 1.0, topP: 0.95, maxNewTokens: 4)
-        var r1 = Xoshiro256(seed: 8), r2 = Xoshiro256(seed: 8), r3 = Xoshiro256(seed: 9)
-        let a = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, rng: &r1)
-        let b = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, rng: &r2)
-        let c = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, rng: &r3)
+        var r1 = SeededGenerator(seed: 8), r2 = SeededGenerator(seed: 8), r3 = SeededGenerator(seed: 9)
+        let a = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r1)
+        let b = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r2)
+        let c = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r3)
         #expect(a == b)
         #expect(a != c)
         #expect(a.count == 5 && a.allSatisfy { $0.count == 3 })
         // Stopping at <eos>: a flat distribution (temperature 5) makes early <eos> likely.
-        var r4 = Xoshiro256(seed: 10)
+        var r4 = SeededGenerator(seed: 10)
         let many = generate(model: model, prompts: Array(task.test.prefix(16).map { task.prompt($0.sentence) }), samplesPerPrompt: 8,
-                            sampling: SamplingConfig(temperature: 5, topP: 1, maxNewTokens: 4), rng: &r4)
+                            sampling: SamplingConfig(temperature: 5, topP: 1, maxNewTokens: 4), stopTokens: [Tokenizer.eos], rng: &r4)
         var early = 0
         for comp in (a + many).flatMap({ $0 }) {
             #expect(!comp.isEmpty && comp.count <= 4)
@@ -150,7 +150,7 @@ import Transformer
         #expect(early > 0, "no completion stopped early: the test did not exercise the stop")
         // Greedy generation equals the arg-max of a full forward pass at the first new token.
         let g = generate(model: model, prompts: [prompts[0]], samplesPerPrompt: 1,
-                         sampling: SamplingConfig(temperature: 0, topP: 1, maxNewTokens: 1), rng: &r1)
+                         sampling: SamplingConfig(temperature: 0, topP: 1, maxNewTokens: 1), stopTokens: [Tokenizer.eos], rng: &r1)
         let p = prompts[0]
         let logits = model.forward(tokens: p, batch: 1, length: p.count)
         let V = model.config.vocabSize
@@ -237,7 +237,7 @@ import Transformer
                 for k in ["eval_sft_loss", "eval_reward", "eval_accuracy"] { #expect(row.values[k] != nil, "\(row.stage) \(row.step) \(k)") }
             }
             for row in r1.rows where row.stage == "rl" {
-                for k in ["reward", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio", "grad_norm", "loss", "completions/mean_length"] {
+                for k in ["reward", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean", "clip_ratio/low_mean", "clip_ratio/high_mean", "learning_rate", "epoch", "num_completions", "grad_norm", "loss", "completions/mean_length"] {
                     #expect(row.values[k] != nil)
                 }
             }

@@ -34,7 +34,7 @@ import Testing
         }
         print("golden logits: max |swift − transformers| = \(maxDiff) (logits up to \(maxMag), \(B)×\(T)×\(V))")
         #expect(maxDiff < 1e-4)
-        let (loss, _) = crossEntropy(logits: logits, targets: g.targets.flatMap { $0 }, vocab: V)
+        let loss = crossEntropy(logits: logits, targets: g.targets.flatMap { $0 }, vocab: V).loss
         #expect(abs(loss - g.loss) < 1e-5)
     }
 
@@ -43,7 +43,7 @@ import Testing
         let g = try Self.golden()
         let B = g.tokens.count, T = g.tokens[0].count
         let logits = model.forward(tokens: g.tokens.flatMap { $0 }, batch: B, length: T)
-        let (_, dLogits) = crossEntropy(logits: logits, targets: g.targets.flatMap { $0 }, vocab: model.config.vocabSize)
+        let dLogits = crossEntropy(logits: logits, targets: g.targets.flatMap { $0 }, vocab: model.config.vocabSize).dLogits
         model.zeroGradients()
         model.backward(dLogits: dLogits)
         let ref = try SafetensorsFile(url: Self.dir.appendingPathComponent("grads.safetensors"))

@@ -63,6 +63,22 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
             try Qwen3Config.load(from: URL(fileURLWithPath: "/nonexistent/config.json"))
         }
     }
+
+    /// config.json is read strictly: a duplicated key or a NaN is named, not silently resolved.
+    @Test(arguments: [
+        (#"{"vocab_size":8,"hidden_size":8,"hidden_size":16,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2}"#, #"duplicate key "hidden_size""#),
+        (#"{"vocab_size":8,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_theta":NaN}"#, "rope_theta holds NaN"),
+        ("{\"vocab_size\":8,\n\"hidden_size\" 8}", "line 2, column 15"),
+    ])
+    func configsAreReadStrictly(json: String, expected: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(json.utf8).write(to: dir.appendingPathComponent("config.json"))
+        do { _ = try Qwen3Config.load(from: dir); Issue.record("accepted \(json)") } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
 }
 
 @Suite struct ModelTests {
@@ -72,7 +88,7 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         let model = Qwen3Model(config: config, seed: 3)
         randomize(model, seed: 4, std: 0.15)
         let B = 3, T = 9, V = config.vocabSize
-        var rng = SplitMix64(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let tokens = (0..<(B * T)).map { _ in Int32(rng.next() % UInt64(V)) }
         let full = model.forward(tokens: tokens, batch: B, length: T)
         let scale = full.reduce(0) { max($0, abs($1)) }
@@ -143,7 +159,7 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         let model = Qwen3Model(config: .tiny, seed: 13)
         let tokens: [Int32] = [1, 2, 3, 4]
         let logits = model.forward(tokens: tokens, batch: 1, length: 4)
-        let (_, d) = crossEntropy(logits: logits, targets: [2, 3, 4, 5], vocab: model.config.vocabSize)
+        let d = crossEntropy(logits: logits, targets: [2, 3, 4, 5], vocab: model.config.vocabSize).dLogits
         model.zeroGradients()
         model.backward(dLogits: d)
         let once = model.gradients.map(\.data)

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 @testable import Transformer
 
 /// A compact, independent Double-precision Qwen3 forward (naive loops, no BLAS), written from
@@ -122,7 +123,7 @@ struct ReferenceQwen3 {
 /// Fills every tensor with values large enough that each layer matters: matrices ~ N(0, std²),
 /// norm weights ~ 1 + N(0, 0.3²). Deterministic in `seed`.
 func randomize(_ model: Qwen3Model, seed: UInt64, std: Double = 0.4) {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     for t in model.parameters {
         let n = t.count
         t.data.withUnsafeMutableBufferPointer { p in

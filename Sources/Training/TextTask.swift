@@ -1,0 +1,70 @@
+import Foundation
+import Transformer
+
+/// A text dataset (CoLA TSV or TRL JSONL) on a real checkpoint's tokenizer: token ids for the SFT
+/// and RL stages, the strict training reward and the robust evaluation reward.
+///
+/// Prompts are encoded as they are (a conversational row's prompt in Qwen3's chat layout); an SFT
+/// completion is its encoded text followed by one stop token: `<|im_end|>` for a conversational
+/// row, else `eos` (config.json's eos_token_id), as TRL appends the tokenizer's eos. Prompt and
+/// completion are encoded separately. A completion's text is its tokens up to the first stop
+/// token, decoded without special tokens; it "ended" when that stop token was generated.
+public struct TextTask: Sendable {
+    public let tokenizer: BPETokenizer
+    public let stopTokens: Set<Int32>
+    public let eos: Int32
+    public let imEnd: Int32?
+
+    public init(tokenizer: BPETokenizer, stopTokens: [Int32], eos: Int32) {
+        self.tokenizer = tokenizer
+        self.stopTokens = Set(stopTokens).union([eos])
+        self.eos = eos
+        self.imEnd = tokenizer.id(of: "<|im_end|>")
+    }
+
+    public func promptIds(_ x: TextExample) -> [Int32] {
+        tokenizer.encode(x.conversational ? TextModel.chatPrompt(user: x.prompt) : x.prompt)
+    }
+
+    public func completionIds(_ x: TextExample) -> [Int32]? {
+        guard let c = x.completion else { return nil }
+        return tokenizer.encode(c) + [x.conversational ? (imEnd ?? eos) : eos]
+    }
+
+    /// The completion's text (up to its first stop token) and whether it stopped.
+    public func text(of completion: [Int32]) -> (text: String, ended: Bool) {
+        let cut = completion.firstIndex(where: { stopTokens.contains($0) })
+        let body = Array(completion[..<(cut ?? completion.count)])
+        return ((try? tokenizer.decode(body, skipSpecialTokens: true)) ?? "", cut != nil)
+    }
+
+    /// SFT pairs of the examples that have a completion.
+    public func sftPairs(_ xs: [TextExample]) -> [(prompt: [Int32], completion: [Int32])] {
+        xs.compactMap { x in completionIds(x).map { (promptIds(x), $0) } }
+    }
+
+    /// RL prompts of the labelled examples with the strict (training) or robust (evaluation) reward.
+    public func rlPrompts(_ xs: [TextExample], strict: Bool) -> RLPrompts {
+        let labelled = xs.filter { $0.label != nil }
+        let labels = labelled.map { $0.label! }
+        let me = self
+        return RLPrompts(prompts: labelled.map(promptIds),
+                         reward: { i, c in
+                             let (t, ended) = me.text(of: c)
+                             return CoLA.reward(text: t, ended: ended, label: labels[i], strict: strict)
+                         },
+                         stopTokens: stopTokens, vocabLimit: tokenizer.size)
+    }
+
+    /// Both stages' data: train for SFT and RL, test for the evaluator (its first `evalPrompts`
+    /// labelled rows for the reward).
+    public func pipelineData(train: [TextExample], test: [TextExample], evalPrompts: Int,
+                             sampling: SamplingConfig, seed: UInt64) -> PipelineData {
+        let evalRL = rlPrompts(Array(test.filter { $0.label != nil }.prefix(evalPrompts)), strict: false)
+        let me = self
+        let evaluator = Evaluator(sftPairs: sftPairs(test), rl: evalRL,
+                                  format: { _, c in let (t, e) = me.text(of: c); return CoLA.strictParse(t, ended: e) != nil },
+                                  sampling: sampling, seed: seed)
+        return PipelineData(sftPairs: sftPairs(train), rl: rlPrompts(train, strict: true), evaluator: evaluator)
+    }
+}

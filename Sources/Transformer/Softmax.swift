@@ -1,0 +1,71 @@
+import Foundation
+
+/// The transformer path's one softmax and log-sum-exp (attention rows, the LM losses, the GRPO
+/// log-probabilities, sampling).
+///
+/// For a row x of n logits and an inverse temperature s > 0 (s = 1/T):
+///   m = max_j x_j,   e_j = exp(s·(x_j − m)) ∈ (0, 1],   Z = Σ_j e_j ≥ 1,
+///   log Σ_j exp(s·x_j) = s·m + log Z,   softmax(s·x)_j = e_j / Z.
+/// The shift by the maximum keeps every exponent ≤ 0, so extreme logits neither overflow nor
+/// give NaN; the exponentials are Float32 (`expf`), Z is summed in Double and the logarithm is
+/// taken in Double. A row of −∞ except one finite entry gives a one-hot softmax.
+public enum Softmax {
+    /// Writes e_j = exp(s·(x_j − m)) into `out` (which may alias `x`) and returns (s·m, Z).
+    @inline(__always)
+    static func exponentials(_ x: UnsafePointer<Float>, count n: Int, scale s: Float,
+                             into out: UnsafeMutablePointer<Float>) -> (shift: Double, sum: Double) {
+        var mx = -Float.infinity
+        for j in 0..<n where x[j] > mx { mx = x[j] }
+        var z = 0.0
+        for j in 0..<n {
+            let e = expf(s * (x[j] - mx))
+            out[j] = e
+            z += Double(e)
+        }
+        return (Double(s) * Double(mx), z)
+    }
+
+    /// log Σ_j exp(s·x_j), without writing anything.
+    public static func logSumExp(_ x: UnsafePointer<Float>, count n: Int, scale s: Float = 1) -> Double {
+        var mx = -Float.infinity
+        for j in 0..<n where x[j] > mx { mx = x[j] }
+        var z = 0.0
+        for j in 0..<n { z += Double(expf(s * (x[j] - mx))) }
+        return Double(s) * Double(mx) + Foundation.log(z)
+    }
+
+    /// Replaces the row by softmax(s·x) in place and returns log Σ_j exp(s·x_j).
+    @discardableResult
+    public static func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int, scale s: Float = 1) -> Double {
+        let (shift, z) = exponentials(UnsafePointer(x), count: n, scale: s, into: x)
+        let inv = Float(1 / z)
+        for j in 0..<n { x[j] *= inv }
+        return shift + Foundation.log(z)
+    }
+
+    /// Writes softmax(s·x) into `out` and returns log Σ_j exp(s·x_j).
+    @discardableResult
+    public static func softmax(_ x: UnsafePointer<Float>, count n: Int, scale s: Float = 1,
+                               into out: UnsafeMutablePointer<Float>) -> Double {
+        let (shift, z) = exponentials(x, count: n, scale: s, into: out)
+        let inv = Float(1 / z)
+        for j in 0..<n { out[j] *= inv }
+        return shift + Foundation.log(z)
+    }
+
+    /// Array convenience: softmax(s·x).
+    public static func softmax(_ x: [Float], scale s: Float = 1) -> [Float] {
+        var out = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                _ = softmax(xp.baseAddress!, count: x.count, scale: s, into: op.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// Array convenience: log Σ_j exp(s·x_j).
+    public static func logSumExp(_ x: [Float], scale s: Float = 1) -> Double {
+        x.withUnsafeBufferPointer { logSumExp($0.baseAddress!, count: x.count, scale: s) }
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Transformer
+
+/// JSON text of a string (quoted, escaped as JSONSerialization does).
+func jsonString(_ s: String) -> String {
+    let d = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+    return String(String(decoding: d, as: UTF8.self).dropFirst().dropLast())
+}
+
+/// `[1, 2, 3]`
+func jsonIds(_ ids: [Int32]) -> String { "[" + ids.map(String.init).joined(separator: ", ") + "]" }
+
+/// Loads tokenizer.json of a model folder or exits with status 2.
+func loadTokenizer(_ dir: String, command: String) throws -> BPETokenizer {
+    do { return try BPETokenizer(url: URL(fileURLWithPath: dir)) } catch {
+        throw lmUsageFailure("--model \(dir): \(error)", command: command)
+    }
+}
+
+/// Prints `Error: message` to standard error and returns exit status 2.
+func lmUsageFailure(_ message: String, command: String) -> ExitCode {
+    FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl lm \(command) --help'.\n".utf8))
+    return ExitCode(2)
+}
+
+extension LMCommand {
+    /// `sftrl lm tokenize`: text → ids, or ids → text, with a folder's tokenizer.json.
+    struct Tokenize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encode text to token ids, or decode ids to text, with a model folder's tokenizer.json.",
+            discussion: """
+            Qwen2/Qwen3 tokenizers: byte-level BPE with Qwen2's split pattern, NFC, added tokens
+            (<|im_start|>, <think>, …) matched before BPE. No special tokens are added around the
+            text. Prints the ids separated by spaces (or {"ids": [...]} with --json); with --decode,
+            the text (or {"text": ...}). --stats prints encoding speed on stderr.
+            """)
+        @Option(help: "A folder holding tokenizer.json (or the tokenizer.json file itself).") var model: String
+        @Option(help: "Text to encode.") var text: String?
+        @Option(help: "A UTF-8 file whose whole content is encoded.") var textFile: String?
+        @Option(help: "Token ids to decode, separated by spaces or commas.") var decode: String?
+        @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Leave out special added tokens when decoding.") var skipSpecialTokens = false
+        @Flag(help: "Print tokens, seconds and tokens per second of the encoding (after loading) on stderr.") var stats = false
+
+        mutating func run() throws {
+            let given = [text != nil, textFile != nil, decode != nil].filter { $0 }.count
+            if given != 1 { throw lmUsageFailure("give exactly one of --text, --text-file or --decode", command: "tokenize") }
+            let tok = try loadTokenizer(model, command: "tokenize")
+            if let decode {
+                let ids: [Int32]
+                switch LMCommand.Logits.parse(decode) {
+                case .success(let s) where s.count == 1: ids = s[0]
+                case .success: throw lmUsageFailure("--decode takes one sequence (no ';')", command: "tokenize")
+                case .failure(let e): throw lmUsageFailure(e.message.replacingOccurrences(of: "--tokens", with: "--decode"), command: "tokenize")
+                }
+                let s: String
+                do { s = try tok.decode(ids, skipSpecialTokens: skipSpecialTokens) } catch {
+                    throw lmUsageFailure("--decode: \(error)", command: "tokenize")
+                }
+                FileHandle.standardOutput.write(Data((json ? "{\"text\": \(jsonString(s))}\n" : s + "\n").utf8))
+                return
+            }
+            var input = text ?? ""
+            if let textFile {
+                guard let data = FileManager.default.contents(atPath: textFile) else {
+                    throw lmUsageFailure("--text-file \(textFile): cannot read the file", command: "tokenize")
+                }
+                input = String(decoding: data, as: UTF8.self)
+            }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let ids = tok.encode(input)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            if stats {
+                FileHandle.standardError.write(Data("{\"tokens\": \(ids.count), \"bytes\": \(input.utf8.count), \"seconds\": \(dt), \"tokens_per_s\": \(Double(ids.count) / max(dt, 1e-9))}\n".utf8))
+            }
+            let out = json ? "{\"ids\": \(jsonIds(ids))}\n" : ids.map(String.init).joined(separator: " ") + "\n"
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+
+    /// `sftrl lm generate`: a completion of a text prompt.
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a completion of a text prompt with a model folder (config.json, model.safetensors, tokenizer.json).",
+            discussion: """
+            Stops at the eos ids of config.json and generation_config.json (kept in "ids", left out
+            of "text" when special) or after --max-new-tokens. Padded vocabulary ids (from the
+            tokenizer's size on) are never drawn. --chat wraps the prompt in Qwen3's fixed chat
+            layout: <|im_start|>user\\n PROMPT <|im_end|>\\n<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n
+            (one user turn, thinking disabled; a fixed layout, not a template engine).
+            Default decoding is greedy; --temperature T (> 0) samples with --top-p and --seed.
+            """)
+        @Option(help: "The model folder.") var model: String
+        @Option(help: "The prompt text.") var prompt: String
+        @Flag(help: "Wrap the prompt in Qwen3's chat layout (see above).") var chat = false
+        @Option(help: "Most tokens to generate.") var maxNewTokens = 32
+        @Flag(help: "Greedy decoding (the default when --temperature is not given).") var greedy = false
+        @Option(help: "Sampling temperature (> 0); leave out for greedy.") var temperature: Double?
+        @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
+        @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
+        @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
+
+        mutating func run() throws {
+            if maxNewTokens <= 0 { throw lmUsageFailure("--max-new-tokens is \(maxNewTokens); expected a positive integer", command: "generate") }
+            if greedy && temperature != nil { throw lmUsageFailure("give either --greedy or --temperature, not both", command: "generate") }
+            if let t = temperature, !(t > 0 && t.isFinite) { throw lmUsageFailure("--temperature is \(t); expected a positive number (leave it out for greedy)", command: "generate") }
+            if !(topP > 0 && topP <= 1) { throw lmUsageFailure("--top-p is \(topP); expected a number in (0, 1]", command: "generate") }
+            let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
+            if text.isEmpty { throw lmUsageFailure("--prompt is empty", command: "generate") }
+            let tm: TextModel
+            do { tm = try TextModel(directory: URL(fileURLWithPath: model)) } catch {
+                throw lmUsageFailure("--model \(model): \(error)", command: "generate")
+            }
+            let sampling = SamplingConfig(temperature: temperature ?? 0, topP: temperature == nil ? 1 : topP, maxNewTokens: maxNewTokens)
+            let (ids, out) = tm.generate(prompt: text, sampling: sampling, seed: seed)
+            let s = json ? "{\"ids\": \(jsonIds(ids)), \"text\": \(jsonString(out))}\n" : out + "\n"
+            FileHandle.standardOutput.write(Data(s.utf8))
+        }
+    }
+}

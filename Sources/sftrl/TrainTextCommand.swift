@@ -1,0 +1,80 @@
+import Foundation
+import Linalg
+import Reports
+import Training
+import Transformer
+
+extension TrainCommand {
+    /// `sftrl train --model DIR --data FILE`: the two pipelines on a real Qwen3 checkpoint and a
+    /// text dataset, with the folder's tokenizer; no pretraining (the folder is the base).
+    func runText(config base: PipelineConfig, modelDir: String) throws {
+        var config = base
+        let dir = URL(fileURLWithPath: modelDir)
+        let tm: TextModel
+        do { tm = try TextModel(directory: dir) } catch { throw fail("--model \(modelDir): \(error)") }
+        guard let eos = TextModel.primaryEosTokenId(directory: dir) else {
+            throw fail("--model \(modelDir): config.json and generation_config.json name no eos_token_id")
+        }
+        var train: [TextExample], test: [TextExample]
+        do {
+            train = try TextDataset.load(URL(fileURLWithPath: data!))
+            if let testData {
+                test = try TextDataset.load(URL(fileURLWithPath: testData))
+            } else {
+                let k = max(1, Int((Double(train.count) * testFraction).rounded()))
+                if k >= train.count { throw fail("--data has \(train.count) rows: too few to hold out \(k) for testing; give --test-data") }
+                test = Array(train.suffix(k))
+                train = Array(train.prefix(train.count - k))
+            }
+        } catch let e as DataError { throw fail("\(e)") }
+        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
+        config.model = tm.model.config
+        config.pretrain.steps = 0
+        config.evalSampling.maxNewTokens = max(config.evalSampling.maxNewTokens, config.grpo.loss.maxCompletionLength)
+        let pdata = text.pipelineData(train: train, test: test, evalPrompts: config.evalPrompts, sampling: config.evalSampling,
+                                      seed: SeededGenerator.derivedSeed(config.seed, "eval"))
+        if pdata.sftPairs.isEmpty && config.sft.epochs > 0 { throw fail("--data has no SFT rows (no completion or CoLA label); use --sft-epochs 0 or other data") }
+        if pdata.rl.prompts.isEmpty && config.grpo.steps > 0 { throw fail("--data has no labelled rows for RL; use --rl-steps 0 or other data") }
+        BLASThreads.set(config.blasThreads)
+        let pipeline = Pipeline(config: config, data: pdata)
+        let stage1 = config.pipeline == .sftRL ? "sft" : "rl"
+        let sftSteps = ((pdata.sftPairs.count + config.sft.batchSize - 1) / config.sft.batchSize) * config.sft.epochs
+        let progress = ProgressReporter(total: sftSteps + config.grpo.steps + 1, label: "train \(config.pipeline.rawValue)", quiet: quiet)
+        let result = pipeline.run(base: tm.model) { p in
+            var status = "\(p.stage) \(p.step)/\(p.total)"
+            if let v = p.row?.values {
+                if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
+                if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
+            }
+            progress.advance(status: status)
+        }
+        progress.finish()
+        let fm = FileManager.default
+        let outURL = URL(fileURLWithPath: out).standardizedFileURL
+        let parent = outURL.deletingLastPathComponent()
+        try ensureDirectory(parent)
+        let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fm.removeItem(at: staging)
+        try ensureDirectory(staging)
+        let counts = ["train": train.count, "test": test.count, "sft_pairs": pdata.sftPairs.count, "rl_prompts": pdata.rl.prompts.count,
+                      "eval_reward_prompts": pdata.evaluator.rewardPrompts, "tokenizer_size": tm.tokenizer.size,
+                      "vocab_size": tm.model.config.vocabSize, "parameters": tm.model.config.parameterCount]
+        let design = [
+            "Base: the checkpoint \(dir.path) (no pretraining). Data: \(data!)\(testData.map { ", test \($0)" } ?? " (last \(testFraction) held out)"), tokenized with its tokenizer.json.",
+            "SFT: prompt then completion + eos (config.json's eos_token_id \(eos); <|im_end|> for conversational rows), loss on the completion tokens.",
+            "Reward: +1/−1 against the row's label; strict in training (the completion is exactly one label word and stopped), robust in evaluation (the last label word anywhere).",
+            "eval_sft_loss on every held-out SFT row; eval_reward: mean@1 at temperature \(config.evalSampling.temperature), top_p \(config.evalSampling.topP) on the first \(pdata.evaluator.rewardPrompts) held-out labelled prompts, the same sampler seed at every evaluation.",
+        ]
+        do {
+            try writeOutputs(result: result, config: config, stage1: stage1, to: staging,
+                             save: { m, url in try TextModel.saveCheckpoint(m, to: url, source: dir) }, data: counts, design: design)
+            if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
+            try fm.moveItem(at: staging, to: outURL)
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+        print("wrote \(outURL.path) (\(result.rows.count) rows, \(formatFixed(result.wallSeconds["total"] ?? 0, decimals: 1)) s)")
+        for line in summary(result.rows, config: config).lines { print(line) }
+    }
+}
