@@ -55,7 +55,7 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     /// The keys the schema knows, level by level: any other key is an error naming the nearest one.
     public static let keys = KeySchema.object([
         "beta": .any,
-        "policy": .object(["kind": .any, "features": .any, "theta": .any]),
+        "policy": .object(["kind": .any, "features": .any, "theta": .any, "vocab": .any, "max_length": .any]),
         "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any])),
     ])
 
@@ -90,12 +90,21 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         let p = try root.key("policy")
         policy = PolicySpec(kind: try p.key("kind").string(),
                             features: try p.optionalKey("features")?.array().map { try $0.array().map { try $0.doubles() } },
-                            theta: try p.optionalKey("theta")?.doubles())
+                            theta: try p.optionalKey("theta")?.doubles(),
+                            vocab: try p.optionalKey("vocab").map(InstanceFile.wholeNumber),
+                            maxLength: try p.optionalKey("max_length").map(InstanceFile.wholeNumber))
         beta = try root.key("beta").double()
         prompts = try root.key("prompts").array().map { q in
             Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
                    reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles())
         }
+    }
+
+    /// A whole number (vocab, max_length); a fraction or a number beyond Int is refused with its field.
+    static func wholeNumber(_ f: JSONField) throws -> Int {
+        let x = try f.double()
+        guard let n = Int(exactly: x) else { throw StrictJSONError.wrongType(path: f.path, expected: "a whole number", found: "\(x)") }
+        return n
     }
 
     /// Recognises the toolkit's other JSON files (a `check`/`search` report, a counterexample) and
