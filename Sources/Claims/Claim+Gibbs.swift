@@ -147,3 +147,25 @@ struct Thm31Gain: PrecisionGenericClaim {
         return evaluation(hypotheses: h, conclusion: squash(s.deltaL), quantities: s.quantities)
     }
 }
+
+// MARK: What each claim knows (worked example, paper version)
+
+/// The hand instance of the Thm 3.1 claims: H10 with π_ref = p_SFT = p_D = (0.7, 0.2, 0.1), r = (0, 1, 0), β = 0.5.
+let thm31Example = WorkedExample(
+    "one prompt, three responses: p_SFT = p_D = π_ref = (0.7, 0.2, 0.1) (H10), the reward prefers the data's second response, r = (0, 1, 0), β = 0.5",
+    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.7, 0.2, 0.1]], reward: [[0, 1, 0]], reference: [[0.7, 0.2, 0.1]])))
+
+extension EqGibbs {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("π_ref = reference (0.5, 0.3, 0.2), r = (1, 0, −1), β = 0.5; the competitor π is start (0.6, 0.3, 0.1)",
+                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                                                                                     reference: [[0.5, 0.3, 0.2]], start: [[0.6, 0.3, 0.1]])))
+    }
+}
+extension Thm31 {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? { thm31Example }
+}
+extension Thm31Identity { var workedExample: WorkedExample? { thm31Example } }
+extension Thm31Gain { var workedExample: WorkedExample? { thm31Example } }

@@ -118,3 +118,72 @@ struct EqPinsker: PrecisionGenericClaim {
         return evaluation(conclusion: inequalityMargin(tv, rhs, scale: 1), quantities: ["tv": tv, "kl": kl, "sqrt_half_kl": rhs])
     }
 }
+
+// MARK: What each claim knows (worked example, tightness, paper version)
+
+/// One prompt: p = data, q = start, r = reference, f = reward (the distribution claims' layout).
+func distributionPair(_ p: [Double], _ q: [Double], reference: [Double], reward: [Double]) -> ClaimInstance {
+    ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [reward], reference: [reference], start: [q]))
+}
+
+extension EqTV {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("p = data (0.5, 0.3, 0.2), q = start (0.2, 0.3, 0.5): TV = 0.3, attained by the event {y₀}",
+                      ClaimInstance(family: "small", instance: distributionPair([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.2, 0.5, 0.3], reward: [1, 0, -1]).instance))
+    }
+}
+
+extension EqTriangle {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("p = data (0.5, 0.3, 0.2), q = start (0.2, 0.3, 0.5), r = reference (0.1, 0.6, 0.3): TV(p, r) = 0.4 ≤ 0.3 + 0.3",
+                      distributionPair([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.1, 0.6, 0.3], reward: [1, 0, -1]))
+    }
+    var tightness: Tightness? {
+        Tightness(measure: "TV(p,r) / (TV(p,q) + TV(q,r))", ratio: Tightness.quotient("tv_pr", "tv_pq_plus_tv_qr", floor: 1e-6),
+                  knownSupremum: 1, attained: true, note: "Equality when q lies between p and r coordinatewise (e.g. on the segment).",
+                  witness: WorkedExample("q = start (0.35, 0.4, 0.25) on the segment between p = data (0.5, 0.3, 0.2) and r = reference (0.2, 0.5, 0.3)",
+                                         distributionPair([0.5, 0.3, 0.2], [0.35, 0.4, 0.25], reference: [0.2, 0.5, 0.3], reward: [1, 0, -1])))
+    }
+}
+
+extension EqExpectationBound {
+    var paperVersion: PaperVersion { reading == .printed ? .v1 : .v1Reading }
+    var workedExample: WorkedExample? {
+        WorkedExample("p = data (0, 1) and q = start (1, 0) are point masses, f = reward (−1, 1): |E_p f − E_q f| = 2, sup|f| = 1, TV = 1",
+                      distributionPair([0, 1], [1, 0], reference: [0.5, 0.5], reward: [-1, 1]))
+    }
+    var failureExplanation: String? {
+        reading == .printed ? "The printed constant sup|f| is too small by a factor 2: f = +1 where p > q and −1 where p < q gives |E_p f − E_q f| = 2·sup|f|·TV." : nil
+    }
+    var tightness: Tightness? {
+        let ratio: @Sendable (Evaluation) -> Double? = { e in (e.quantities["tv"] ?? 0) > 1e-6 ? Tightness.quotient("lhs", "rhs")(e) : nil }
+        let witness = WorkedExample("p = (0.6, 0.4), q = (0.2, 0.8), f = (1, −1): f takes +sup|f| where p > q and −sup|f| where p < q",
+                                    distributionPair([0.6, 0.4], [0.2, 0.8], reference: [0.5, 0.5], reward: [1, -1]))
+        switch reading {
+        case .printed:
+            return Tightness(measure: "|E_p f − E_q f| / (sup|f|·TV)", ratio: ratio, knownSupremum: 2, attained: true,
+                             note: "As printed the constant is too small by 2: f = ±c on the two sides of p − q attains ratio 2.", witness: witness)
+        case .twiceSup:
+            return Tightness(measure: "|E_p f − E_q f| / (2 sup|f|·TV)", ratio: ratio, knownSupremum: 1, attained: true,
+                             note: "Attained by f = +sup|f| where p > q and −sup|f| where p < q.", witness: witness)
+        case .oscillation:
+            return Tightness(measure: "|E_p f − E_q f| / ((max f − min f)·TV)", ratio: ratio, knownSupremum: 1, attained: true,
+                             note: "Attained by f taking its max where p > q and its min where p < q.", witness: witness)
+        }
+    }
+}
+
+extension EqPinsker {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("p = data (0.5, 0.5), q = start (0.9, 0.1): TV = 0.4, KL(p‖q) = 0.5108",
+                      distributionPair([0.5, 0.5], [0.9, 0.1], reference: [0.5, 0.5], reward: [1, 0]))
+    }
+    var tightness: Tightness? {
+        Tightness(measure: "TV(p,q) / √(KL(p‖q)/2)", ratio: Tightness.quotient("tv", "sqrt_half_kl", floor: 1e-6), knownSupremum: 1, attained: false,
+                  note: "Pinsker's constant is sharp: the ratio tends to 1 as q → p along a two-point perturbation, and is < 1 for every p ≠ q.",
+                  witness: WorkedExample("p = (0.5, 0.5), q = (0.51, 0.49): ratio 1 − O(ε²)", distributionPair([0.5, 0.5], [0.51, 0.49], reference: [0.5, 0.5], reward: [1, 0])))
+    }
+}

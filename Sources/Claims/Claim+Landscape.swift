@@ -236,3 +236,25 @@ struct R2: Claim {
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
     func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
+
+// MARK: What each claim knows (worked example, search constraints)
+
+/// The hand instance of the R1 claims: start = p_D = (0.6, 0.3, 0.1), r = (0, 1, 0), π_ref = (0.4, 0.3, 0.3), β = 0.5, T = 2.
+let r1Example = WorkedExample(
+    "tabular, one prompt: start = p_D = (0.6, 0.3, 0.1) (the SFT optimum), r = (0, 1, 0), π_ref = (0.4, 0.3, 0.3), β = 0.5, RL flow for T = 2",
+    ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]], reference: [[0.4, 0.3, 0.3]]),
+                  parameters: ["T": 2]))
+
+extension R1Local { var workedExample: WorkedExample? { r1Example } }
+extension R1Global { var workedExample: WorkedExample? { r1Example } }
+extension R1GlobalKL { var workedExample: WorkedExample? { r1Example } }
+extension R2 {
+    var workedExample: WorkedExample? {
+        let g = Dist.gibbs(reference: [0.4, 0.3, 0.3], reward: [0, 1, 0], beta: 0.5)
+        return WorkedExample("tabular, one prompt: start = the Gibbs optimum of π_ref = (0.4, 0.3, 0.3), r = (0, 1, 0), β = 0.5; SFT flow toward p_D = (0.6, 0.3, 0.1) for T = 1",
+                             ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]],
+                                                                                     reference: [[0.4, 0.3, 0.3]], start: [g]), parameters: ["T": 1]))
+    }
+    /// r2 starts at the Gibbs optimum of (reference, reward, β): the search keeps those fixed.
+    var searchFrozen: Set<String> { ["start", "reference", "reward", "beta"] }
+}

@@ -93,3 +93,12 @@ struct Lemma1: PrecisionGenericClaim {
                           quantities: ["total_probability": total, "token_level_loss": tokenLoss, "n_times_empirical": T(n) * empirical, "responses": T(responses.count)])
     }
 }
+
+extension Lemma1 {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("V = 2 tokens plus EOS, responses of at most 1 token: p(next | empty prefix) = (0.5, 0.3, 0.2) (EOS last), a dataset of n = 5 responses",
+                      ClaimInstance(family: "autoregressive", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.3, 0.2]], reward: [[0, 0, 0]]),
+                                    parameters: ["vocab": 2, "max_length": 1, "n": 5, "dataset_seed": 7]))
+    }
+}

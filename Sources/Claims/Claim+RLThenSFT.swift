@@ -144,3 +144,59 @@ struct Thm41Regularised: PrecisionGenericClaim {
                           quantities: ["kl": kl, "a": lo, "J_beta_sft2": jSFT, "J_beta_rl1": jStar, "bound": bound])
     }
 }
+
+// MARK: What each claim knows (worked example, tightness, paper version)
+
+extension Prop1 {
+    var paperVersion: PaperVersion { .v1 }
+    var workedExample: WorkedExample? {
+        WorkedExample("p_RL1 = start (0.2, 0.5, 0.3), p_SFT2 = data (0.3, 0.4, 0.3), r = (1, 0, −1), KL budget B = 0.05 (the KL is 0.0324)",
+                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.3, 0.4, 0.3]], reward: [[1, 0, -1]],
+                                                                                     start: [[0.2, 0.5, 0.3]]), parameters: ["B": 0.05]))
+    }
+    var tightness: Tightness? {
+        Tightness(measure: "(E_{p_SFT2} r − E_{p_RL1} r) / (R_max·√(2B))",
+                  ratio: { e in
+                      guard let s = e.quantities["J_sft2"], let r = e.quantities["J_rl1"], let b = e.quantities["bound"] else { return nil }
+                      return b - r > 1e-6 * (e.quantities["R_max"] ?? 1) ? (s - r) / (b - r) : nil
+                  },
+                  knownSupremum: 1, attained: false,
+                  note: "Approached with two responses, r = ±R_max, B = E KL and p_SFT2 → p_RL1 (each step of the proof is then tight in the limit: |ΔE r| = 2R_max·TV, Pinsker, Jensen with one prompt).",
+                  witness: WorkedExample("p_RL1 = (0.5, 0.5), p_SFT2 = (0.51, 0.49), r = (1, −1), B = KL(p_SFT2‖p_RL1)",
+                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.51, 0.49]], reward: [[1, -1]], start: [[0.5, 0.5]]),
+                                                       parameters: ["B": Dist.kl([0.51, 0.49], [0.5, 0.5])])))
+    }
+}
+
+extension Thm41 {
+    var paperVersion: PaperVersion { .v1 }
+    /// A tie at the top of a non-constant reward, not a constant reward.
+    func instructive(_ instance: ClaimInstance) -> Bool { rewardIsNonConstant(instance) }
+    var workedExample: WorkedExample? {
+        WorkedExample("a tie in the reward r = (1, 1, 0): p_RL1 = start (0.5, 0.5, 0) maximises J, SFT moves it to data (0.25, 0.75, 0) at KL 0.1308 ∈ [a, A] = [0.1, 0.2] without losing any reward",
+                      ClaimInstance(family: "ties", instance: Generate.file(beta: 1, weights: [1], data: [[0.25, 0.75, 0]], reward: [[1, 1, 0]],
+                                                                           start: [[0.5, 0.5, 0]]), parameters: ["a": 0.1, "A": 0.2]))
+    }
+    var failureExplanation: String? {
+        "A maximiser of the unregularised J over the simplex is any policy supported on the reward's argmax set; when that set has two responses, SFT can move mass between them — a KL distance in [a, A] — at no cost in reward, so no C₂ > 0 exists (ties are the only way: with a unique argmax p_RL1 is a point mass, and A3's finite KL(p_SFT2‖p_RL1) forces p_SFT2 = p_RL1, contradicting a > 0)."
+    }
+}
+
+extension Thm41Regularised {
+    var workedExample: WorkedExample? {
+        WorkedExample("π_ref uniform, r = (1, 0, −1), β = 0.5, p_SFT2 = data (0.6, 0.3, 0.1) at KL 0.245 from the Gibbs maximiser; a = 0.1",
+                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                                                                                     reference: [[1.0 / 3, 1.0 / 3, 1 - 2.0 / 3]]), parameters: ["a": 0.1]))
+    }
+    var tightness: Tightness? {
+        Tightness(measure: "β·a / (J_β(p_RL1) − J_β(p_SFT2))",
+                  ratio: { e in
+                      guard let j1 = e.quantities["J_beta_rl1"], let j2 = e.quantities["J_beta_sft2"], let b = e.quantities["bound"] else { return nil }
+                      return j1 - j2 > 1e-6 * Swift.max(1, abs(j1)) ? (j1 - b) / (j1 - j2) : nil
+                  },
+                  knownSupremum: 1, attained: true, note: "J_β(π) = J_β(p_RL1) − β·E KL(π‖p_RL1) exactly, so the ratio is a/E KL: 1 when a equals the KL.",
+                  witness: WorkedExample("π_ref = (0.5, 0.5), r = (1, 0), β = 1, p_SFT2 = (0.5, 0.5), a = 0.99·KL(p_SFT2‖p_RL1)",
+                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
+                                                       parameters: ["a": 0.99 * Dist.kl([0.5, 0.5], Dist.gibbs(reference: [0.5, 0.5], reward: [1, 0], beta: 1))])))
+    }
+}

@@ -52,7 +52,8 @@ func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm
 
 /// L_SFT at θ in precision T through the class's own sequence log-probabilities.
 func sftLoss<T: Real & BinaryFloatingPoint>(_ inst: Instance, _ theta: [T]) -> T {
-    let z: [[T]] = inst.policy.logits(theta)
+    var z: [[T]] = inst.policy.logits(theta)
+    if let h = inst.logBase { for x in z.indices { for y in z[x].indices { z[x][y] += T(h[x][y]) } } }
     var l: T = 0
     for x in z.indices where inst.weights[x] > 0 {
         let lq = DistOf<T>.logSoftmax(z[x])

@@ -91,3 +91,11 @@ struct R5Spectral: Claim {
         return e
     }
 }
+
+extension R5Spectral {
+    var tightness: Tightness? {
+        Tightness(measure: "|cos_K(a,b) − cos_K(P_k a, P_k b)·√((1−ρ_a)(1−ρ_b))| / √(ρ_a ρ_b)",
+                  ratio: Tightness.quotient("lhs", "rhs", floor: 1e-3), knownSupremum: 1, attained: true,
+                  note: "Cauchy–Schwarz on the out-of-subspace parts (I − P_k)a, (I − P_k)b in the K inner product: equality when they are K-parallel (e.g. one eigen-direction outside the top k).")
+    }
+}

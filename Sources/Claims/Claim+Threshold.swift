@@ -131,3 +131,11 @@ struct R4Step: Claim {
         #endif
     }
 }
+
+extension R4Threshold {
+    var workedExample: WorkedExample? {
+        WorkedExample("p_D = (0.6, 0.3, 0.1), an under-trained p_SFT = π_ref = (0.3, 0.4, 0.3), r = (1, 0, −1), β = 1: E_{p_D} r = 0.5 lies between E_{p_SFT} r = 0 and max r = 1, so a threshold β* exists",
+                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                                                                                     reference: [[0.3, 0.4, 0.3]], start: [[0.3, 0.4, 0.3]])))
+    }
+}

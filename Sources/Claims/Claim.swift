@@ -125,12 +125,103 @@ public protocol Claim: Sendable {
     func evaluateExtended(_ instance: ClaimInstance) throws -> Evaluation
     /// How this claim's instances may be simplified while shrinking (default: the generic rules).
     var shrinkable: Bool { get }
+
+    // What the claim knows beyond its margins, so that nothing outside it switches on its id
+    // (each has a default: a claim that has none of them needs none).
+
+    /// Which text of the paper it checks (default: `.v2Reconstruction` when the reference says
+    /// "reconstruction", else `.v1Reading`).
+    var paperVersion: PaperVersion { get }
+    /// A small hand-picked instance for `sftrl explain` (default none: explain then shows a
+    /// generated one). It meets the hypotheses; for a claim that fails, it is a clear counterexample.
+    var workedExample: WorkedExample? { get }
+    /// How close the inequality comes to equality (`sftrl search --tightness`; default none).
+    var tightness: Tightness? { get }
+    /// Instance coordinates the search must keep fixed: relations the generator builds that are
+    /// not hypotheses (names of `ParameterSpace` fields: "start", "reference", "reward", "beta", …).
+    var searchFrozen: Set<String> { get }
+    /// For a claim the toolkit finds false: one sentence saying why it fails (printed beside the
+    /// counterexample by check and explain; default none).
+    var failureExplanation: String? { get }
+    /// Whether a counterexample is one the claim wants shown (default: every one). The check takes
+    /// the first certified violator that is instructive (else the first certified one), and the
+    /// shrinker keeps the property: thm4.1 shows a tie at the top of a non-constant reward, not a
+    /// constant reward; thm4.1-gibbs a reward with no tie.
+    func instructive(_ instance: ClaimInstance) -> Bool
 }
 
 extension Claim {
     public var strict: Bool { false }
     public var shrinkable: Bool { true }
     public var hypothesisNames: [String] { hypotheses.map(\.name) }
+    public var paperVersion: PaperVersion { reference.contains("reconstruction") ? .v2Reconstruction : .v1Reading }
+    public var workedExample: WorkedExample? { nil }
+    public var tightness: Tightness? { nil }
+    public var searchFrozen: Set<String> { [] }
+    public var failureExplanation: String? { nil }
+    public func instructive(_ instance: ClaimInstance) -> Bool { true }
+}
+
+/// Whether no prompt of the instance has two equal rewards.
+public func rewardHasNoTie(_ ci: ClaimInstance) -> Bool {
+    ci.instance?.prompts.allSatisfy { Set($0.reward).count == $0.reward.count } ?? true
+}
+
+/// Whether every prompt's reward takes at least two values.
+public func rewardIsNonConstant(_ ci: ClaimInstance) -> Bool {
+    ci.instance?.prompts.allSatisfy { Set($0.reward).count > 1 } ?? true
+}
+
+/// Which text of the paper a claim checks.
+public enum PaperVersion: String, Codable, Sendable {
+    /// A numbered statement of v1 as printed (paper-notes.md §3): what `sftrl search --v1` searches.
+    case v1
+    /// A reading, variant or proof step of a v1 statement (§4b and the proof identities).
+    case v1Reading = "v1-reading"
+    /// One of our reconstructions of v2 (labelled R*).
+    case v2Reconstruction = "v2-reconstruction"
+}
+
+/// A hand-picked instance and what it shows, in one sentence.
+public struct WorkedExample: Sendable {
+    public let description: String
+    public let instance: ClaimInstance
+    public init(_ description: String, _ instance: ClaimInstance) { self.description = description; self.instance = instance }
+}
+
+/// How close an inequality comes to equality: a ratio lhs/rhs read from an evaluation's quantities
+/// (1 = equality; above the known supremum would be a violation), with the supremum known from
+/// the analysis. The search reports a ratio only when both precisions agree on it.
+public struct Tightness: Sendable {
+    /// What the ratio is, in words ("TV/√(KL/2)").
+    public let measure: String
+    /// The ratio of an evaluation (nil when undefined, e.g. 0/0 or a round-off-sized denominator).
+    public let ratio: @Sendable (Evaluation) -> Double?
+    /// The known supremum over instances meeting the hypotheses (nil: unbounded).
+    public let knownSupremum: Double?
+    /// Whether some instance attains it (as opposed to a limit).
+    public let attained: Bool
+    /// Where the supremum comes from.
+    public let note: String
+    /// A known (near-)tight instance: its ratio is within 1% of the supremum. The test suite
+    /// evaluates it, so a weakened constant in the claim's inequality (√KL for √(KL/2)) lowers the
+    /// ratio and fails a test, although the weakened claim still "holds" on every instance.
+    public let witness: WorkedExample?
+
+    public init(measure: String, ratio: @escaping @Sendable (Evaluation) -> Double?, knownSupremum: Double?, attained: Bool, note: String,
+                witness: WorkedExample? = nil) {
+        self.measure = measure; self.ratio = ratio; self.knownSupremum = knownSupremum; self.attained = attained; self.note = note
+        self.witness = witness
+    }
+
+    /// quantities[num]/quantities[den], undefined when den ≤ floor (a ratio of round-off-sized
+    /// quantities is not evidence).
+    public static func quotient(_ num: String, _ den: String, floor: Double = 0) -> @Sendable (Evaluation) -> Double? {
+        { e in
+            guard let n = e.quantities[num], let d = e.quantities[den], d > floor, n.isFinite, d.isFinite else { return nil }
+            return n / d
+        }
+    }
 }
 
 /// Margin of `lhs ≤ rhs` on the claim's natural scale: (rhs − lhs)/scale (scale: 1 for

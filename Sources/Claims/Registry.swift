@@ -15,17 +15,25 @@ public enum Registry {
         Thm31(),
         Thm31Identity(),
         Thm31Gain(),
+        Thm31Tradeoff(),
+        Thm31LogLinear(),
         Prop1(),
         Thm41(),
         Thm41Regularised(),
+        Thm41Gibbs(),
+        Thm41Reverse(),
+        Thm41Local(),
         R1Local(),
         R1Global(),
         R1GlobalKL(),
+        R1Monotone(),
         R2(),
         R3Duration(),
         R3DurationActual(),
+        R3Bound(),
         R4Threshold(),
         R4Step(),
+        R4PLGap(),
         R5Spectral(),
         Lemma1Autoregressive(),
         SampledDescent(),
@@ -43,4 +51,10 @@ public enum Registry {
     }
 
     public static var ids: [String] { all.map(\.id) }
+
+    /// The claims of paper-notes.md §3 as printed (`sftrl search --v1`).
+    public static var v1: [any Claim] { all.filter { $0.paperVersion == .v1 } }
+
+    /// The one-sentence reason a failing claim fails (nil for an unknown id or a claim without one).
+    public static func explanation(of id: String) -> String? { (try? claim(id))?.failureExplanation }
 }

@@ -22,6 +22,14 @@ public struct Counterexample: Codable, Equatable, Sendable {
     public var index: Int
     public var shrunk: Bool
     public var certified: Bool
+    /// The hypotheses that were dropped (`--drop`) when it was found: the instance need not meet
+    /// them. Absent in files written before it was recorded.
+    public var dropped: [String]?
+
+    public init(instance: ClaimInstance, evaluation: Evaluation, extended: Evaluation, index: Int, shrunk: Bool, certified: Bool, dropped: [String]? = nil) {
+        self.instance = instance; self.evaluation = evaluation; self.extended = extended
+        self.index = index; self.shrunk = shrunk; self.certified = certified; self.dropped = dropped
+    }
 }
 
 /// The result of checking one claim. Byte-deterministic for a given seed (timing is optional).
@@ -182,18 +190,27 @@ public enum Runner {
         }
         let ordered = met.filter { Evaluation(conclusion: $0.margin).violates(strict: claim.strict) }
             .sorted { ($0.margin, $0.index) < ($1.margin, $1.index) }
+        // The first certified violator (most violated first) that the claim calls instructive,
+        // else the first certified one; the violators passed over uncertified are round-off.
+        var chosen: (index: Int, instance: ClaimInstance, evaluation: Evaluation, extended: Evaluation)?
+        var uncertifiedBeforeChosen = 0, uncertified = 0
         for v in ordered.prefix(50) {
             let (instance, evaluation) = outcome(v.index)
-            guard let ext = try? claim.evaluateExtended(instance), ext.meetsHypotheses(dropping: options.dropping),
-                  Evaluation.certifies(double: evaluation, extended: ext, strict: claim.strict) else {
-                result.roundoff += 1
-                continue
+            let j = Judgement(claim: claim, double: evaluation, extended: try? claim.evaluateExtended(instance), dropping: options.dropping)
+            guard j.outcome == .certified, let ext = j.extended else { uncertified += 1; continue }
+            if chosen == nil { chosen = (v.index, instance, evaluation, ext); uncertifiedBeforeChosen = uncertified }
+            if claim.instructive(instance) {
+                if !claim.instructive(chosen!.instance) { chosen = (v.index, instance, evaluation, ext) }
+                break
             }
-            var cx = Counterexample(instance: instance, evaluation: evaluation, extended: ext, index: v.index, shrunk: false, certified: true)
+        }
+        result.roundoff = chosen == nil ? uncertified : uncertifiedBeforeChosen
+        if let c = chosen {
+            var cx = Counterexample(instance: c.instance, evaluation: c.evaluation, extended: c.extended, index: c.index, shrunk: false, certified: true)
             if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping) }
+            cx.dropped = options.dropping.isEmpty ? nil : options.dropping.sorted()
             result.counterexample = cx
             result.verdict = .fails
-            break
         }
         if ordered.count > 50 && result.counterexample == nil { result.roundoff += ordered.count - 50 }
         return result

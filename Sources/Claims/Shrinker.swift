@@ -15,11 +15,11 @@ public enum Shrinker {
         func accept(_ c: ClaimInstance) -> Bool {
             guard spent < budget, c != best.instance else { return false }
             spent += 1
-            guard let e = try? claim.evaluate(c), e.isWellDefined, e.meetsHypotheses(dropping: dropping),
-                  let x = try? claim.evaluateExtended(c), x.meetsHypotheses(dropping: dropping),
-                  Evaluation.certifies(double: e, extended: x, strict: claim.strict), e.conclusion <= keep
-            else { return false }
-            best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true)
+            guard claim.instructive(c) || !claim.instructive(best.instance),
+                  let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return false }
+            let j = Judgement(claim: claim, double: e, extended: try? claim.evaluateExtended(c), dropping: dropping)
+            guard j.outcome == .certified, let x = j.extended else { return false }
+            best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true, dropped: cx.dropped)
             return true
         }
         var changed = true
@@ -53,6 +53,7 @@ public enum Shrinker {
                 p.reward.remove(at: y)
                 if let r = p.reference { guard let r2 = removing(y, from: r) else { continue }; p.reference = r2 }
                 if let s = p.start { guard let s2 = removing(y, from: s) else { continue }; p.start = s2 }
+                if p.base != nil { p.base!.remove(at: y) }
                 c.instance!.prompts[x] = p
                 if var f = c.instance!.policy.features { f[x].remove(at: y); c.instance!.policy.features = f }
                 out.append(c)

@@ -45,7 +45,7 @@ public struct SampledAlgorithm: Sendable {
         try instance.validateForFlows()
         self.instance = instance
         self.config = config
-        let nodes = DecisionNodes(policy: instance.policy, responseCounts: instance.responseCounts)
+        let nodes = DecisionNodes(policy: instance.policy, responseCounts: instance.responseCounts, offset: instance.logBase)
         self.nodes = nodes
         klCoefficient = config.klCoefficient ?? instance.beta
         refNodeLogProbs = nodes.nodeLogProbs(ofSequenceDistributions: instance.reference)

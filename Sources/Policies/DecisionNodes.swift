@@ -21,9 +21,12 @@ public struct DecisionNodes: Sendable {
     public let width: [Int]
     /// Per prompt: the number of nodes.
     public let nodes: [Int]
+    /// Log-linear with a base measure: log h_x added to the logits (``Instance/logBase``).
+    public let offset: [[Double]]?
 
-    public init(policy: PolicyClass, responseCounts: [Int]) {
+    public init(policy: PolicyClass, responseCounts: [Int], offset: [[Double]]? = nil) {
         self.policy = policy
+        self.offset = offset
         switch policy {
         case let .autoregressive(tree, prompts):
             width = [Int](repeating: tree.vocab + 1, count: prompts)
@@ -68,7 +71,7 @@ public struct DecisionNodes: Sendable {
             return Values(log: l, probs: l.map { $0.map { Foundation.exp($0) } })
         }
         var l: [[Double]] = [], p: [[Double]] = []
-        for z in policy.logits(theta) { let r = Dist.D.logSoftmaxAndSoftmax(z); l.append(r.log); p.append(r.p) }
+        for z in linearLogits(theta) { let r = Dist.D.logSoftmaxAndSoftmax(z); l.append(r.log); p.append(r.p) }
         return Values(log: l, probs: p)
     }
 
@@ -85,8 +88,15 @@ public struct DecisionNodes: Sendable {
             let o = policy.offsets
             return (0..<(o.count - 1)).map { tree.nodeLogSoftmax(theta[o[$0]..<o[$0 + 1]]) }
         default:
-            return policy.logits(theta).map(Dist.logSoftmax)
+            return linearLogits(theta).map(Dist.logSoftmax)
         }
+    }
+
+    /// z_x = Φ_x θ (+ log h_x with a base measure) for the single-node classes.
+    func linearLogits(_ theta: [Double]) -> [[Double]] {
+        var z = policy.logits(theta)
+        if let offset { for x in z.indices { for y in z[x].indices { z[x][y] += offset[x][y] } } }
+        return z
     }
 
     /// p_θ(·|x) per prompt from the node log-probabilities (``nodeLogProbs(_:)``): exp of the

@@ -19,6 +19,10 @@ public struct Instance: Sendable {
     public var policy: PolicyClass
     /// θ₀, the start parameters.
     public var start: [Double]
+    /// Log-linear with a base measure: log h(·|x) per prompt, added to the logits,
+    /// z_x = log h_x + Φ_x θ (nil: h = 1). The Jacobian ∂z/∂θ = Φ is unchanged, so every θ-derivative
+    /// is still the pull-back of the logit-space one.
+    public var logBase: [[Double]]?
 
     public var promptCount: Int { weights.count }
     public var responseCounts: [Int] { data.map(\.count) }
@@ -103,6 +107,9 @@ public struct Instance: Sendable {
         case "tabular":
             if file.policy.features != nil { throw bad("policy.features", nil, "only a loglinear policy has features; remove them or set kind to \"loglinear\"") }
             if file.policy.theta != nil { throw bad("policy.theta", nil, "a tabular policy starts from prompts[].start, not theta") }
+            if let i = file.prompts.firstIndex(where: { $0.base != nil }) {
+                throw bad("base", i, "only a loglinear policy has a base measure; remove it or set policy.kind to \"loglinear\"")
+            }
             policy = .tabular(sizes: data.map(\.count))
             var theta: [Double] = []
             for p in file.prompts {
@@ -126,6 +133,16 @@ public struct Instance: Sendable {
                     guard v.count == d else { throw bad("policy.features", i, "response \(y) has \(v.count) features, expected d = \(d)") }
                     if v.contains(where: { !$0.isFinite }) { throw bad("policy.features", i, "response \(y) has a non-finite feature") }
                 }
+            }
+            for (i, p) in file.prompts.enumerated() {
+                guard let h = p.base else { continue }
+                guard h.count == data[i].count else { throw bad("base", i, "has \(h.count) entries but data has \(data[i].count): lengths must match") }
+                if let j = h.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+                    throw bad("base", i, "entry \(j) is \(h[j]): a base measure must be finite and > 0")
+                }
+            }
+            if file.prompts.contains(where: { $0.base != nil }) {
+                logBase = file.prompts.map { p in p.base.map { $0.map { Foundation.log($0) } } ?? [Double](repeating: 0, count: p.data.count) }
             }
             if file.prompts.contains(where: { $0.start != nil }) {
                 throw bad("start", nil, "a loglinear policy starts from policy.theta (default: the SFT optimum of the class), not prompts[].start")
@@ -186,7 +203,8 @@ public struct Instance: Sendable {
                                 prompts: weights.indices.map { i in .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i]) })
         case let .loglinear(features):
             return InstanceFile(beta: beta, policy: .init(kind: "loglinear", features: features.map { f in (0..<f.rows).map { f.row($0) } }, theta: th),
-                                prompts: weights.indices.map { i in .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i]) })
+                                prompts: weights.indices.map { i in .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i],
+                                                                         base: logBase.map { $0[i].map { Foundation.exp($0) } }) })
         }
     }
 }

@@ -14,7 +14,8 @@ import StrictJSON
 /// `weight` is q(x) (normalised over prompts), `data` p_D(·|x), `reward` r(x,·), `reference`
 /// π_ref(·|x) (default uniform), `start` the initial policy's probabilities (default `data`).
 /// A log-linear policy carries `"features"` (per prompt, per response, d numbers) and an optional
-/// `"theta"` start (default: the SFT optimum of the class).
+/// `"theta"` start (default: the SFT optimum of the class). A log-linear prompt may carry a fixed
+/// positive base measure `"base"` h(·|x): then p_θ(y|x) ∝ h(y|x)·exp(θᵀφ(x, y)) (default h = 1).
 /// An autoregressive policy (`{"kind": "autoregressive", "vocab": V, "max_length": L}`) has as
 /// responses the token sequences of ``SequenceTree`` (length-then-lexicographic order, S = Σ_{k≤L} V^k
 /// of them, at most 10⁴): `data`, `reward`, `reference` and `start` are given per sequence; an
@@ -39,8 +40,10 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         public var reward: [Double]
         public var reference: [Double]?
         public var start: [Double]?
-        public init(weight: Double, data: [Double], reward: [Double], reference: [Double]? = nil, start: [Double]? = nil) {
-            self.weight = weight; self.data = data; self.reward = reward; self.reference = reference; self.start = start
+        /// Log-linear only: the fixed base measure h(·|x) > 0 (need not sum to 1).
+        public var base: [Double]?
+        public init(weight: Double, data: [Double], reward: [Double], reference: [Double]? = nil, start: [Double]? = nil, base: [Double]? = nil) {
+            self.weight = weight; self.data = data; self.reward = reward; self.reference = reference; self.start = start; self.base = base
         }
     }
 
@@ -56,7 +59,7 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     public static let keys = KeySchema.object([
         "beta": .any,
         "policy": .object(["kind": .any, "features": .any, "theta": .any, "vocab": .any, "max_length": .any]),
-        "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any])),
+        "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any, "base": .any])),
     ])
 
     /// Reads and decodes a file strictly: syntax errors with line and column, duplicate and unknown
@@ -96,7 +99,8 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         beta = try root.key("beta").double()
         prompts = try root.key("prompts").array().map { q in
             Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
-                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles())
+                   reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles(),
+                   base: try q.optionalKey("base")?.doubles())
         }
     }
 

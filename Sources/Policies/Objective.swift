@@ -31,16 +31,19 @@ public struct PolicyPoint: Sendable {
     public let logProbs: [[Double]]
     public let probs: [[Double]]
 
-    public init(policy: PolicyClass, theta: [Double]) {
+    /// The point at θ; `offset` (a log base measure, log h_x) is added to the logits z_x = Φ_x θ.
+    public init(policy: PolicyClass, theta: [Double], offset: [[Double]]? = nil) {
         self.theta = theta
-        logProbs = policy.logits(theta).map(Dist.logSoftmax)
+        var z = policy.logits(theta)
+        if let offset { for x in z.indices { for y in z[x].indices { z[x][y] += offset[x][y] } } }
+        logProbs = z.map(Dist.logSoftmax)
         probs = logProbs.map { $0.map { Foundation.exp($0) } }
     }
 }
 
 extension Instance {
-    /// Evaluates the policy at θ (default: the start).
-    public func point(_ theta: [Double]? = nil) -> PolicyPoint { PolicyPoint(policy: policy, theta: theta ?? start) }
+    /// Evaluates the policy at θ (default: the start), with the base measure when there is one.
+    public func point(_ theta: [Double]? = nil) -> PolicyPoint { PolicyPoint(policy: policy, theta: theta ?? start, offset: logBase) }
 
     /// The value of `objective` at a point.
     public func value(_ objective: Objective, at pt: PolicyPoint) -> Double {

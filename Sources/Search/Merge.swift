@@ -85,7 +85,9 @@ public enum ReportMerge {
         case .violation: out.verdict = out.counterexample != nil ? "counterexample" : (out.best != nil ? "none-found" : "no-feasible-instance")
         case .tightness:
             out.verdict = out.best != nil ? "tightness" : "no-feasible-instance"
-            out.tightness?.supremumFound = out.best?.ratioExtended ?? out.best?.ratio
+            // The summary (with its round-off judgement) of the shard whose best finding won.
+            if let b = out.best, let owner = parts.first(where: { $0.best == b }) { out.tightness = owner.tightness }
+            else { out.tightness?.supremumFound = out.best?.ratioExtended ?? out.best?.ratio }
         }
         return out
     }

@@ -100,10 +100,16 @@ public struct TightnessSummary: Codable, Equatable, Sendable {
     public var knownSupremum: Double?
     public var attained: Bool
     public var note: String
+    /// Set when the best ratio exceeded the known (proven) supremum: "round-off" (its violation of
+    /// the inequality is not certified; `supremumFound` is then the bound and `roundoffRatio` the
+    /// raw ratio) or "certified violation".
+    public var aboveKnownSupremum: String?
+    public var roundoffRatio: Double?
 
     enum CodingKeys: String, CodingKey {
         case measure, attained, note
         case supremumFound = "supremum_found", knownSupremum = "known_supremum"
+        case aboveKnownSupremum = "above_known_supremum", roundoffRatio = "roundoff_ratio"
     }
 }
 

@@ -19,14 +19,9 @@ import Claims
 /// spends a fixed share of the evaluation budget; restarts run in parallel and are combined in
 /// index order. Only the wall-clock cap (`budgetSeconds`) can make a result timing-dependent.
 public enum Searcher {
-    /// Claim-specific coordinates kept fixed (relations the generator builds that are not
-    /// hypotheses): r2 starts at the Gibbs optimum of (reference, reward, β).
-    public static func frozen(for claim: String) -> Set<String> {
-        switch claim {
-        case "r2": return ["start", "reference", "reward", "beta"]
-        default: return []
-        }
-    }
+    /// Claim-specific coordinates kept fixed (`Claim.searchFrozen`: relations the generator builds
+    /// that are not hypotheses, e.g. r2 starts at the Gibbs optimum of (reference, reward, β)).
+    public static func frozen(for claim: any Claim) -> Set<String> { claim.searchFrozen }
 
     /// Squashes a margin into (−1, 1), keeping its sign.
     @inlinable static func s(_ m: Double) -> Double { m.isInfinite ? (m > 0 ? 1 : -1) : m / (1 + abs(m)) }
@@ -86,8 +81,8 @@ public enum Searcher {
         case .violation:
             result.verdict = ordered.isEmpty ? "no-feasible-instance" : "none-found"
             for c in ordered where c.evaluation.violates(strict: claim.strict) {
-                guard let x = try? claim.evaluateExtended(c.instance), x.meetsHypotheses(dropping: dropping),
-                      Evaluation.certifies(double: c.evaluation, extended: x, strict: claim.strict) else { continue }
+                let j = Judgement(claim: claim, double: c.evaluation, extended: try? claim.evaluateExtended(c.instance), dropping: dropping)
+                guard j.outcome == .certified, let x = j.extended else { continue }
                 var f = finding(c, extended: x, certified: true)
                 if c.restart == result.best?.restart && c.rank == result.best?.rank { result.best = f }
                 if options.shrink && claim.shrinkable, let start = c.start {
@@ -117,7 +112,19 @@ public enum Searcher {
         case .tightness:
             result.verdict = ordered.isEmpty ? "no-feasible-instance" : "tightness"
             result.tightness = spec.map { s in
-                TightnessSummary(measure: s.measure, supremumFound: result.best?.ratioExtended ?? result.best?.ratio, knownSupremum: s.knownSupremum, attained: s.attained, note: s.note)
+                var t = TightnessSummary(measure: s.measure, supremumFound: result.best?.ratioExtended ?? result.best?.ratio, knownSupremum: s.knownSupremum, attained: s.attained, note: s.note)
+                // A ratio above the proven supremum is a violation of the inequality itself: only a
+                // certified one (the same rule as check) is evidence; otherwise it is round-off and
+                // the supremum found is reported as the bound, the raw ratio beside it.
+                if let k = s.knownSupremum, let f = t.supremumFound, f > k, let b = result.best {
+                    let j = Judgement(claim: claim, double: b.evaluation, extended: b.extended, dropping: dropping)
+                    if j.outcome == .certified { t.aboveKnownSupremum = "certified violation" } else {
+                        t.aboveKnownSupremum = "round-off"
+                        t.roundoffRatio = f
+                        t.supremumFound = k
+                    }
+                }
+                return t
             }
         }
         if options.timing { result.seconds = Date().timeIntervalSince(start) }
@@ -132,15 +139,15 @@ extension Searcher {
     /// instance still meets the kept hypotheses and violates with at least half the original
     /// violation (the Shrinker's rule), in Double and in extended precision.
     static func simplify(_ c: Candidate, start: ClaimInstance, claim: any Claim, dropping: Set<String>) -> (instance: ClaimInstance, evaluation: Evaluation) {
-        let frozen = frozen(for: claim.id)
+        let frozen = frozen(for: claim)
         let space = ParameterSpace(c.instance, frozen: frozen)
         let origin = ParameterSpace(start, frozen: frozen).initial
         var best = (instance: c.instance, evaluation: c.evaluation)
         let keep = claim.strict ? 0 : 0.5 * c.evaluation.conclusion
         func accept(_ ci: ClaimInstance) -> Bool {
-            guard ci != best.instance, let e = try? claim.evaluate(ci), e.isWellDefined, e.meetsHypotheses(dropping: dropping),
-                  e.conclusion <= keep, let x = try? claim.evaluateExtended(ci), x.meetsHypotheses(dropping: dropping),
-                  Evaluation.certifies(double: e, extended: x, strict: claim.strict) else { return false }
+            guard ci != best.instance, let e = try? claim.evaluate(ci), e.isWellDefined, e.conclusion <= keep,
+                  Judgement(claim: claim, double: e, extended: try? claim.evaluateExtended(ci), dropping: dropping).outcome == .certified
+            else { return false }
             best = (ci, e)
             return true
         }
@@ -263,12 +270,12 @@ struct Restart {
             let family = claim.families[g.int(0...(claim.families.count - 1))]
             let ci = claim.generate(&g, family: family, dropping: dropping)
             let v = objective(ci)
-            guard v.isFinite, ParameterSpace(ci, frozen: Searcher.frozen(for: claim.id)).dimension <= options.maxDimension else { continue }
+            guard v.isFinite, ParameterSpace(ci, frozen: Searcher.frozen(for: claim)).dimension <= options.maxDimension else { continue }
             if startPoint == nil || v < startPoint!.1 { startPoint = (ci, v) }
         }
         // 2. Local optimisation with hops; ρ grows when the local optimum breaks a kept hypothesis.
         if let (ci, _) = startPoint {
-            let space = ParameterSpace(ci, frozen: Searcher.frozen(for: claim.id))
+            let space = ParameterSpace(ci, frozen: Searcher.frozen(for: claim))
             origin = ci
             var x = space.initial
             var bestX = x, bestValue = Double.infinity

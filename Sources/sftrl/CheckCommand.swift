@@ -15,7 +15,14 @@ struct CheckCommand: ParsableCommand {
         Verdicts: holds (every such instance met the conclusion; the smallest margin is reported),
         fails (a counterexample whose sign survived a Float80 re-check, shrunk to the smallest
         instance), vacuous (no instance met the hypotheses). Margins are signed and scaled:
-        > 0 holds, < 0 violated.
+        > 0 holds, < 0 violated. The table's `margin` column is the certified margin of a
+        failure's counterexample, or the smallest margin of a holding claim, marked
+        "(round-off)" when it is a negative Double margin the re-check did not confirm; the
+        `roundoff` and `errors` columns count such instances and failed evaluations.
+
+        --replay FILE --claim ID re-checks one saved instance with the same rule; FILE may be a
+        counterexample, a search finding, a claim instance, an instance file or a `check --json`
+        report (then the claim's counterexample). A counterexample found with --drop records it.
 
         Exit status: 0 when the run completed, 1 with --strict when a verdict is `fails`,
         2 on bad arguments or input. The JSON report is byte-identical for the same seed,
@@ -40,7 +47,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Exit with status 1 when any claim fails.")
     var strict = false
 
-    @Option(help: "Re-check one saved instance (a counterexample or a `min_margin_instance` JSON) and print every margin; needs exactly one --claim.")
+    @Option(help: "Re-check one saved instance and print every margin and the verdict (same certification rule as the check); needs exactly one --claim. Accepts a counterexample or search finding, a claim instance, an instance file, or a `check --json` report (then the counterexample of --claim).")
     var replay: String?
 
     @Option(help: "Hypotheses to drop (repeatable): instances need not satisfy them. See `sftrl explain ID` for the names.")
@@ -115,15 +122,37 @@ struct CheckCommand: ParsableCommand {
 
     func runReplay(_ path: String) throws {
         let claim = try Registry.claim(claims[0])
-        let ci = try loadClaimInstance(path)
-        let e = try claim.evaluate(ci)
-        let x = try claim.evaluateExtended(ci)
-        print("claim \(claim.id) (\(claim.reference)) on \(path)")
-        print(CheckReport.marginTable(e, extended: x))
-        let met = e.meetsHypotheses(dropping: Set(drop))
-        let verdict = !met ? "hypotheses not met" : (e.violates(strict: claim.strict) && x.violates(strict: claim.strict) ? "VIOLATED (certified in extended precision)" :
-                      (e.violates(strict: claim.strict) ? "violated in Double only (round-off)" : "conclusion holds"))
-        print("verdict: \(verdict)")
+        let loaded = try loadReplay(path, claim: claim.id)
+        let j = try Judgement(claim: claim, instance: loaded.instance, dropping: Set(drop))
+        print("claim \(claim.id) (\(claim.reference)) on \(path)" + (loaded.source.map { " (\($0))" } ?? ""))
+        print(CheckReport.marginTable(j.double, extended: j.extended ?? Evaluation(conclusion: .nan)))
+        print("verdict: \(j.sentence)")
+        for line in Replay.droppedNotes(judgement: j, recorded: loaded.dropped, given: drop) { print(line) }
+    }
+}
+
+/// What a replay file held: the instance, the hypotheses dropped when it was found (when recorded)
+/// and where in the file it came from.
+struct LoadedInstance {
+    var instance: ClaimInstance
+    var dropped: [String]?
+    var source: String?
+}
+
+enum Replay {
+    /// Lines that name the hypotheses a replay misses because the file was found with `--drop`.
+    static func droppedNotes(judgement j: Judgement, recorded: [String]?, given: [String]) -> [String] {
+        guard let recorded, !recorded.isEmpty else { return [] }
+        let missing = recorded.filter { !given.contains($0) }
+        guard !missing.isEmpty else { return [] }
+        var out = ["note: this instance was found with --drop \(recorded.joined(separator: " --drop ")); it need not meet \(recorded.count == 1 ? "that hypothesis" : "those hypotheses")."]
+        let unmet = missing.filter { j.unmet.contains($0) }
+        if !unmet.isEmpty {
+            out.append("it misses the dropped hypothesis \(unmet.map { "\($0) (margin \(formatSignificant(j.double.hypotheses[$0] ?? .nan, digits: 6)))" }.joined(separator: ", ")): replay with \(missing.map { "--drop \($0)" }.joined(separator: " ")) to judge the conclusion without it.")
+        } else {
+            out.append("it happens to meet \(missing.joined(separator: ", ")) as well, so the verdict above needs no --drop.")
+        }
+        return out
     }
 }
 
@@ -136,18 +165,40 @@ func parseShard(_ s: String) throws -> (index: Int, count: Int) {
     return (k, n)
 }
 
-/// Reads a claim instance from a file: a `ClaimInstance`, a `Counterexample` (its `instance`), or a
-/// bare instance in the foundation schema.
-func loadClaimInstance(_ path: String) throws -> ClaimInstance {
+/// Reads a claim instance from a file: a `ClaimInstance`, a `Counterexample` (its `instance` and
+/// recorded `dropped`; a search finding is one), a bare instance in the foundation schema, or the
+/// JSON report of `sftrl check --json` (the counterexample of `claim`, else its smallest-margin instance).
+func loadClaimInstance(_ path: String) throws -> ClaimInstance { try loadReplay(path, claim: nil).instance }
+
+func loadReplay(_ path: String, claim: String?) throws -> LoadedInstance {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
         throw ValidationError("cannot read \(path): \(error.localizedDescription)")
     }
     let dec = makeJSONDecoder()
-    if let cx = try? dec.decode(Counterexample.self, from: data) { return try validated(cx.instance) }
-    if let ci = try? dec.decode(ClaimInstance.self, from: data) { return try validated(ci) }
-    if let f = try? dec.decode(InstanceFile.self, from: data) { return try validated(ClaimInstance(family: "file", instance: f)) }
-    throw ValidationError("\(path) is neither a claim instance, a counterexample nor an instance file")
+    if let report = try? dec.decode(CheckReport.self, from: data) {
+        guard let id = claim else { throw ValidationError("\(path) is a `sftrl check --json` report: name the claim to replay with --claim ID") }
+        guard let r = report.claims.first(where: { $0.id == id }) else {
+            throw ValidationError("the report \(path) has no result for claim \(id); it has: \(report.claims.map(\.id).joined(separator: ", "))")
+        }
+        if let cx = r.counterexample {
+            return LoadedInstance(instance: try validated(cx.instance), dropped: cx.dropped ?? (r.dropped.isEmpty ? nil : r.dropped),
+                                  source: "the counterexample of \(id) in the report (verdict \(r.verdict.rawValue), seed \(report.seed))")
+        }
+        guard let m = r.minMarginInstance else {
+            throw ValidationError("the report's result for \(id) has neither a counterexample nor a min_margin_instance (verdict \(r.verdict.rawValue))")
+        }
+        return LoadedInstance(instance: try validated(m), dropped: r.dropped.isEmpty ? nil : r.dropped,
+                              source: "no counterexample in the report (verdict \(r.verdict.rawValue)): its smallest-margin instance")
+    }
+    if let cx = try? dec.decode(Counterexample.self, from: data) {
+        return LoadedInstance(instance: try validated(cx.instance), dropped: cx.dropped, source: nil)
+    }
+    if let ci = try? dec.decode(ClaimInstance.self, from: data) { return LoadedInstance(instance: try validated(ci), dropped: nil, source: nil) }
+    if let f = try? dec.decode(InstanceFile.self, from: data) {
+        return LoadedInstance(instance: try validated(ClaimInstance(family: "file", instance: f)), dropped: nil, source: nil)
+    }
+    throw ValidationError("\(path) is neither a `sftrl check --json` report, a claim instance, a counterexample nor an instance file")
 }
 
 /// Structural validation of a replayed instance (lengths, probability vectors, finite numbers).

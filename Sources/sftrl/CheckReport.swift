@@ -10,24 +10,52 @@ struct CheckReport: Codable {
     var shard: String?
     var claims: [ClaimResult]
 
-    /// The console table: id, paper reference, verdict, instances meeting the hypotheses, smallest margin, time.
+    /// The margin cell of a verdict row, read without the code: a failure shows the certified
+    /// (extended-precision) conclusion margin of its counterexample; a holding claim the smallest
+    /// conclusion margin over its instances, marked "round-off" when it is negative (a violation in
+    /// Double whose sign did not survive the re-check; counted in the roundoff column).
+    static func marginCell(_ r: ClaimResult) -> String {
+        switch r.verdict {
+        case .fails:
+            guard let cx = r.counterexample else { return "—" }
+            return cx.extended.conclusion == 0 ? "0 (certified exact tie)" : formatMargin(cx.extended.conclusion, digits: 2) + " (certified)"
+        case .holds:
+            guard let m = r.minMargin else { return "—" }
+            return m < 0 ? formatMargin(m, digits: 2) + " (round-off)" : formatMargin(m, digits: 2) + " (smallest)"
+        case .vacuous: return "—"
+        }
+    }
+
+    /// Printed under the table: what each column means.
+    static let legend = """
+        verdict: holds = every instance meeting the hypotheses met the conclusion; fails = a counterexample certified in \
+        extended precision (Float80; margin below −1e-12, or an exact tie for a strict claim); vacuous = no instance met the hypotheses.
+        margin: > 0 holds, < 0 violated, on the claim's natural scale. For fails, the certified margin of the (shrunk) counterexample; \
+        for holds, the smallest margin met, "(round-off)" when it is a negative Double margin that the re-check did not certify.
+        roundoff: Double violations not certified (round-off, never evidence either way); errors: instances whose evaluation failed.
+        """
+
+    /// The console table: id, paper reference, verdict, instances meeting the hypotheses, the margin
+    /// (see `marginCell`), round-off and error counts, time.
     static func table(_ results: [ClaimResult], times: [Double]? = nil) -> String {
-        var t = ConsoleTable(columns: ["id", "reference", "verdict", "instances", "min margin", "time"],
-                             alignments: [.left, .left, .left, .right, .right, .right])
+        var t = ConsoleTable(columns: ["id", "reference", "verdict", "instances", "margin", "roundoff", "errors", "time"],
+                             alignments: [.left, .left, .left, .right, .right, .right, .right, .right])
         for (i, r) in results.enumerated() {
-            t.append([r.id, r.reference, r.verdict.rawValue, "\(r.instances)",
-                      r.minMargin.map { formatMargin($0, digits: 2) } ?? "—",
+            t.append([r.id, r.reference, r.verdict.rawValue, "\(r.instances)", marginCell(r), "\(r.roundoff)", "\(r.errors)",
                       times.map { formatDuration($0[i]) } ?? r.seconds.map(formatDuration) ?? ""])
         }
-        var out = t.render()
+        var out = t.render() + "\n" + legend
         for r in results where r.counterexample != nil {
             let cx = r.counterexample!
-            out += "\n\(r.id): counterexample (\(cx.shrunk ? "shrunk" : "not shrunk"), certified in extended precision), conclusion margin \(formatMargin(cx.evaluation.conclusion, digits: 3))"
+            out += "\n\(r.id): counterexample (\(cx.shrunk ? "shrunk" : "not shrunk"), certified in extended precision)\(cx.dropped.map { " found with --drop " + $0.joined(separator: ", ") } ?? ""), conclusion margin \(formatMargin(cx.evaluation.conclusion, digits: 3)) (extended \(formatMargin(cx.extended.conclusion, digits: 3)))"
+            if let why = Registry.explanation(of: r.id) { out += "\n  why: \(why)" }
             if let inst = cx.instance.instance {
                 for (x, p) in inst.prompts.enumerated() {
                     out += "\n  prompt \(x): data \(p.data) reward \(p.reward)" + (p.start.map { " start \($0)" } ?? "") + (p.reference.map { " reference \($0)" } ?? "")
+                        + (p.base.map { " base \($0)" } ?? "")
                 }
                 out += "\n  beta \(inst.beta)"
+                if let f = inst.policy.features { out += "\n  policy \(inst.policy.kind), features \(f)" + (inst.policy.theta.map { ", theta \($0)" } ?? "") }
             }
             if let l = cx.instance.landscape {
                 out += "\n  landscape: diag A \(l.a), diag B \(l.b), theta_R \(l.thetaR), theta_0 \(l.theta0)"
@@ -38,11 +66,12 @@ struct CheckReport: Codable {
     }
 
     static func markdown(_ results: [ClaimResult]) -> String {
-        var t = MarkdownTable(columns: ["id", "reference", "verdict", "instances", "min margin"], alignments: [.left, .left, .left, .right, .right])
+        var t = MarkdownTable(columns: ["id", "reference", "verdict", "instances", "margin", "roundoff", "errors"],
+                              alignments: [.left, .left, .left, .right, .right, .right, .right])
         for r in results {
-            t.append([r.id, r.reference, r.verdict.rawValue, "\(r.instances)", r.minMargin.map { formatMargin($0, digits: 2) } ?? "—"])
+            t.append([r.id, r.reference, r.verdict.rawValue, "\(r.instances)", marginCell(r), "\(r.roundoff)", "\(r.errors)"])
         }
-        return t.render()
+        return t.render() + "\n" + legend.split(separator: "\n").map { "- " + $0 }.joined(separator: "\n") + "\n"
     }
 
     /// Every margin of one evaluation, in Double and extended precision.

@@ -89,9 +89,11 @@ enum Explain {
         var minMargin: Double?
         var roundoff: Int
         var errors: Int
+        /// A failure: the extended-precision margin of its (shrunk) counterexample.
+        var certifiedMargin: Double?
         enum CodingKeys: String, CodingKey {
             case command, instances, seed, verdict, met, generated, roundoff, errors
-            case minMargin = "min_margin"
+            case minMargin = "min_margin", certifiedMargin = "certified_margin"
         }
     }
 
@@ -151,17 +153,16 @@ enum Explain {
             let r = Runner.check(claim, options: o)
             quick = QuickCheck(command: "sftrl check --claim \(id) --instances \(instances) --seed \(seed)", instances: instances, seed: seed,
                                verdict: r.verdict.rawValue, met: r.instances, generated: r.generated, minMargin: r.minMargin,
-                               roundoff: r.roundoff, errors: r.errors)
+                               roundoff: r.roundoff, errors: r.errors, certifiedMargin: r.counterexample?.extended.conclusion)
             counterexample = r.counterexample
         }
         let (source, description, instance) = try workedInstance(claim, counterexample: counterexample, seed: seed)
-        let e = try claim.evaluate(instance)
-        let x = try claim.evaluateExtended(instance)
-        let met = e.meetsHypotheses()
-        let outcome: String
-        if !met { outcome = "hypotheses not met" } else if !e.violates(strict: claim.strict) { outcome = "holds" } else if Evaluation.certifies(double: e, extended: x, strict: claim.strict) {
-            outcome = "violated (certified in extended precision)"
-        } else { outcome = "violated in Double only (round-off)" }
+        // The same rule as `sftrl check`: extended-precision hypotheses and the certification bound.
+        let j = try Judgement(claim: claim, instance: instance, dropping: [])
+        let e = j.double
+        let x = try j.extended ?? claim.evaluateExtended(instance)
+        let met = j.outcome != .hypothesesNotMet
+        let outcome = j.outcome == .certified ? "violated (certified in extended precision)" : j.sentence
         return Report(id: claim.id, reference: claim.reference, statement: claim.statement, strict: claim.strict, families: claim.families,
                       hypotheses: claim.hypotheses, proofPage: proofPage(claim.id), check: quick,
                       example: WorkedExample(source: source, description: description, instance: instance, double: e, extended: x,
@@ -207,7 +208,11 @@ enum Explain {
         out.append("")
         if let c = r.check {
             var line = "Quick check (\(c.command)): \(c.verdict.uppercased()) — \(c.met) instances met the hypotheses (of \(c.generated) generated)"
-            if let m = c.minMargin { line += ", smallest conclusion margin \(formatMargin(m, digits: 3))" }
+            if let cm = c.certifiedMargin {
+                line += ", certified margin of the counterexample \(formatMargin(cm, digits: 3))"
+            } else if let m = c.minMargin {
+                line += ", smallest conclusion margin \(formatMargin(m, digits: 3))" + (m < 0 ? " (round-off: not certified)" : "")
+            }
             line += ", \(c.roundoff) round-off violation(s), \(c.errors) error(s)."
             out.append(line)
         } else {
@@ -220,6 +225,7 @@ enum Explain {
         out.append("")
         out.append(marginTable(ex.double, extended: ex.extended))
         out.append("")
+        if ex.source == "counterexample" || ex.outcome.hasPrefix("violated (certified"), let why = Registry.explanation(of: r.id) { out.append("Why it fails: \(why)") }
         out.append("Outcome on this example: \(ex.outcome). Replay it with `sftrl explain \(r.id) --json` (field example.instance) saved to a file and `sftrl check --claim \(r.id) --replay FILE`.")
         return out.joined(separator: "\n")
     }
@@ -253,6 +259,7 @@ enum Explain {
                 var s = "prompt \(x) (q = \(formatSignificant(w[x], digits: 6))): data \(vector(p.data)), reward \(vector(p.reward))"
                 if let r = p.reference { s += ", reference \(vector(r))" }
                 if let st = p.start { s += ", start \(vector(st))" }
+                if let h = p.base { s += ", base \(vector(h))" }
                 lines.append(s)
             }
         }
@@ -266,78 +273,10 @@ enum Explain {
     }
 }
 
-/// Small hand-picked instances, one per claim where a clear example exists. Each meets its
-/// claim's hypotheses (a test checks it); for the claims that fail, the example is a clear
-/// counterexample (shown only with `--no-check`; otherwise the quick check's own is shown).
+/// The hand-picked worked examples: each claim states its own (`Claim.workedExample`).
 enum ExplainExamples {
-    static let third = 1.0 / 3
-    static let uniform3 = [third, third, 1 - 2 * third]
-
-    static func distributions(_ p: [Double], _ q: [Double], reference: [Double], reward: [Double]) -> InstanceFile {
-        Generate.file(beta: 1, weights: [1], data: [p], reward: [reward], reference: [reference], start: [q])
-    }
-
     static func handPicked(_ id: String) -> (description: String, instance: ClaimInstance)? {
-        switch id {
-        case "lemma1":
-            return ("V = 2 tokens plus EOS, responses of at most 1 token: p(next | empty prefix) = (0.5, 0.3, 0.2) (EOS last), a dataset of n = 5 responses",
-                    ClaimInstance(family: "autoregressive", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.3, 0.2]], reward: [[0, 0, 0]]),
-                                  parameters: ["vocab": 2, "max_length": 1, "n": 5, "dataset_seed": 7]))
-        case "eq3-tv":
-            return ("p = data (0.5, 0.3, 0.2), q = start (0.2, 0.3, 0.5): TV = 0.3, attained by the event {y₀}",
-                    ClaimInstance(family: "small", instance: distributions([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.2, 0.5, 0.3], reward: [1, 0, -1])))
-        case "eq4-triangle":
-            return ("p = data (0.5, 0.3, 0.2), q = start (0.2, 0.3, 0.5), r = reference (0.1, 0.6, 0.3): TV(p, r) = 0.4 ≤ 0.3 + 0.3",
-                    ClaimInstance(family: "generic", instance: distributions([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.1, 0.6, 0.3], reward: [1, 0, -1])))
-        case "eq5", "eq5-2sup", "eq5-osc":
-            return ("p = data (0, 1) and q = start (1, 0) are point masses, f = reward (−1, 1): |E_p f − E_q f| = 2, sup|f| = 1, TV = 1",
-                    ClaimInstance(family: "generic", instance: distributions([0, 1], [1, 0], reference: [0.5, 0.5], reward: [-1, 1])))
-        case "eq6-pinsker":
-            return ("p = data (0.5, 0.5), q = start (0.9, 0.1): TV = 0.4, KL(p‖q) = 0.5108",
-                    ClaimInstance(family: "generic", instance: distributions([0.5, 0.5], [0.9, 0.1], reference: [0.5, 0.5], reward: [1, 0])))
-        case "eq8-gibbs":
-            return ("π_ref = reference (0.5, 0.3, 0.2), r = (1, 0, −1), β = 0.5; the competitor π is start (0.6, 0.3, 0.1)",
-                    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
-                                                                                   reference: [[0.5, 0.3, 0.2]], start: [[0.6, 0.3, 0.1]])))
-        case "thm3.1", "thm3.1-identity", "thm3.1-gain":
-            return ("one prompt, three responses: p_SFT = p_D = π_ref = (0.7, 0.2, 0.1) (H10), the reward prefers the data's second response, r = (0, 1, 0), β = 0.5",
-                    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.7, 0.2, 0.1]], reward: [[0, 1, 0]],
-                                                                                   reference: [[0.7, 0.2, 0.1]])))
-        case "prop1":
-            return ("p_RL1 = start (0.2, 0.5, 0.3), p_SFT2 = data (0.3, 0.4, 0.3), r = (1, 0, −1), KL budget B = 0.05 (the KL is 0.0324)",
-                    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.3, 0.4, 0.3]], reward: [[1, 0, -1]],
-                                                                                   start: [[0.2, 0.5, 0.3]]), parameters: ["B": 0.05]))
-        case "thm4.1":
-            return ("a tie in the reward r = (1, 1, 0): p_RL1 = start (0.5, 0.5, 0) maximises J, SFT moves it to data (0.25, 0.75, 0) at KL 0.1308 ∈ [a, A] = [0.1, 0.2] without losing any reward",
-                    ClaimInstance(family: "ties", instance: Generate.file(beta: 1, weights: [1], data: [[0.25, 0.75, 0]], reward: [[1, 1, 0]],
-                                                                         start: [[0.5, 0.5, 0]]), parameters: ["a": 0.1, "A": 0.2]))
-        case "thm4.1-regularised":
-            return ("π_ref uniform, r = (1, 0, −1), β = 0.5, p_SFT2 = data (0.6, 0.3, 0.1) at KL 0.245 from the Gibbs maximiser; a = 0.1",
-                    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
-                                                                                   reference: [uniform3]), parameters: ["a": 0.1]))
-        case "r1-local", "r1-global", "r1-global-kl":
-            return ("tabular, one prompt: start = p_D = (0.6, 0.3, 0.1) (the SFT optimum), r = (0, 1, 0), π_ref = (0.4, 0.3, 0.3), β = 0.5, RL flow for T = 2",
-                    ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]],
-                                                                            reference: [[0.4, 0.3, 0.3]]), parameters: ["T": 2]))
-        case "r2":
-            let g = Dist.gibbs(reference: [0.4, 0.3, 0.3], reward: [0, 1, 0], beta: 0.5)
-            return ("tabular, one prompt: start = the Gibbs optimum of π_ref = (0.4, 0.3, 0.3), r = (0, 1, 0), β = 0.5; SFT flow toward p_D = (0.6, 0.3, 0.1) for T = 1",
-                    ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]],
-                                                                            reference: [[0.4, 0.3, 0.3]], start: [g]), parameters: ["T": 1]))
-        case "r3-duration":
-            return ("isotropic pair in 2-D: μ_R = 1, L_S = 2, θ_R = (2, 1), θ₀ = 0, λ = 0.5: T* = ln 2 = 0.6931",
-                    ClaimInstance(family: "quadratic-isotropic", parameters: ["lambda": 0.5],
-                                  landscape: Landscape(a: [1, 1], b: [2, 2], thetaR: [2, 1], theta0: [0, 0])))
-        case "r3-duration-actual":
-            return ("anisotropic pair: A = I (μ_R = 1), B = diag(2, 0.02) (L_S = 2), θ_R = (1, 3), θ₀ = 0, λ = 1: the cheap second direction keeps paying after T* = ln 1.5",
-                    ClaimInstance(family: "quadratic-anisotropic", parameters: ["lambda": 1],
-                                  landscape: Landscape(a: [1, 1], b: [2, 0.02], thetaR: [1, 3], theta0: [0, 0])))
-        case "r4-threshold":
-            return ("p_D = (0.6, 0.3, 0.1), an under-trained p_SFT = π_ref = (0.3, 0.4, 0.3), r = (1, 0, −1), β = 1: E_{p_D} r = 0.5 lies between E_{p_SFT} r = 0 and max r = 1, so a threshold β* exists",
-                    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
-                                                                                   reference: [[0.3, 0.4, 0.3]], start: [[0.3, 0.4, 0.3]])))
-        default:
-            return nil
-        }
+        guard let c = try? Registry.claim(id), let w = c.workedExample else { return nil }
+        return (w.description, w.instance)
     }
 }

@@ -85,7 +85,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "No progress display on stderr.")
     var quiet = false
 
-    static let v1Claims = ["lemma1", "eq3-tv", "eq4-triangle", "eq5", "eq6-pinsker", "eq8-gibbs", "thm3.1", "prop1", "thm4.1"]
+    static var v1Claims: [String] { Registry.v1.map(\.id) }
 
     var claimIDs: [String] { v1 ? SearchCommand.v1Claims + claims.filter { !SearchCommand.v1Claims.contains($0) } : claims }
 
@@ -207,7 +207,13 @@ struct SearchCommand: ParsableCommand {
         var out = t.render()
         for r in results {
             if let s = r.tightness {
-                out += "\n\(r.claim): \(s.measure): supremum found \(s.supremumFound.map { formatSignificant($0, digits: 10) } ?? "—"), known \(s.knownSupremum.map { formatSignificant($0, digits: 4) + (s.attained ? " (attained)" : " (not attained: a limit)") } ?? "unbounded"). \(s.note)"
+                var found = s.supremumFound.map { formatSignificant($0, digits: 10) } ?? "—"
+                if s.aboveKnownSupremum == "round-off", let raw = s.roundoffRatio {
+                    found += " (to round-off: the best ratio \(formatSignificant(raw, digits: 12)) exceeds the proven bound only by rounding; its violation is not certified)"
+                } else if s.aboveKnownSupremum == "certified violation" {
+                    found += " (ABOVE the known supremum, and certified: the inequality fails)"
+                }
+                out += "\n\(r.claim): \(s.measure): supremum found \(found), known \(s.knownSupremum.map { formatSignificant($0, digits: 4) + (s.attained ? " (attained)" : " (not attained: a limit)") } ?? "unbounded"). \(s.note)"
             }
             guard let cx = r.counterexample else { continue }
             out += "\n\(r.claim)\(r.dropped.isEmpty ? "" : " without " + r.dropped.joined(separator: ", ")): certified counterexample, conclusion margin \(formatSignificant(cx.evaluation.conclusion, digits: 6)) (extended \(formatSignificant(cx.extended.conclusion, digits: 6)))"

@@ -35,6 +35,22 @@ enum SFixture {
         }
     }
 
+    /// With a log-linear base measure h (p ∝ h·e^{θᵀφ}) the sampler and the estimator see h: REINFORCE
+    /// stays unbiased for the instance's exact ∇J_{β_kl}, and the sampling probabilities are the policy's.
+    @Test func baseMeasureIsSeenBySamplingAndGradient() throws {
+        var file = try SFixture.loglinear().file()
+        file.prompts[0].base = [5, 0.2, 1]
+        let inst = try Instance(file: file)
+        #expect(inst.logBase != nil)
+        var c = SampledConfig(method: .reinforce)
+        c.groupSize = 2; c.eta = 0.5; c.klCoefficient = 0.4
+        let algo = try SampledAlgorithm(instance: inst, config: c)
+        let d = try UpdateDistribution.exact(algo, theta: inst.start)
+        #expect(d.biasNorm <= 1e-12 * (1 + d.gradientNorm), "bias \(d.biasNorm)")
+        let p = algo.nodes.sequenceProbabilities(algo.nodes.values(inst.start))
+        #expect(zip(p[0], inst.point().probs[0]).map { abs($0 - $1) }.max()! <= 1e-15)
+    }
+
     /// The group-mean baseline scales REINFORCE's expectation by (1 − 1/G).
     @Test func meanBaselineShrinksByOneMinusOneOverG() throws {
         let inst = try SFixture.tabular()

@@ -58,6 +58,20 @@ import Claims
         #expect(t.knownSupremum == 1 && !t.attained)
     }
 
+    /// A supremum above the proven bound that is not a certified violation is round-off: reported
+    /// as the bound, with the raw ratio beside it (20,000 evaluations reach 1 + 4e-11 here).
+    @Test func ratioAboveTheProvenBoundIsRoundoff() throws {
+        var o = SearchOptions()   // the defaults of `sftrl search --tightness --budget-evals 20000`
+        o.mode = .tightness
+        o.budgetEvaluations = 20000
+        o.budgetSeconds = 600
+        let r = Searcher.search(try Registry.claim("eq6-pinsker"), options: o)
+        let t = try #require(r.tightness)
+        #expect(try #require(t.supremumFound) <= 1)
+        let raw = try #require(t.roundoffRatio, "this budget and seed reach a ratio above 1 by round-off")
+        #expect(raw > 1 && t.aboveKnownSupremum == "round-off")
+    }
+
     @Test func undefinedEverywhereIsReportedNotCrashed() throws {
         // eq8-gibbs without β > 0: the generator draws β < 0, where the claim's evaluation throws.
         let r = Searcher.search(try Registry.claim("eq8-gibbs"), options: Self.options(200, dropping: ["β > 0"]))

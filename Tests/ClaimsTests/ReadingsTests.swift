@@ -1,0 +1,113 @@
+import Testing
+import Foundation
+import Linalg
+import Policies
+@testable import Claims
+
+/// Thm 3.1's trade-off identity with the factor β dropped (a planted bug): ΔJ = KL + KL.
+struct TradeoffWithoutBeta: Claim {
+    let id = "test-tradeoff-without-beta"
+    let reference = "test"
+    let statement = "J(p_RL) − J(p_SFT) = KL(p_RL‖p_SFT) + KL(p_SFT‖p_RL) (false: β dropped)"
+    let hypotheses = Thm31Tradeoff().hypotheses
+    let families = Thm31Tradeoff().families
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        Thm31Tradeoff().generate(&g, family: family, dropping: dropping)
+    }
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { drop(try Thm31Tradeoff().evaluate(ci)) }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { drop(try Thm31Tradeoff().evaluateExtended(ci)) }
+    func drop(_ e: Evaluation) -> Evaluation {
+        var e = e
+        let q = e.quantities
+        e.conclusion = identityMargin(q["reward_gain"]!, q["kl_rl_sft"]! + q["kl_sft_rl"]!)
+        return e
+    }
+}
+
+/// The §4b readings on hand instances, and their verdicts on random ones.
+@Suite struct ReadingsTests {
+    func options(_ n: Int, dropping: Set<String> = []) -> CheckOptions {
+        var o = CheckOptions()
+        o.instances = n
+        o.seed = 3
+        o.dropping = dropping
+        return o
+    }
+
+    /// r = (1, 0), π_ref = (½, ½), β = 1: p_RL1 = (e, 1)/(1 + e); p_SFT2 = (0.9, 0.1) raises J.
+    @Test func thm41GibbsHandCounterexample() throws {
+        let c = Thm41Gibbs()
+        let w = try #require(c.workedExample)
+        let e = try c.evaluate(w.instance)
+        let p1 = exp(1.0) / (1 + exp(1.0))
+        #expect(abs(e.quantities["J_rl1"]! - p1) < 1e-15)
+        #expect(abs(e.quantities["J_sft2"]! - 0.9) < 1e-15)
+        let kl = 0.9 * log(0.9 / p1) + 0.1 * log(0.1 / (1 - p1))
+        #expect(abs(e.quantities["kl"]! - kl) < 1e-15)
+        #expect(e.meetsHypotheses())
+        #expect(abs(e.conclusion - (p1 - 0.9)) < 1e-15)
+        let j = try Judgement(claim: c, instance: w.instance, dropping: [])
+        #expect(j.outcome == .certified)
+    }
+
+    /// The check's counterexample to thm4.1-gibbs has no tie in the reward, one prompt, two responses.
+    @Test func thm41GibbsFailsWithoutTies() throws {
+        let r = Runner.check(Thm41Gibbs(), options: options(200))
+        #expect(r.verdict == .fails)
+        let cx = try #require(r.counterexample)
+        let f = try #require(cx.instance.instance)
+        #expect(rewardHasNoTie(cx.instance))
+        #expect(f.prompts.count == 1 && f.prompts[0].data.count == 2, "shrunk to \(f.prompts.map(\.data.count))")
+    }
+
+    /// Reverse KL with a unique argmax holds; dropping `unique-argmax` fails on a tie at the top,
+    /// and the counterexample records the drop.
+    @Test func thm41ReverseNeedsUniqueArgmax() throws {
+        #expect(Runner.check(Thm41Reverse(), options: options(300)).verdict == .holds)
+        let r = Runner.check(Thm41Reverse(), options: options(300, dropping: ["unique-argmax"]))
+        #expect(r.verdict == .fails)
+        let cx = try #require(r.counterexample)
+        #expect(cx.dropped == ["unique-argmax"])
+        #expect(cx.evaluation.hypotheses["unique-argmax"]! < 0)
+        #expect(rewardIsNonConstant(cx.instance))
+        // Replayed without the drop, the judgement names the missing hypothesis.
+        let j = try Judgement(claim: Thm41Reverse(), instance: cx.instance, dropping: [])
+        #expect(j.outcome == .hypothesesNotMet && j.unmet == ["unique-argmax"])
+    }
+
+    /// thm4.1's shown counterexample is a tie at the top of a non-constant reward.
+    @Test func thm41CounterexampleIsInstructive() throws {
+        let r = Runner.check(Thm41(), options: options(300))
+        #expect(r.verdict == .fails)
+        let cx = try #require(r.counterexample)
+        #expect(rewardIsNonConstant(cx.instance))
+        let f = try #require(cx.instance.instance)
+        #expect(f.prompts.count == 1 && f.prompts[0].data.count == 3)
+    }
+
+    /// ΔJ = β·(KL + KL) on the closed form p_D = (½, ½), r = (1, −1): p_RL = (e^{1/β}, e^{−1/β})/Z.
+    @Test(arguments: [0.1, 1.0, 10.0])
+    func tradeoffClosedForm(beta: Double) throws {
+        let ci = ClaimInstance(family: "hand", instance: Generate.file(beta: beta, weights: [1], data: [[0.5, 0.5]], reward: [[1, -1]], reference: [[0.5, 0.5]]))
+        let e = try Thm31Tradeoff().evaluate(ci)
+        let gain = tanh(1 / beta)
+        #expect(abs(e.quantities["reward_gain"]! - gain) < 1e-14)
+        #expect(abs(e.quantities["beta_times_symmetrised_kl"]! - gain) < 1e-13)
+        #expect(abs(e.quantities["C1"]! - log(cosh(1 / beta))) < 1e-13)
+        #expect(e.conclusion > 0)
+    }
+
+    /// The planted bug: the identity without β fails, with a certified counterexample.
+    @Test func tradeoffWithoutBetaFails() {
+        #expect(Runner.check(Thm31Tradeoff(), options: options(200)).verdict == .holds)
+        #expect(Runner.check(TradeoffWithoutBeta(), options: options(200)).verdict == .fails)
+    }
+
+    /// r1-monotone on its worked example: the SFT excess rises along the flow.
+    @Test func r1MonotoneWorkedExample() throws {
+        let c = R1Monotone()
+        let e = try c.evaluate(try #require(c.workedExample).instance)
+        #expect(e.meetsHypotheses() && e.conclusion > 0)
+        #expect(e.quantities["sft_excess_at_T"]! > 0)
+    }
+}
