@@ -35,6 +35,13 @@ public enum Registry {
         R4Step(),
         R4PLGap(),
         R5Spectral(),
+        Lemma1Autoregressive(),
+        SampledDescent(),
+        GRPOExpectedAscent(scaling: .group),
+        GRPOExpectedAscent(scaling: .batch),
+        GRPOExpectedAscent(scaling: .none),
+        Thm31Sampled(),
+        Prop1Sampled(),
     ]
 
     /// The claim with this id.

@@ -23,6 +23,20 @@ public enum DistOf<T: Real & BinaryFloatingPoint> {
         return z.map { $0 - l }
     }
 
+    /// log softmax(z) and softmax(z) together with one exponential per entry: with m = max z,
+    /// eᵢ = exp(zᵢ − m), S = Σ e: log pᵢ = zᵢ − m − log S and pᵢ = eᵢ/S (for hot loops that need
+    /// both; equal to ``logSoftmax(_:)`` and its exponential up to rounding).
+    @inlinable public static func logSoftmaxAndSoftmax(_ z: [T]) -> (log: [T], p: [T]) {
+        guard let m = z.max(), m > -T.infinity, m < T.infinity else { let l = logSoftmax(z); return (l, l.map { T.exp($0) }) }
+        var e = z
+        var s: T = 0
+        for i in e.indices { e[i] = T.exp(z[i] - m); s += e[i] }
+        let shift = m + T.log(s)
+        var l = z
+        for i in l.indices { l[i] = z[i] - shift; e[i] /= s }
+        return (l, e)
+    }
+
     /// softmax(z)ᵢ = exp(zᵢ − log Σ exp(z)).
     @inlinable public static func softmax(_ z: [T]) -> [T] { logSoftmax(z).map { T.exp($0) } }
 

@@ -15,7 +15,7 @@ public struct Instance: Sendable {
     public var reward: [[Double]]
     /// π_ref(·|x) per prompt.
     public var reference: [[Double]]
-    /// The policy class (tabular or log-linear) and its parameter layout.
+    /// The policy class (tabular, log-linear or autoregressive) and its parameter layout.
     public var policy: PolicyClass
     /// θ₀, the start parameters.
     public var start: [Double]
@@ -38,6 +38,9 @@ public struct Instance: Sendable {
         })
         if case let .loglinear(features)? = policy {
             file.policy = .init(kind: "loglinear", features: features.map { f in (0..<f.rows).map { f.row($0) } }, theta: start)
+        }
+        if case let .autoregressive(tree, _)? = policy {
+            file.policy = .init(kind: "autoregressive", theta: start, vocab: tree.vocab, maxLength: tree.maxLength)
         }
         try self.init(file: file)
         if let start {
@@ -80,6 +83,27 @@ public struct Instance: Sendable {
         reference = file.prompts.map { $0.reference ?? Array(repeating: 1.0 / Double($0.data.count), count: $0.data.count) }
 
         switch file.policy.kind {
+        case "autoregressive":
+            if file.policy.features != nil { throw bad("policy.features", nil, "only a loglinear policy has features; remove them") }
+            guard let v = file.policy.vocab else { throw bad("policy.vocab", nil, "an autoregressive policy needs vocab (V ≥ 1 content tokens)") }
+            guard let l = file.policy.maxLength else { throw bad("policy.max_length", nil, "an autoregressive policy needs max_length (L ≥ 1 content tokens)") }
+            let tree: SequenceTree
+            switch SequenceTree.make(vocab: v, maxLength: l) {
+            case let .success(t): tree = t
+            case let .failure(e): throw bad(v < 1 ? "policy.vocab" : "policy.max_length", nil, e.description)
+            }
+            for (i, d) in data.enumerated() where d.count != tree.sequenceCount {
+                throw bad("data", i, "has \(d.count) entries but vocab \(v) and max_length \(l) give \(tree.sequenceCount) sequences (Σ_{k≤L} V^k, length-then-lexicographic)")
+            }
+            policy = .autoregressive(tree: tree, prompts: data.count)
+            if let theta = file.policy.theta {
+                if file.prompts.contains(where: { $0.start != nil }) { throw bad("start", nil, "give either policy.theta or prompts[].start, not both") }
+                guard theta.count == policy.dimension else { throw bad("policy.theta", nil, "has \(theta.count) entries, expected \(policy.dimension) (prompts × nodes × (V + 1))") }
+                guard theta.allSatisfy(\.isFinite) else { throw bad("policy.theta", nil, "has a non-finite entry") }
+                start = theta
+            } else {
+                start = file.prompts.flatMap { tree.logits(ofSequenceDistribution: $0.start ?? $0.data) }
+            }
         case "tabular":
             if file.policy.features != nil { throw bad("policy.features", nil, "only a loglinear policy has features; remove them or set kind to \"loglinear\"") }
             if file.policy.theta != nil { throw bad("policy.theta", nil, "a tabular policy starts from prompts[].start, not theta") }
@@ -133,7 +157,7 @@ public struct Instance: Sendable {
                 start = try sftOptimum().theta
             }
         default:
-            throw bad("policy.kind", nil, "unknown kind \"\(file.policy.kind)\": use \"tabular\" or \"loglinear\"")
+            throw bad("policy.kind", nil, "unknown kind \"\(file.policy.kind)\": use \"tabular\", \"loglinear\" or \"autoregressive\"")
         }
     }
 
@@ -174,6 +198,9 @@ public struct Instance: Sendable {
             return InstanceFile(beta: beta, policy: .init(kind: "tabular"), prompts: weights.indices.map { i in
                 .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i], start: probs[i])
             })
+        case let .autoregressive(tree, _):
+            return InstanceFile(beta: beta, policy: .init(kind: "autoregressive", theta: th, vocab: tree.vocab, maxLength: tree.maxLength),
+                                prompts: weights.indices.map { i in .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i]) })
         case let .loglinear(features):
             return InstanceFile(beta: beta, policy: .init(kind: "loglinear", features: features.map { f in (0..<f.rows).map { f.row($0) } }, theta: th),
                                 prompts: weights.indices.map { i in .init(weight: weights[i], data: data[i], reward: reward[i], reference: reference[i],

@@ -16,13 +16,21 @@ import StrictJSON
 /// A log-linear policy carries `"features"` (per prompt, per response, d numbers) and an optional
 /// `"theta"` start (default: the SFT optimum of the class). A log-linear prompt may carry a fixed
 /// positive base measure `"base"` h(·|x): then p_θ(y|x) ∝ h(y|x)·exp(θᵀφ(x, y)) (default h = 1).
+/// An autoregressive policy (`{"kind": "autoregressive", "vocab": V, "max_length": L}`) has as
+/// responses the token sequences of ``SequenceTree`` (length-then-lexicographic order, S = Σ_{k≤L} V^k
+/// of them, at most 10⁴): `data`, `reward`, `reference` and `start` are given per sequence; an
+/// optional `"theta"` (prompt-major, node-major, V + 1 logits per prefix node) replaces `start`.
 public struct InstanceFile: Codable, Equatable, Sendable {
     public struct PolicySpec: Codable, Equatable, Sendable {
         public var kind: String
         public var features: [[[Double]]]?
         public var theta: [Double]?
-        public init(kind: String, features: [[[Double]]]? = nil, theta: [Double]? = nil) {
-            self.kind = kind; self.features = features; self.theta = theta
+        /// Autoregressive: V (content tokens) and L (maximum content length).
+        public var vocab: Int?
+        public var maxLength: Int?
+        enum CodingKeys: String, CodingKey { case kind, features, theta, vocab, maxLength = "max_length" }
+        public init(kind: String, features: [[[Double]]]? = nil, theta: [Double]? = nil, vocab: Int? = nil, maxLength: Int? = nil) {
+            self.kind = kind; self.features = features; self.theta = theta; self.vocab = vocab; self.maxLength = maxLength
         }
     }
 
@@ -50,7 +58,7 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     /// The keys the schema knows, level by level: any other key is an error naming the nearest one.
     public static let keys = KeySchema.object([
         "beta": .any,
-        "policy": .object(["kind": .any, "features": .any, "theta": .any]),
+        "policy": .object(["kind": .any, "features": .any, "theta": .any, "vocab": .any, "max_length": .any]),
         "prompts": .array(.object(["weight": .any, "data": .any, "reward": .any, "reference": .any, "start": .any, "base": .any])),
     ])
 
@@ -85,13 +93,22 @@ public struct InstanceFile: Codable, Equatable, Sendable {
         let p = try root.key("policy")
         policy = PolicySpec(kind: try p.key("kind").string(),
                             features: try p.optionalKey("features")?.array().map { try $0.array().map { try $0.doubles() } },
-                            theta: try p.optionalKey("theta")?.doubles())
+                            theta: try p.optionalKey("theta")?.doubles(),
+                            vocab: try p.optionalKey("vocab").map(InstanceFile.wholeNumber),
+                            maxLength: try p.optionalKey("max_length").map(InstanceFile.wholeNumber))
         beta = try root.key("beta").double()
         prompts = try root.key("prompts").array().map { q in
             Prompt(weight: try q.key("weight").double(), data: try q.key("data").doubles(), reward: try q.key("reward").doubles(),
                    reference: try q.optionalKey("reference")?.doubles(), start: try q.optionalKey("start")?.doubles(),
                    base: try q.optionalKey("base")?.doubles())
         }
+    }
+
+    /// A whole number (vocab, max_length); a fraction or a number beyond Int is refused with its field.
+    static func wholeNumber(_ f: JSONField) throws -> Int {
+        let x = try f.double()
+        guard let n = Int(exactly: x) else { throw StrictJSONError.wrongType(path: f.path, expected: "a whole number", found: "\(x)") }
+        return n
     }
 
     /// Recognises the toolkit's other JSON files (a `check`/`search` report, a counterexample) and

@@ -71,18 +71,20 @@ extension Instance {
         policy.pullback(weights.indices.map { x in
             let g = logitGradient(objective, prompt: x, at: pt)
             return g.map { weights[x] * $0 }
-        })
+        }, theta: pt.theta)
     }
 
     /// The θ-Hessian of `objective` at a point.
     public func hessian(_ objective: Objective, at pt: PolicyPoint) -> Matrix {
-        policy.pullback(weights.indices.map { x in weights[x] * logitHessian(objective, prompt: x, at: pt) })
+        policy.pullback(weights.indices.map { x in weights[x] * logitHessian(objective, prompt: x, at: pt) }, theta: pt.theta,
+                        curvature: weights.indices.map { x in logitGradient(objective, prompt: x, at: pt).map { weights[x] * $0 } })
     }
 
-    /// The q-weighted Fisher information Σ_x q(x) Φ_xᵀ (diag p − ppᵀ) Φ_x. Equal to ∇²L_SFT at every θ
-    /// for a softmax-linear class (the SFT Hessian does not depend on p_D).
+    /// The q-weighted Fisher information Σ_x q(x) J_xᵀ (diag p − ppᵀ) J_x = E_x E_{p_θ}[∇log p ∇log pᵀ].
+    /// Equal to ∇²L_SFT at every θ for a softmax-linear class (the SFT Hessian does not depend on
+    /// p_D); not for the autoregressive class.
     public func fisher(at pt: PolicyPoint) -> Matrix {
-        policy.pullback(weights.indices.map { x in weights[x] * SoftmaxCalculus.fisher(pt.probs[x]) })
+        policy.pullback(weights.indices.map { x in weights[x] * SoftmaxCalculus.fisher(pt.probs[x]) }, theta: pt.theta)
     }
 
     /// ∇_{z_x} f for one prompt, unweighted.

@@ -39,6 +39,15 @@ extension Instance {
                 theta += l.map { $0 - m }
             }
             return Optimum(theta: theta, gradientNorm: norm(gradient(.sft, at: point(theta))), iterations: 0)
+        case let .autoregressive(tree, _):
+            // The class is realisable: θ_n = log of p_D's conditionals at every node.
+            for (x, d) in data.enumerated() {
+                if let j = d.firstIndex(of: 0), weights[x] > 0 {
+                    throw OptimumError.notAttained("data of prompt \(x) is 0 at sequence \(j)")
+                }
+            }
+            let theta = data.flatMap { tree.logits(ofSequenceDistribution: $0) }
+            return Optimum(theta: theta, gradientNorm: norm(gradient(.sft, at: point(theta))), iterations: 0)
         case .loglinear:
             return try newton(.sft, sign: 1, from: [Double](repeating: 0, count: policy.dimension))
         }
@@ -61,6 +70,15 @@ extension Instance {
                 let l = reference[x].indices.map { Foundation.log(reference[x][$0]) + reward[x][$0] / beta }
                 let m = l.reduce(0, +) / Double(l.count)
                 theta += l.map { $0 - m }
+            }
+            return Optimum(theta: theta, gradientNorm: norm(gradient(.rewardRegularized, at: point(theta))), iterations: 0)
+        case let .autoregressive(tree, _):
+            guard beta > 0 else { throw OptimumError.notAttained("with beta = 0 the maximiser of J is deterministic") }
+            var theta: [Double] = []
+            for x in data.indices {
+                let g = Dist.gibbs(reference: reference[x], reward: reward[x], beta: beta)
+                if let j = g.firstIndex(of: 0) { throw OptimumError.notAttained("reference of prompt \(x) is 0 at sequence \(j)") }
+                theta += tree.logits(ofSequenceDistribution: g)
             }
             return Optimum(theta: theta, gradientNorm: norm(gradient(.rewardRegularized, at: point(theta))), iterations: 0)
         case .loglinear:

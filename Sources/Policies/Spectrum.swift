@@ -19,7 +19,8 @@ public struct MovingSubspace: Sendable {
             for i in 0..<n { for j in 0..<n { c[i, j] -= 1.0 / Double(n) } }
             return instance.weights[x] * c
         }
-        let g = instance.policy.pullback(centred)
+        // Autoregressive: J at θ = 0; range(Jᵀ) (node-sum-free directions) does not depend on θ.
+        let g = instance.policy.pullback(centred, theta: [Double](repeating: 0, count: instance.policy.dimension))
         let e = try symmetricEigen(g)
         let top = e.values.last ?? 0
         let keep = e.values.indices.filter { e.values[$0] > relativeTolerance * Swift.max(top, 1e-300) }

@@ -15,8 +15,10 @@ struct FiguresCommand: ParsableCommand {
         Figures: a (Fig. 3a/3b replayed on exact tabular flows), b (C₁(β) of Thm 3.1), c (the
         non-decoupling threshold β* of R4), d (optimal RL duration T* against λ, R3), e (the SFT
         and RL flows on the 3-response simplex), f (the tiny-Qwen3 pipelines of `sftrl train`, only
-        with --include-transformer), p (the Pareto front of (L_SFT, J_β) with the SFT/RL pipelines on
-        it, `sftrl pareto`). Each folder holds manifest.json (the command that regenerates
+        with --include-transformer), g (Fig. 3a/3b with sampled GRPO and minibatch SFT, mean and
+        10%/90% band over 64 seeds beside the exact steps), h (the exact bias of the expected GRPO
+        update against the group size G, per advantage scaling), p (the Pareto front of (L_SFT, J_β)
+        with the SFT/RL pipelines on it, `sftrl pareto`). Each folder holds manifest.json (the command that regenerates
         it, seed, version; no timestamps), tidy CSV files and SVG figures, and is written whole or
         not at all (a temporary folder renamed into place). Same version, same bytes.
         notebooks-data/README.md (hand-written) describes every file's columns.
@@ -25,7 +27,7 @@ struct FiguresCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String = "notebooks-data"
 
-    @Option(help: "Comma-separated figures to regenerate (letters a–f, p or folder names); default a,b,c,d,e,p.")
+    @Option(help: "Comma-separated figures to regenerate (letters a–h, p or folder names); default a,b,c,d,e,g,h,p.")
     var only: String?
 
     @Flag(help: "Coarser grids and fewer samples (seconds; for development, not for the committed data).")
@@ -91,7 +93,7 @@ enum FiguresError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .unknownFigure(s): return "unknown figure \"\(s)\"; use letters a–f or the folder names \(Figures.all.map { Figures.folderName($0) }.joined(separator: ", "))"
+        case let .unknownFigure(s): return "unknown figure \"\(s)\"; use letters a–h or the folder names \(Figures.all.map { Figures.folderName($0) }.joined(separator: ", "))"
         case .transformerUnavailable: return "figure f needs the `sftrl train` command, which this build does not have"
         case let .subprocess(s): return s
         }
@@ -100,15 +102,15 @@ enum FiguresError: Error, CustomStringConvertible {
 
 /// Selection, building and atomic writing of the figure folders.
 enum Figures {
-    static let all = ["a", "b", "c", "d", "e", "f", "p"]
+    static let all = ["a", "b", "c", "d", "e", "f", "g", "h", "p"]
     static let folders = ["a": "a-fig3-tabular", "b": "b-c1-beta", "c": "c-threshold", "d": "d-rl-duration",
-                          "e": "e-simplex", "f": "f-qwen3-tiny", "p": "p-pareto"]
+                          "e": "e-simplex", "f": "f-qwen3-tiny", "g": "g-sampled-fig3", "h": "h-update-bias", "p": "p-pareto"]
 
     static func folderName(_ key: String) -> String { folders[key]! }
 
-    /// The figure keys to build, in order. Default: a–e (f only with --include-transformer).
+    /// The figure keys to build, in order. Default: a–e, g, h, p (f only with --include-transformer).
     static func selection(_ only: String?, includeTransformer: Bool) throws -> [String] {
-        guard let only else { return ["a", "b", "c", "d", "e", "p"] + (includeTransformer ? ["f"] : []) }
+        guard let only else { return ["a", "b", "c", "d", "e", "g", "h", "p"] + (includeTransformer ? ["f"] : []) }
         var keys: [String] = []
         for raw in only.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !raw.isEmpty {
             guard let k = all.first(where: { $0 == raw || folders[$0] == raw }) else { throw ValidationError(FiguresError.unknownFigure(raw).description) }
@@ -128,6 +130,8 @@ enum Figures {
         case "d": return try FigureDuration.build(quick: quick)
         case "e": return try FigureSimplex.build(quick: quick)
         case "f": return try FigureTransformer.build(quick: quick)
+        case "g": return try FigureSampledFig3.build(quick: quick)
+        case "h": return try FigureUpdateBias.build(quick: quick)
         case "p": return try FigurePareto.build(quick: quick)
         default: throw FiguresError.unknownFigure(key)
         }

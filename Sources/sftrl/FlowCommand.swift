@@ -27,6 +27,12 @@ struct FlowCommand: ParsableCommand {
             settings, work counters, events, final θ, wall time). cos_sft_rl = cos∠(−∇L_SFT, ∇J_β): \
             > 0 when the RL direction lowers the SFT loss to first order.
 
+            Sampled algorithms: phases grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS (or \
+            --method grpo|sft-sgd|reinforce|chord with --schedule STEPS) run --seeds K seeded runs with step \
+            size --eta; trace.csv then has per recorded step each quantity's mean and 10%/90% quantiles \
+            (sft_loss_mean, sft_loss_q10, sft_loss_q90, exact_sft_loss, …) with the exact gradient steps \
+            of the same η beside them.
+
             Exit codes: 0 done; 2 invalid input (nothing written); 1 the run failed (nothing written).
             """)
 
@@ -36,8 +42,19 @@ struct FlowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Phases sft:D, rl:D, mix:MU:D separated by commas, e.g. sft:2,rl:5,sft:2 (required).", valueName: "spec"))
     var schedule: String
 
-    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL) or gd (gradient steps of size --eta).", valueName: "flow|gd"))
+    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord (then --schedule is a step count).", valueName: "name"))
     var method: String = "flow"
+
+    @OptionGroup(title: "Sampled algorithms") var sampled: SampledOptions
+
+    @Option(help: "Sampled phases: the number of independent seeded runs K.")
+    var seeds: Int = 1
+
+    @Option(help: "Sampled phases: the seed S (run k uses the stream derived from (S, k)).")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Sampled phases: record a row every N steps (default: about 200 rows in all; phase ends always).", valueName: "N"))
+    var every: Int?
 
     @Option(help: ArgumentHelp("Step size η of --method gd (required there); each phase takes duration/η steps, which must be a whole number. No default.", valueName: "η"))
     var eta: Double?
@@ -92,7 +109,7 @@ struct FlowCommand: ParsableCommand {
     /// Validates every argument and the instance; throws ``Failure`` with code 2 naming the first problem.
     func plan() throws -> Plan {
         func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
-        guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow or gd") }
+        guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
         if method == "flow" && eta != nil { throw bad("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
         guard let stepperValue = Stepper(rawValue: stepper) else {
             throw bad("unknown stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -145,9 +162,61 @@ struct FlowCommand: ParsableCommand {
         }
     }
 
+    /// The sampled schedule, when the run is sampled (a sampled --method, or sampled phases).
+    func sampledSchedule() throws -> SampledSchedule? {
+        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
+        if let m = SampledMethod(rawValue: method) {
+            guard let n = Int(schedule), n >= 1 else { throw bad("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
+            let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
+            return try SampledSchedule(parsing: spec)
+        }
+        guard SampledSchedule.isSampled(schedule) else { return nil }
+        guard method == "flow" else { throw bad("--schedule with sampled phases runs the sampled algorithms: drop --method \(method)") }
+        do { return try SampledSchedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
+    }
+
+    func runSampledPhases(_ sched: SampledSchedule, started: Date) throws {
+        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
+        guard let eta else { throw bad("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
+        guard seeds >= 1 else { throw bad("--seeds must be ≥ 1, got \(seeds)") }
+        if let every, every < 1 { throw bad("--every must be ≥ 1, got \(every)") }
+        if !events.isEmpty { throw bad("--event is not available for sampled phases") }
+        let config: SampledConfig
+        do { config = try sampled.config(method: sched.phases[0].method, eta: eta) } catch { throw bad("\(error)") }
+        let loaded: (file: InstanceFile, instance: Instance)
+        do {
+            loaded = try FlowCLI.loadInstance(instance)
+            for ph in sched.phases {
+                var c = config
+                c.method = ph.method
+                c.mix = ph.mix
+                _ = try SampledAlgorithm(instance: loaded.instance, config: c)
+            }
+        } catch { throw bad("instance \(instance): \(error)") }
+        let outURL = URL(fileURLWithPath: out)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
+            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        }
+        let result: SampledRunResult
+        do {
+            result = try runSampled(instance: loaded.instance, schedule: sched, config: config, seeds: seeds, seed: seed,
+                                    every: every ?? max(1, sched.totalSteps / 200))
+        } catch { throw Failure(description: "\(error)", code: 1) }
+        let report = SampledFlowReport(file: loaded.file, instance: loaded.instance, config: config, run: result, out: outURL,
+                                       command: CommandLine.arguments, instancePath: instance, started: started,
+                                       wallSeconds: Date().timeIntervalSince(started))
+        do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+        if !quiet { print(report.summary()) }
+    }
+
     mutating func run() throws {
         let started = Date()
         do {
+            if let sched = try sampledSchedule() {
+                try runSampledPhases(sched, started: started)
+                return
+            }
             let p = try plan()
             let runStarted = Date()
             let result = try FlowCommand.execute(p, samples: samples)

@@ -13,6 +13,7 @@ struct SFTRL: ParsableCommand {
         subcommands: [
             CheckCommand.self,
             FlowCommand.self,
+            UpdateCommand.self,
             SpectrumCommand.self,
             ExplainCommand.self,
             TaskCommand.self,

@@ -52,6 +52,21 @@ struct FiguresTests {
         }
     }
 
+    /// The sampled-algorithm figures (g: 64 seeded runs per pipeline; h: exact enumerations) match
+    /// the committed data byte for byte.
+    @Test func sampledFiguresMatchCommittedData() throws {
+        let one = try temporaryDirectory("sampled")
+        defer { try? FileManager.default.removeItem(at: one) }
+        try runFigures(["--out", one.path, "--only", "g,h"])
+        let a = try files(under: one)
+        #expect(a.keys.contains("g-sampled-fig3/trace.csv") && a.keys.contains("h-update-bias/bias.csv"))
+        let committed = repositoryRoot.appendingPathComponent("notebooks-data")
+        for (k, v) in a {
+            let c = try? Data(contentsOf: committed.appendingPathComponent(k))
+            #expect(c == v, "notebooks-data/\(k) is stale: regenerate with `sftrl figures --only g,h`")
+        }
+    }
+
     /// The quick versions of the flow figures are deterministic too, and their manifests name the
     /// regenerating command without paths or timestamps.
     @Test func quickFlowFiguresAreDeterministic() throws {
@@ -95,8 +110,9 @@ struct FiguresTests {
     }
 
     @Test func selection() throws {
-        #expect(try Figures.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "p"])
+        #expect(try Figures.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "g", "h", "p"])
         #expect(try Figures.selection("p-pareto", includeTransformer: false) == ["p"])
+        #expect(try Figures.selection("h-update-bias,g", includeTransformer: false) == ["g", "h"])
         #expect(try Figures.selection("d, b,b", includeTransformer: false) == ["b", "d"])
         #expect(try Figures.selection("c-threshold", includeTransformer: true) == ["c", "f"])
         #expect(throws: (any Error).self) { try Figures.selection("z", includeTransformer: false) }

@@ -1,0 +1,327 @@
+import Foundation
+import RealModule
+import Linalg
+import Policies
+import Flows
+
+/// Random small instances of the three classes for the claims about sampled algorithms: 1–2
+/// prompts; tabular 2–4 responses, log-linear 3–4 responses with d ≤ 2 features, autoregressive
+/// V ∈ {1, 2}, L ∈ {1, 2}; positive data, reference and start, rewards in [−1, 1] with ties.
+enum SampledGenerate {
+    static let families = ["tabular", "loglinear", "autoregressive"]
+
+    static func file(_ g: inout SeededGenerator, family: String, beta: Double, maxPrompts: Int = 2) -> InstanceFile {
+        let m = g.int(1...maxPrompts)
+        var sizes = (0..<m).map { _ in g.int(2...4) }
+        var spec = InstanceFile.PolicySpec(kind: "tabular")
+        if family == "autoregressive" {
+            let v = g.int(1...2), l = g.int(1...2)
+            let s = (0...l).reduce(0) { $0 + Int(Foundation.pow(Double(v), Double($1))) }
+            sizes = [Int](repeating: s, count: m)
+            spec = .init(kind: "autoregressive", vocab: v, maxLength: l)
+        }
+        if family == "loglinear" { sizes = sizes.map { max($0, 3) } }
+        var f = Generate.file(beta: beta, weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
+                              reward: sizes.map { Generate.reward(&g, $0) }, reference: sizes.map { Generate.positiveSimplex(&g, $0) },
+                              start: sizes.map { Generate.positiveSimplex(&g, $0) })
+        f.policy = spec
+        if family == "loglinear" {
+            let d = g.int(1...2)
+            f.policy = .init(kind: "loglinear", features: sizes.map { n in let x = Generate.features(&g, n: n, d: d, illConditioned: false); return (0..<n).map { x.row($0) } },
+                             theta: (0..<d).map { _ in g.normal() })
+            for x in f.prompts.indices { f.prompts[x].start = nil }
+        }
+        return f
+    }
+}
+
+/// E[f(θ + Δθ)] over the exact distribution of one sampled update, f evaluated by `value` (in T).
+func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
+    var m: T = 0, sq = 0.0
+    var mean = [Double](repeating: 0, count: theta.count)
+    try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
+        var state = OptimizerState()
+        let next = algo.step(theta: theta, batch: batch, state: &state)
+        m += T(p) * value(next.map { T($0) })
+        var n2 = 0.0
+        for i in next.indices { let d = next[i] - theta[i]; n2 += d * d; mean[i] += p * d }
+        sq += p * n2
+    }
+    return (m, sq, mean)
+}
+
+/// L_SFT at θ in precision T through the class's own sequence log-probabilities.
+func sftLoss<T: Real & BinaryFloatingPoint>(_ inst: Instance, _ theta: [T]) -> T {
+    var z: [[T]] = inst.policy.logits(theta)
+    if let h = inst.logBase { for x in z.indices { for y in z[x].indices { z[x][y] += T(h[x][y]) } } }
+    var l: T = 0
+    for x in z.indices where inst.weights[x] > 0 {
+        let lq = DistOf<T>.logSoftmax(z[x])
+        l += T(inst.weights[x]) * DistOf<T>.crossEntropy(inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
+    }
+    return l
+}
+
+/// The descent lemma in expectation for a sampled RL step (R4 with E‖g‖²): for any random step
+/// Δθ = ηĝ and L_S a global smoothness constant of L_SFT,
+/// E L_SFT(θ + Δθ) ≤ L_SFT(θ) + ⟨∇L_SFT, EΔθ⟩ + (L_S/2)·E‖Δθ‖²; so the step lowers the SFT loss in
+/// expectation when ⟨−∇L_SFT, EΔθ⟩ > (L_S/2)·E‖Δθ‖². Checked with REINFORCE and GRPO steps.
+struct SampledDescent: Claim {
+    let id = "sampled-descent"
+    let reference = "reconstruction of v2 (R4) for sampled steps"
+    let statement = "A sampled RL step Δθ (REINFORCE or GRPO, G samples per prompt) lowers L_SFT in expectation when ⟨−∇L_SFT, E Δθ⟩ > (L_S/2)·E‖Δθ‖², L_S a global smoothness constant of L_SFT: R4 with E‖g‖² in place of ‖g‖²."
+    let hypotheses = [Hypothesis("step-condition", "⟨−∇L_SFT, E Δθ⟩ − (L_S/2)·E‖Δθ‖² > 0"),
+                      Hypothesis("resolvable", "the first-order change |⟨∇L_SFT, EΔθ⟩| is at least 1e-12·max(1, L_SFT) (a hypothesis of the numerical check)")]
+    let families = SampledGenerate.families
+    let strict = true
+    let shrinkable = false
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        let f = SampledGenerate.file(&g, family: family, beta: g.uniform() < 0.5 ? 0 : g.uniform(0.05, 1))
+        return ClaimInstance(family: family, instance: f, parameters: [
+            "eta": Foundation.pow(10, g.uniform(-2, 0.5)), "group_size": Double(g.int(2...3)), "grpo": g.uniform() < 0.5 ? 1 : 0,
+        ])
+    }
+
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        let inst = try Instance(file: try ci.requireInstance())
+        var c = SampledConfig(method: try ci.parameter("grpo") == 1 ? .grpo : .reinforce)
+        c.eta = try ci.parameter("eta"); c.groupSize = Int(try ci.parameter("group_size"))
+        let algo = try SampledAlgorithm(instance: inst, config: c)
+        let ls = try inst.policy.sftSmoothnessBound(weights: inst.weights)
+        let gradL = inst.gradient(.sft, at: inst.point())
+        let e: (mean: T, meanSquaredNorm: Double, mean_update: [Double]) = try expectedAfterUpdate(algo, theta: inst.start) { sftLoss(inst, $0) }
+        let l0: T = sftLoss(inst, inst.start.map { T($0) })
+        let first = -dot(gradL, e.mean_update)
+        let condition = first - ls / 2 * e.meanSquaredNorm
+        return Evaluation(hypotheses: ["step-condition": condition, "resolvable": abs(first) / max(1, Double(l0)) - 1e-12],
+                          conclusion: Double((l0 - e.mean) / max(abs(l0), T.leastNormalMagnitude)),
+                          quantities: ["first_order": first, "E_sq_norm": e.meanSquaredNorm, "L_S": ls,
+                                       "sft_loss_before": Double(l0), "expected_sft_loss_after": Double(e.mean)])
+    }
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
+        #if arch(x86_64)
+        return try margins(ci, Float80.self)
+        #else
+        return try evaluate(ci)
+        #endif
+    }
+}
+
+/// Whether the expected GRPO update is an ascent direction of J: ⟨E Δθ, ∇J⟩ > 0, for one advantage
+/// scaling (no KL term, one inner iteration, SGD).
+struct GRPOExpectedAscent: Claim {
+    let scaling: AdvantageScaling
+    var id: String { "grpo-ascent-\(scaling.rawValue)" }
+    let reference = "practice (TRL's GRPO), not a statement of the paper"
+    var statement: String { "The expected GRPO update with advantage scaling '\(scaling.rawValue)' (G samples per prompt, no KL, one inner step) has a positive inner product with ∇J whenever ∇J ≠ 0." }
+    let hypotheses = [Hypothesis("gradient-nonzero", "‖∇J‖ ≥ 1e-6")]
+    let families = SampledGenerate.families
+    let strict = true
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0),
+                      parameters: ["group_size": Double(g.int(2...4))])
+    }
+
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation {
+        let inst = try Instance(file: try ci.requireInstance())
+        var c = SampledConfig(method: .grpo)
+        c.scaling = scaling; c.groupSize = Int(try ci.parameter("group_size")); c.eta = 1; c.klCoefficient = 0
+        let d = try UpdateDistribution.exact(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
+        let ip = dot(d.expectedUpdate, d.gradient)
+        return Evaluation(hypotheses: ["gradient-nonzero": d.gradientNorm - 1e-6],
+                          conclusion: d.cosine,
+                          quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm])
+    }
+    /// The enumeration runs in Double only; a violation is certified when the cosine is below
+    /// −1e-12 (far above the Double round-off of a sum of at most 2·10⁶ terms of these sizes).
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try evaluate(ci) }
+}
+
+/// Thm 3.1 under sampling: from the SFT optimum with π_ref = p_SFT, k sampled GRPO steps raise the
+/// SFT loss in expectation: E L_SFT(θ_k) > L_SFT(θ_SFT).
+struct Thm31Sampled: Claim {
+    let id = "thm3.1-sampled"
+    let reference = "Thm 3.1 under sampled GRPO"
+    let statement = "From the SFT optimum of the class (π_ref = p_SFT), k sampled GRPO steps (G samples per prompt, k3 KL to π_ref with coefficient β) raise the SFT loss in expectation: E L_SFT(θ_k) > L_SFT(θ_SFT), whenever the expected first update is non-zero."
+    let hypotheses = [Hypothesis("moves", "the expected first update has norm ≥ 1e-9")]
+    let families = SampledGenerate.families
+    let strict = true
+    let shrinkable = false
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
+                      parameters: ["group_size": 2, "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1.5, 0.5))])
+    }
+
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        var inst = try Instance(file: try ci.requireInstance())
+        let sft = try inst.sftOptimum()
+        inst.start = sft.theta
+        inst.reference = inst.policy.probabilities(sft.theta)
+        var c = SampledConfig(method: .grpo)
+        c.groupSize = Int(try ci.parameter("group_size")); c.eta = try ci.parameter("eta")
+        let algo = try SampledAlgorithm(instance: inst, config: c)
+        let k = Int(try ci.parameter("steps"))
+        func expected(_ theta: [Double], _ left: Int) throws -> T {
+            if left == 0 { return sftLoss(inst, theta.map { T($0) }) }
+            var m: T = 0
+            try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
+                var st = OptimizerState()
+                let next = algo.step(theta: theta, batch: batch, state: &st)
+                m += T(p) * ((try? expected(next, left - 1)) ?? .nan)
+            }
+            return m
+        }
+        let first = try UpdateDistribution.exact(algo, theta: sft.theta)
+        let l0: T = sftLoss(inst, sft.theta.map { T($0) })
+        let lk = try expected(sft.theta, k)
+        return Evaluation(hypotheses: ["moves": norm(first.expectedUpdate) - 1e-9],
+                          conclusion: Double((lk - l0) / max(abs(l0), 1)),
+                          quantities: ["sft_loss_optimum": Double(l0), "expected_sft_loss_after": Double(lk), "steps": Double(k)])
+    }
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
+        #if arch(x86_64)
+        return try margins(ci, Float80.self)
+        #else
+        return try evaluate(ci)
+        #endif
+    }
+}
+
+/// Prop. 1 along sampled SFT from an RL optimum: after k minibatch SFT steps from the Gibbs/RL
+/// optimum θ_RL, E J(θ_k) ≤ J(θ_RL) + R_max·√(2·E KL(p_θk‖p_RL)).
+struct Prop1Sampled: Claim {
+    let id = "prop1-sampled"
+    let reference = "Prop. 1 under sampled SFT"
+    let statement = "After k minibatch SFT steps (B samples of p_D per prompt) from the RL optimum θ_RL of the class, E J(θ_k) ≤ J(θ_RL) + R_max·√(2·E_{batches} E_x KL(p_θk‖p_RL))."
+    let hypotheses: [Hypothesis] = []
+    let families = ["tabular", "autoregressive"]
+    let shrinkable = false
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
+                      parameters: ["batch_size": Double(g.int(1...2)), "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1, 0.7))])
+    }
+
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        var inst = try Instance(file: try ci.requireInstance())
+        let rl = try inst.rlOptimum()
+        inst.start = rl.theta
+        var c = SampledConfig(method: .sftSGD)
+        c.batchSize = Int(try ci.parameter("batch_size")); c.eta = try ci.parameter("eta")
+        let algo = try SampledAlgorithm(instance: inst, config: c)
+        let pRL = inst.policy.probabilities(rl.theta).map { $0.map { T($0) } }
+        func jAndKL(_ theta: [Double]) -> (T, T) {
+            let z: [[T]] = inst.policy.logits(theta.map { T($0) })
+            var j: T = 0, kl: T = 0
+            for x in z.indices where inst.weights[x] > 0 {
+                let lp = DistOf<T>.logSoftmax(z[x]), p = lp.map { T.exp($0) }
+                j += T(inst.weights[x]) * DistOf<T>.expectation(p, inst.reward[x].map { T($0) })
+                kl += T(inst.weights[x]) * DistOf<T>.kl(p, pRL[x], logP: lp)
+            }
+            return (j, kl)
+        }
+        func expected(_ theta: [Double], _ left: Int) throws -> (T, T) {
+            if left == 0 { return jAndKL(theta) }
+            var m: (T, T) = (0, 0)
+            try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
+                var st = OptimizerState()
+                let r = (try? expected(algo.step(theta: theta, batch: batch, state: &st), left - 1)) ?? (.nan, .nan)
+                m.0 += T(p) * r.0; m.1 += T(p) * r.1
+            }
+            return m
+        }
+        let (j0, _) = jAndKL(rl.theta)
+        let (jk, klk) = try expected(rl.theta, Int(try ci.parameter("steps")))
+        let rmax = T(inst.rewardBound)
+        let bound = j0 + rmax * (2 * max(klk, 0)).squareRoot()
+        return Evaluation(conclusion: Double(inequalityMargin(jk, bound, scale: max(rmax, 1e-300))),
+                          quantities: ["reward_rl": Double(j0), "expected_reward_after": Double(jk), "expected_kl": Double(klk), "bound": Double(bound)])
+    }
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
+        #if arch(x86_64)
+        return try margins(ci, Float80.self)
+        #else
+        return try evaluate(ci)
+        #endif
+    }
+}
+
+/// Lemma 1 on autoregressive instances of the instance schema: the token-level SFT loss of a
+/// dataset drawn from p_D, −Σ_i Σ_t log π_{n_t}(c_t) (EOS factor included; each token's node
+/// log-softmax computed here from the node's logits), equals n·E_emp[−log p_θ(y|x)] with p_θ(y|x)
+/// the class's sequence distribution, and the class's exact L_SFT equals the expectation of the
+/// token-level loss under p_D.
+struct Lemma1Autoregressive: Claim {
+    let id = "lemma1-autoregressive"
+    let reference = "Lemma 1"
+    let statement = "On an autoregressive instance, the token-level SFT loss −Σ_j log p(y_j|x, y_<j) − log p(EOS|x, y) of a dataset of n responses equals n times the empirical expectation of the class's sequence-level −log p_θ(y|x), and the class's exact L_SFT equals the expected token-level loss under p_D."
+    let hypotheses: [Hypothesis] = []
+    let families = ["autoregressive"]
+    let shrinkable = false
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        var f = SampledGenerate.file(&g, family: "autoregressive", beta: 0)
+        let m = f.prompts.count
+        let inst = try? Instance(file: f)
+        f.policy.theta = (0..<(inst?.policy.dimension ?? 0)).map { _ in 3 * g.normal() }
+        for x in 0..<m { f.prompts[x].start = nil }
+        return ClaimInstance(family: family, instance: f, parameters: ["n": Double(g.int(1...40)), "dataset_seed": Double(g.int(0...1_000_000))])
+    }
+
+    func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
+        let inst = try Instance(file: try ci.requireInstance())
+        guard case let .autoregressive(tree, _) = inst.policy else { throw ClaimError.invalid("lemma1-autoregressive needs an autoregressive instance") }
+        let theta = inst.start.map { T($0) }
+        let o = inst.policy.offsets, w = tree.vocab + 1
+        let seq: [[T]] = inst.policy.logits(theta)   // the class's log p(y|x)
+        // Token-level: walk the tokens of y, the node of each prefix found by its index, log-softmax of its logits.
+        let model = Autoregressive(vocab: tree.vocab, maxLength: tree.maxLength)
+        let responses = model.allResponses()
+        func tokenLogLik(_ x: Int, _ y: [Int]) -> T {
+            func node(_ prefix: [Int]) -> [T] {
+                let n = model.index(of: prefix)
+                return DistOf<T>.logSoftmax(Array(theta[(o[x] + n * w)..<(o[x] + (n + 1) * w)]))
+            }
+            var s: T = 0
+            for j in y.indices { s += node(Array(y[..<j]))[y[j]] }
+            if y.count < tree.maxLength { s += node(y)[tree.vocab] }
+            return s
+        }
+        var g = SeededGenerator(seed: UInt64(try ci.parameter("dataset_seed")))
+        let n = Int(try ci.parameter("n"))
+        var worst: T = 1, tokenTotal: T = 0, empirical: T = 0, total: T = 0
+        for x in inst.weights.indices {
+            total += seq[x].reduce(T(0)) { $0 + T.exp($1) }
+            var exactLoss: T = 0
+            for (k, y) in responses.enumerated() where inst.data[x][k] > 0 { exactLoss -= T(inst.data[x][k]) * tokenLogLik(x, y) }
+            let lq = DistOf<T>.logSoftmax(seq[x])
+            let classLoss = DistOf<T>.crossEntropy(inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
+            worst = min(worst, identityMargin(exactLoss, classLoss))
+            let cdf = SampledAlgorithm.cumulativeDistribution(inst.data[x])
+            var tl: T = 0, emp: T = 0
+            for _ in 0..<n {
+                let k = SampledAlgorithm.draw(cdf: cdf, &g)
+                tl -= tokenLogLik(x, responses[k])
+                emp -= seq[x][k]
+            }
+            worst = min(worst, identityMargin(tl, emp))
+            tokenTotal += tl; empirical += emp
+        }
+        worst = min(worst, identityMargin(total, T(inst.promptCount)))
+        return Evaluation(conclusion: Double(worst), quantities: ["token_level_loss": Double(tokenTotal), "n_times_empirical": Double(empirical), "total_probability": Double(total)])
+    }
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
+        #if arch(x86_64)
+        return try margins(ci, Float80.self)
+        #else
+        return try evaluate(ci)
+        #endif
+    }
+}

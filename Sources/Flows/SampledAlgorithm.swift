@@ -1,0 +1,256 @@
+import Foundation
+import Linalg
+import Policies
+
+/// The responses drawn for one step: per prompt, G indices from p_θold (`rl`) and B from p_D (`sft`).
+/// Every estimator below is symmetric in the order of a prompt's samples.
+public struct SampledBatch: Sendable, Equatable {
+    public var rl: [[Int]]
+    public var sft: [[Int]]
+    public init(rl: [[Int]], sft: [[Int]]) { self.rl = rl; self.sft = sft }
+}
+
+/// Adam's moments (empty until the first step).
+public struct OptimizerState: Sendable {
+    public var m: [Double] = [], v: [Double] = []
+    public var steps = 0
+    public init() {}
+}
+
+/// One method's estimator on an instance: sampling, advantages, the per-step loss gradient
+/// through ``DecisionNodes`` (so tabular, log-linear and autoregressive instances share it), and
+/// the optimiser update. Deterministic given θ and the batch; all randomness is in ``sample``.
+///
+/// Per token t of response y_i (node n_t, choice c_t), with lp_t = log π_θ,n(c), old_t the same at
+/// θ_old (the sampling parameters) and ref_t of π_ref's conditionals:
+///
+///     GRPO  ℓ_t = −min(ρ_t A_i, clip(ρ_t, 1−ε, 1+ε_high) A_i) + β_kl k(lp_t − ref_t),  ρ_t = e^{lp_t − old_t},
+///     ∂ℓ_t/∂lp_t = −A_i ρ_t·[ρ_t unclipped in the min] + β_kl k′(lp_t − ref_t),
+///
+/// aggregated per ``LossAggregation``; SFT ℓ = −Σ_t lp_t per sample (Lemma 1: the sequence log-loss);
+/// REINFORCE ℓ = −(a_i − b) Σ_t lp_t. The gradient of Σ_t w_t lp_t is pulled back by
+/// ``DecisionNodes/pullbackNodes(_:)`` from G_n = Σ_{t at n} w_t (e_{c_t} − π_n).
+public struct SampledAlgorithm: Sendable {
+    public let instance: Instance
+    public let config: SampledConfig
+    public let nodes: DecisionNodes
+    /// β_kl actually used (the option, else the instance's β).
+    public let klCoefficient: Double
+    let refNodeLogProbs: [[Double]]
+    let paths: [[(node: Int, choice: Int)]]
+    let dataCDF: [[Double]]
+
+    public init(instance: Instance, config: SampledConfig) throws {
+        try config.validate()
+        try instance.validateForFlows()
+        self.instance = instance
+        self.config = config
+        let nodes = DecisionNodes(policy: instance.policy, responseCounts: instance.responseCounts, offset: instance.logBase)
+        self.nodes = nodes
+        klCoefficient = config.klCoefficient ?? instance.beta
+        refNodeLogProbs = nodes.nodeLogProbs(ofSequenceDistributions: instance.reference)
+        let maxResponses = instance.responseCounts.max() ?? 0
+        if case .autoregressive = instance.policy {
+            paths = (0..<maxResponses).map { nodes.path(response: $0) }
+        } else {
+            paths = (0..<maxResponses).map { [(0, $0)] }
+        }
+        dataCDF = instance.data.map(SampledAlgorithm.cumulativeDistribution)
+        if klCoefficient > 0, config.method != .sftSGD {
+            for (x, r) in instance.reference.enumerated() where r.contains(0) {
+                throw FlowError.invalid("prompts[\(x)].reference has a zero: the KL estimators need log π_ref finite; set --kl-coef 0")
+            }
+        }
+    }
+
+    /// Whether the method samples from the policy / from the data.
+    public var usesPolicySamples: Bool { config.method != .sftSGD }
+    public var usesDataSamples: Bool { config.method == .sftSGD || config.method == .chord }
+
+    /// Running sums of p (the inverse-CDF table of ``draw(cdf:_:)``).
+    public static func cumulativeDistribution(_ p: [Double]) -> [Double] {
+        var c = [Double](repeating: 0, count: p.count)
+        var s = 0.0
+        for i in p.indices { s += p[i]; c[i] = s }
+        return c
+    }
+
+    /// The index y with cdf[y−1] ≤ u·total < cdf[y], skipping zero-probability entries.
+    public static func draw(cdf: [Double], _ g: inout SeededGenerator) -> Int {
+        let u = g.uniform() * cdf[cdf.count - 1]
+        var lo = 0, hi = cdf.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cdf[mid] > u { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+
+    /// Draws one step's samples at θ (policy samples first, prompt by prompt, then data samples).
+    public func sample(theta: [Double], _ g: inout SeededGenerator) -> SampledBatch {
+        sample(nodes.values(theta), &g)
+    }
+
+    /// The same draws from θ's node values (``DecisionNodes/values(_:)``).
+    public func sample(_ v: DecisionNodes.Values, _ g: inout SeededGenerator) -> SampledBatch {
+        var rl: [[Int]] = [], sft: [[Int]] = []
+        if usesPolicySamples {
+            for p in nodes.sequenceProbabilities(v) {
+                let c = SampledAlgorithm.cumulativeDistribution(p)
+                rl.append((0..<config.groupSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) })
+            }
+        }
+        if usesDataSamples {
+            for c in dataCDF { sft.append((0..<config.batchSize).map { _ in SampledAlgorithm.draw(cdf: c, &g) }) }
+        }
+        return SampledBatch(rl: rl, sft: sft)
+    }
+
+    /// GRPO advantages of a batch (TRL's formulas; see ``AdvantageScaling``): group mean, unbiased
+    /// standard deviation (0 for a single sample) plus 1e-4.
+    public func advantages(_ batch: SampledBatch) -> [[Double]] {
+        let rewards = batch.rl.enumerated().map { x, ys in ys.map { instance.reward[x][$0] } }
+        func std(_ v: [Double]) -> Double {
+            guard v.count > 1 else { return 0 }
+            let m = v.reduce(0, +) / Double(v.count)
+            return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+        }
+        let batchStd = std(Array(rewards.joined()))
+        return rewards.map { r in
+            let m = r.reduce(0, +) / Double(r.count)
+            switch config.scaling {
+            case .none: return r.map { $0 - m }
+            case .group: let s = std(r) + 1e-4; return r.map { ($0 - m) / s }
+            case .batch: let s = batchStd + 1e-4; return r.map { ($0 - m) / s }
+            }
+        }
+    }
+
+    /// The gradient of the step's loss at θ, with θ_old the sampling parameters (their node
+    /// log-probabilities `old`) and the batch's advantages.
+    public func lossGradient(theta: [Double], old: [[Double]], batch: SampledBatch, advantages adv: [[Double]],
+                             current: DecisionNodes.Values? = nil) -> [Double] {
+        let cur = current ?? nodes.values(theta)
+        let lp = cur.log, pi = cur.probs
+        let q = instance.weights
+        var acc = lp.map { [Double](repeating: 0, count: $0.count) }
+        var mass = (0..<lp.count).map { [Double](repeating: 0, count: nodes.nodes[$0]) }
+        func add(_ x: Int, _ y: Int, _ weight: (Int) -> Double) {
+            let w = nodes.width[x]
+            for (t, tok) in paths[y].enumerated() {
+                let u = weight(t)
+                acc[x][tok.node * w + tok.choice] += u
+                mass[x][tok.node] += u
+            }
+        }
+        let rlWeight = config.method == .chord ? 1 - config.mix : 1
+        let sftWeight = config.method == .chord ? config.mix : (config.method == .sftSGD ? 1 : 0)
+        if config.method == .grpo || config.method == .chord {
+            let g = Double(config.groupSize), eps = config.epsilon, epsHigh = config.epsilonHigh ?? config.epsilon, beta = klCoefficient
+            var totalTokens = 0.0
+            if config.aggregation == .dapo {
+                for (x, ys) in batch.rl.enumerated() { for y in ys { totalTokens += q[x] * Double(nodes.tokenCount(response: y)) } }
+            }
+            for (x, ys) in batch.rl.enumerated() where q[x] > 0 {
+                let w = nodes.width[x]
+                for (i, y) in ys.enumerated() {
+                    let a = adv[x][i]
+                    let c: Double
+                    switch config.aggregation {
+                    case .grpo: c = q[x] / (g * Double(nodes.tokenCount(response: y)))
+                    case .dapo: c = q[x] / totalTokens
+                    case .drGRPO: c = q[x] / (g * Double(nodes.maxTokens))
+                    }
+                    add(x, y) { t in
+                        let tok = paths[y][t]
+                        let l = lp[x][tok.node * w + tok.choice], o = old[x][tok.node * w + tok.choice]
+                        let rho = Foundation.exp(l - o)
+                        let unclipped = a >= 0 ? rho <= 1 + epsHigh : rho >= 1 - eps
+                        var d = unclipped ? -a * rho : 0
+                        if beta > 0 { d += beta * config.klEstimator.derivative(l - refNodeLogProbs[x][tok.node * w + tok.choice]) }
+                        return rlWeight * c * d
+                    }
+                }
+            }
+        }
+        if config.method == .reinforce {
+            let g = Double(config.groupSize), beta = klCoefficient
+            for (x, ys) in batch.rl.enumerated() where q[x] > 0 {
+                let w = nodes.width[x]
+                // a_i = r − β_kl (log p_old − log π_ref), sequence level, fixed.
+                let a = ys.map { y -> Double in
+                    var kl = 0.0
+                    if beta > 0 { for tok in paths[y] { kl += old[x][tok.node * w + tok.choice] - refNodeLogProbs[x][tok.node * w + tok.choice] } }
+                    return instance.reward[x][y] - beta * kl
+                }
+                let b = config.baseline ? a.reduce(0, +) / g : 0
+                for (i, y) in ys.enumerated() { add(x, y) { _ in -q[x] * (a[i] - b) / g } }
+            }
+        }
+        if sftWeight > 0 {
+            let bsz = Double(config.batchSize)
+            for (x, ys) in batch.sft.enumerated() where q[x] > 0 {
+                for y in ys { add(x, y) { _ in -sftWeight * q[x] / bsz } }
+            }
+        }
+        // G_n = acc_n − mass_n π_n, then pulled back to θ.
+        for x in acc.indices {
+            let w = nodes.width[x]
+            for n in 0..<nodes.nodes[x] where mass[x][n] != 0 {
+                for k in 0..<w { acc[x][n * w + k] -= mass[x][n] * pi[x][n * w + k] }
+            }
+        }
+        return nodes.pullbackNodes(acc)
+    }
+
+    /// One step from θ on a drawn batch: μ optimiser steps on the batch's loss (the ratio
+    /// recomputed at each inner θ against θ_old = θ). Returns the new θ.
+    public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState, nodeValues: DecisionNodes.Values? = nil) -> [Double] {
+        let oldValues = nodeValues ?? nodes.values(theta)
+        let old = oldValues.log
+        let adv = (config.method == .grpo || config.method == .chord) ? advantages(batch) : []
+        var th = theta
+        for it in 0..<config.innerIterations {
+            let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv, current: it == 0 ? oldValues : nil)
+            apply(g, to: &th, state: &state)
+        }
+        return th
+    }
+
+    /// θ ← θ − η·g (SGD) or the Adam update with bias correction.
+    public func apply(_ g: [Double], to theta: inout [Double], state: inout OptimizerState) {
+        let eta = config.eta
+        switch config.optimizer {
+        case .sgd:
+            for i in theta.indices { theta[i] -= eta * g[i] }
+        case .adam:
+            let b1 = 0.9, b2 = 0.999, e = 1e-8
+            if state.m.isEmpty { state.m = [Double](repeating: 0, count: g.count); state.v = state.m }
+            state.steps += 1
+            let c1 = 1 - Foundation.pow(b1, Double(state.steps)), c2 = 1 - Foundation.pow(b2, Double(state.steps))
+            for i in theta.indices {
+                state.m[i] = b1 * state.m[i] + (1 - b1) * g[i]
+                state.v[i] = b2 * state.v[i] + (1 - b2) * g[i] * g[i]
+                theta[i] -= eta * (state.m[i] / c1) / ((state.v[i] / c2).squareRoot() + e)
+            }
+        }
+    }
+
+    /// The gradient of the objective the method targets at θ: ∇L_SFT-descent for sft-sgd
+    /// (returned as −∇L_SFT), ∇J_{β_kl} = ∇J − β_kl ∇KL(p‖π_ref) for reinforce and grpo, and
+    /// (1 − μ)∇J_{β_kl} − μ∇L_SFT for chord: the ascent direction an exact method would follow.
+    public func targetDirection(theta: [Double]) -> [Double] {
+        let pt = instance.point(theta)
+        var rl = instance.gradient(.reward, at: pt)
+        if klCoefficient > 0 {
+            let k = instance.gradient(.klPolicyRef, at: pt)
+            for i in rl.indices { rl[i] -= klCoefficient * k[i] }
+        }
+        let sft = instance.gradient(.sft, at: pt)
+        switch config.method {
+        case .sftSGD: return sft.map { -$0 }
+        case .reinforce, .grpo: return rl
+        case .chord: return rl.indices.map { (1 - config.mix) * rl[$0] - config.mix * sft[$0] }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Flows
+import Foundation
+
+/// The options of the sampled algorithms, shared by `sftrl flow` (sampled phases) and `sftrl update`.
+struct SampledOptions: ParsableArguments {
+    @Option(name: .customLong("group-size"), help: "G, responses sampled from the policy per prompt (reinforce, grpo, chord).")
+    var groupSize: Int = 8
+
+    @Option(name: .customLong("batch-size"), help: "B, SFT samples from p_D per prompt (sft-sgd, chord).")
+    var batchSize: Int = 8
+
+    @Option(help: ArgumentHelp("sgd or adam (β₁ 0.9, β₂ 0.999, ε 1e-8).", valueName: "name"))
+    var optimizer: String = "sgd"
+
+    @Option(help: ArgumentHelp("GRPO advantage scaling: group, batch or none (TRL's scale_rewards; std is unbiased, plus 1e-4).", valueName: "name"))
+    var scaling: String = "group"
+
+    @Option(help: "Clip range ε of the GRPO ratio.")
+    var epsilon: Double = 0.2
+
+    @Option(name: .customLong("epsilon-high"), help: ArgumentHelp("Upper clip range ε_high (TRL's epsilon_high; default: --epsilon).", valueName: "ε"))
+    var epsilonHigh: Double?
+
+    @Option(name: .customLong("inner-iterations"), help: "μ, optimiser steps on the same samples per batch (TRL's num_iterations).")
+    var innerIterations: Int = 1
+
+    @Option(name: .customLong("kl-coef"), help: ArgumentHelp("β_kl, the KL coefficient of grpo/chord/reinforce (default: the instance's beta).", valueName: "β"))
+    var klCoef: Double?
+
+    @Option(name: .customLong("kl-estimator"), help: ArgumentHelp("k1, k2 or k3 (TRL's is k3).", valueName: "name"))
+    var klEstimator: String = "k3"
+
+    @Option(help: ArgumentHelp("GRPO loss aggregation: grpo, dapo or dr_grpo (distinct on autoregressive instances).", valueName: "name"))
+    var aggregation: String = "grpo"
+
+    @Flag(help: "REINFORCE: subtract the group mean of the rewards (a biased baseline: the expectation is (1 − 1/G)·∇J).")
+    var baseline = false
+
+    @Option(help: ArgumentHelp("chord's SFT weight μ for --method chord (a chord:MU:STEPS phase carries its own).", valueName: "μ"))
+    var mix: Double = 0.5
+
+    /// The configuration, every name checked (the message names the option).
+    func config(method: SampledMethod, eta: Double) throws -> SampledConfig {
+        var c = SampledConfig(method: method)
+        c.groupSize = groupSize
+        c.batchSize = batchSize
+        c.eta = eta
+        guard let o = SampledOptimizer(rawValue: optimizer) else { throw ValidationError("unknown --optimizer '\(optimizer)': use sgd or adam") }
+        c.optimizer = o
+        guard let s = AdvantageScaling(rawValue: scaling) else { throw ValidationError("unknown --scaling '\(scaling)': use group, batch or none") }
+        c.scaling = s
+        c.epsilon = epsilon
+        c.epsilonHigh = epsilonHigh
+        c.innerIterations = innerIterations
+        c.klCoefficient = klCoef
+        guard let k = KLEstimator(rawValue: klEstimator) else { throw ValidationError("unknown --kl-estimator '\(klEstimator)': use k1, k2 or k3") }
+        c.klEstimator = k
+        guard let a = LossAggregation(rawValue: aggregation) else { throw ValidationError("unknown --aggregation '\(aggregation)': use grpo, dapo or dr_grpo") }
+        c.aggregation = a
+        c.baseline = baseline
+        c.mix = mix
+        try c.validate()
+        return c
+    }
+}
