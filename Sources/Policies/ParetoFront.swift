@@ -226,6 +226,9 @@ extension Instance {
                                      reward: value(.reward, at: pt), rewardReg: value(.rewardRegularized, at: pt))
             }
             return mus.indices.map { out[$0]! }
+        case .autoregressive:
+            throw ParetoError.invalid("sftrl pareto does not support autoregressive instances yet (the class is realisable: "
+                + "list the sequences as responses of a tabular instance to get the same front)")
         }
     }
 
@@ -259,6 +262,8 @@ extension Instance {
             let s = (try? sftOptimum()).map { at(1, $0.theta) }
             let r = beta > 0 ? (try? rlOptimum()).map { at(0, $0.theta) } : nil
             return (s, r)
+        case .autoregressive:
+            return (nil, nil)
         }
     }
 
