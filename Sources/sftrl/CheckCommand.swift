@@ -66,6 +66,9 @@ struct CheckCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
+        try OutputPaths.checkDistinct([("--json", json), ("--markdown", markdown)])
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         for id in claims where !Registry.ids.contains(id) {

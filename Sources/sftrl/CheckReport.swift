@@ -28,8 +28,10 @@ struct CheckReport: Codable {
 
     /// Printed under the table: what each column means.
     static let legend = """
-        verdict: holds = every instance meeting the hypotheses met the conclusion; fails = a counterexample certified in \
-        extended precision (Float80; margin below −1e-12, or an exact tie for a strict claim); vacuous = no instance met the hypotheses.
+        verdict: holds = every instance meeting the hypotheses met the conclusion; fails = a counterexample certified by a re-check \
+        (Float80 for formula claims, tighter integration tolerances for flow claims, a stated round-off allowance for the \
+        Double-only r5-spectral and grpo-ascent-*; margin below −1e-12, or an exact tie for a strict claim); \
+        vacuous = no instance met the hypotheses.
         margin: > 0 holds, < 0 violated, on the claim's natural scale. For fails, the certified margin of the (shrunk) counterexample; \
         for holds, the smallest margin met, "(round-off)" when it is a negative Double margin that the re-check did not certify.
         roundoff: Double violations not certified (round-off, never evidence either way); errors: instances whose evaluation failed.

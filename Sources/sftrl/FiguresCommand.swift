@@ -40,6 +40,7 @@ struct FiguresCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        try OutputPaths.checkFolder(out, option: "--out")
         _ = try Figures.selection(only, includeTransformer: includeTransformer)
         if includeTransformer && !FigureTransformer.trainAvailable {
             throw ValidationError("--include-transformer needs the `sftrl train` command, which this build does not have (figure f is written by it)")

@@ -90,6 +90,10 @@ struct SearchCommand: ParsableCommand {
     var claimIDs: [String] { v1 ? SearchCommand.v1Claims + claims.filter { !SearchCommand.v1Claims.contains($0) } : claims }
 
     func validate() throws {
+        if let out { try OutputPaths.checkFile(out, option: "--out") }
+        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let outDir { try OutputPaths.checkFolder(outDir, option: "--out-dir") }
+        try OutputPaths.checkDistinct([("--out", out), ("--json", json)])
         guard !claimIDs.isEmpty else { throw ValidationError("give a claim with --claim ID (repeatable) or --v1 for the claims of paper-notes.md §3") }
         for id in claimIDs where !Registry.ids.contains(id) {
             throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")

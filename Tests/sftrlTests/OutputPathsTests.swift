@@ -39,3 +39,20 @@ struct OutputPathsTests {
         #expect((try? MergeCommand.parse(["part0.json", "--out", FileManager.default.temporaryDirectory.path + "/merged.json"])) != nil)
     }
 }
+
+@Suite("commands check their output paths before any work")
+struct CommandOutputPathTests {
+    @Test(arguments: [
+        ["check", "--json", ""],
+        ["check", "--json", "/tmp", "--claim", "eq5"],
+        ["check", "--json", "r.json", "--markdown", "./r.json"],
+        ["check", "--markdown", "/nonexistent-folder/r.md"],
+        ["search", "--claim", "eq5", "--json", "/tmp"],
+        ["search", "--claim", "eq5", "--out-dir", ""],
+        ["figures", "--out", ""],
+        ["update", "--instance", "x.json", "--method", "grpo", "--json", "/tmp"],
+    ])
+    func refused(args: [String]) {
+        #expect(throws: (any Error).self, "\(args)") { _ = try SFTRL.parseAsRoot(args) }
+    }
+}
