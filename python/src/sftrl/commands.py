@@ -12,11 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+import numpy as np
 import pandas as pd
 
 from ._binary import options_to_args, run
 
-__all__ = ["check", "flow", "search", "explain", "claims", "spectrum", "merge", "read_report"]
+__all__ = ["check", "flow", "search", "explain", "claims", "spectrum", "merge", "read_report",
+           "update", "pareto"]
 
 Instance = Union[dict, str, os.PathLike]
 
@@ -150,3 +152,49 @@ def claims() -> pd.DataFrame:
     """``sftrl explain --list --json``: one row per registered claim (``id``, ``reference``,
     ``hypotheses``, ``proof_page``, …)."""
     return pd.DataFrame(json.loads(run(["explain", "--list", "--json"]).stdout))
+
+
+_UPDATE_VECTORS = ("expected_update", "gradient", "bias")
+
+
+def update(instance: Instance, method: str, **options) -> dict:
+    """``sftrl update --json``: the exact distribution of one sampled update (``sft-sgd``,
+    ``reinforce``, ``grpo`` or ``chord``) at the instance's start, as the JSON's dict:
+    ``expected_update`` (E[Δθ]), ``gradient`` (the targeted ascent direction), ``bias``
+    (E[Δθ]/η − gradient) as numpy arrays in the policy's parameter order, and the scalars
+    ``bias_norm``, ``gradient_norm``, ``cosine``, ``trace_covariance``, ``outcomes``, ``eta``,
+    ``kl_estimate_expected``, ``kl_exact``, ``mode``, …: whatever the JSON holds. Options pass
+    through: ``eta=0.1``, ``group_size=4``, ``batch_size=4``, ``scaling="none"``,
+    ``kl_coef=0.0``, ``baseline=True``, ``mix=0.5``, ``monte_carlo=10000``, ``seed=0``, …"""
+    with tempfile.TemporaryDirectory(prefix="sftrl-py-") as tmp:
+        path = Path(tmp) / "update.json"
+        run(["update", "--instance", _instance_file(instance, tmp), "--method", method,
+             *options_to_args(**options), "--json", str(path)])
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+    for key in _UPDATE_VECTORS:
+        if key in result:
+            result[key] = np.asarray(result[key], dtype=float)
+    return result
+
+
+def pareto(instance: Instance, out: Union[str, os.PathLike, None] = None, **options) -> dict:
+    """``sftrl pareto``: ``{"front", "paths", "summary"}``, the three CSV files as DataFrames
+    (``front``: ``mu``, ``sft_loss``, ``reward``, ``reward_reg``; ``paths``: one row per output
+    time of each path with ``distance``, ``reward_gap``, ``sft_gap``; ``summary``: one row per
+    path), each with ``manifest.json`` in ``.attrs["manifest"]``. Options pass through:
+    ``points=59``, ``duration=10``, ``alternations=4``, ``mix="0.25,0.5"`` (or a list),
+    ``schedule=["sft:3,rl:7"]``, ``samples=81``, ``rtol=1e-10``, ``atol=1e-12``. The files are
+    written to ``out`` when given (kept), else to a temporary directory."""
+    if "mix" in options and not isinstance(options["mix"], (str, type(None))):
+        options["mix"] = ",".join(str(m) for m in options["mix"])
+    with tempfile.TemporaryDirectory(prefix="sftrl-py-") as tmp:
+        directory = Path(out) if out is not None else Path(tmp) / "pareto"
+        run(["pareto", "--instance", _instance_file(instance, tmp), "--out", str(directory), "--quiet",
+             *options_to_args(**options)])
+        with open(directory / "manifest.json", encoding="utf-8") as f:
+            manifest = json.load(f)
+        frames = {name: pd.read_csv(directory / f"{name}.csv") for name in ("front", "paths", "summary")}
+    for df in frames.values():
+        df.attrs["manifest"] = manifest
+    return frames
