@@ -43,15 +43,7 @@ struct R4PLGap: Claim {
         let eta = fraction * etaGap
         let threshold = eta * eta * s.ls * s.ls * gn * gn / (8 * mu * cos * cos)
         let established = sw.converged && mu.isFinite && mu > 0
-        func loss(_ theta: [T]) -> T {
-            let z: [[T]] = s.inst.policy.logits(theta)
-            var l: T = 0
-            for x in z.indices where s.inst.weights[x] > 0 {
-                let lq = DistOf<T>.logSoftmax(z[x])
-                l += T(s.inst.weights[x]) * DistOf<T>.crossEntropy(s.inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
-            }
-            return l
-        }
+        func loss(_ theta: [T]) -> T { s.inst.sftLoss(at: theta) }
         let th = s.theta.map { T($0) }
         let l0 = loss(th)
         let l1 = loss(zip(th, s.g).map { $0 + T(eta) * T($1) })

@@ -50,17 +50,6 @@ func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm
     return (m, sq, mean)
 }
 
-/// L_SFT at θ in precision T through the class's own sequence log-probabilities.
-func sftLoss<T: Real & BinaryFloatingPoint>(_ inst: Instance, _ theta: [T]) -> T {
-    var z: [[T]] = inst.policy.logits(theta)
-    if let h = inst.logBase { for x in z.indices { for y in z[x].indices { z[x][y] += T(h[x][y]) } } }
-    var l: T = 0
-    for x in z.indices where inst.weights[x] > 0 {
-        let lq = DistOf<T>.logSoftmax(z[x])
-        l += T(inst.weights[x]) * DistOf<T>.crossEntropy(inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
-    }
-    return l
-}
 
 /// The descent lemma in expectation for a sampled RL step (R4 with E‖g‖²): for any random step
 /// Δθ = ηĝ and L_S a global smoothness constant of L_SFT,
@@ -90,8 +79,8 @@ struct SampledDescent: Claim {
         let algo = try SampledAlgorithm(instance: inst, config: c)
         let ls = try inst.policy.sftSmoothnessBound(weights: inst.weights)
         let gradL = inst.gradient(.sft, at: inst.point())
-        let e: (mean: T, meanSquaredNorm: Double, mean_update: [Double]) = try expectedAfterUpdate(algo, theta: inst.start) { sftLoss(inst, $0) }
-        let l0: T = sftLoss(inst, inst.start.map { T($0) })
+        let e: (mean: T, meanSquaredNorm: Double, mean_update: [Double]) = try expectedAfterUpdate(algo, theta: inst.start) { inst.sftLoss(at: $0) }
+        let l0: T = inst.sftLoss(at: inst.start.map { T($0) })
         let first = -dot(gradL, e.mean_update)
         let condition = first - ls / 2 * e.meanSquaredNorm
         return Evaluation(hypotheses: ["step-condition": condition, "resolvable": abs(first) / max(1, Double(l0)) - 1e-12],
@@ -171,7 +160,7 @@ struct Thm31Sampled: Claim {
         let algo = try SampledAlgorithm(instance: inst, config: c)
         let k = Int(try ci.parameter("steps"))
         func expected(_ theta: [Double], _ left: Int) throws -> T {
-            if left == 0 { return sftLoss(inst, theta.map { T($0) }) }
+            if left == 0 { return inst.sftLoss(at: theta.map { T($0) }) }
             var m: T = 0
             try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
                 var st = OptimizerState()
@@ -181,7 +170,7 @@ struct Thm31Sampled: Claim {
             return m
         }
         let first = try UpdateDistribution.exact(algo, theta: sft.theta)
-        let l0: T = sftLoss(inst, sft.theta.map { T($0) })
+        let l0: T = inst.sftLoss(at: sft.theta.map { T($0) })
         let lk = try expected(sft.theta, k)
         return Evaluation(hypotheses: ["moves": norm(first.expectedUpdate) - 1e-9],
                           conclusion: Double((lk - l0) / max(abs(l0), 1)),

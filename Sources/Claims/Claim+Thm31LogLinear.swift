@@ -40,15 +40,7 @@ struct Thm31LogLinear: Claim {
         guard inst.beta > 0 else { throw ClaimError.invalid("thm3.1-loglinear needs beta > 0") }
         let thetaS = inst.start
         let rl = try inst.rlOptimum()
-        func loss(_ theta: [Double]) -> T {
-            let z: [[T]] = inst.policy.logits(theta.map { T($0) })
-            var l: T = 0
-            for x in z.indices where inst.weights[x] > 0 {
-                let lq = DistOf<T>.logSoftmax(z[x])
-                l += T(inst.weights[x]) * DistOf<T>.crossEntropy(inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
-            }
-            return l
-        }
+        func loss(_ theta: [Double]) -> T { inst.sftLoss(at: theta.map { T($0) }) }
         let l0 = loss(thetaS), l1 = loss(rl.theta)
         let pS = inst.point(thetaS)
         let refGap = zip(inst.reference, pS.probs).map { Dist.tv($0, $1) }.max() ?? 0

@@ -103,15 +103,7 @@ struct R4Step: Claim {
         let threshold = ln > 0 ? eta * s.ls * gn / (2 * ln) : .infinity
         // The condition is strict and undefined for a zero gradient: such instances do not meet it.
         let condition = gn > 0 && ln > 0 ? cos - threshold : -1
-        func loss(_ theta: [T]) -> T {
-            let z: [[T]] = s.inst.policy.logits(theta)
-            var l: T = 0
-            for x in z.indices where s.inst.weights[x] > 0 {
-                let lq = DistOf<T>.logSoftmax(z[x])
-                l += T(s.inst.weights[x]) * DistOf<T>.crossEntropy(s.inst.data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
-            }
-            return l
-        }
+        func loss(_ theta: [T]) -> T { s.inst.sftLoss(at: theta) }
         let th = s.theta.map { T($0) }
         let l0 = loss(th)
         let l1 = loss(zip(th, s.g).map { $0 + T(eta) * T($1) })

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import RealModule
 
 /// The scalar functionals of a policy the toolkit studies. Every value, gradient and Hessian is
 /// q-weighted over prompts: F(θ) = Σ_x q(x) f(p_θ(·|x)).
@@ -124,5 +125,20 @@ extension Instance {
         case .tvDataPolicy: return p.indices.map { y in 0.5 * (p[y] > data[x][y] ? 1 : (p[y] < data[x][y] ? -1 : 0)) }
         case .sft, .klDataPolicy: fatalError("sft derivatives are not of expectation form")
         }
+    }
+}
+
+extension Instance {
+    /// L_SFT(θ) = Σ_x q(x)·E_{p_D}[−log p_θ(·|x)] in precision T (Float80 for certification), through
+    /// the class's own logits plus the log base measure; the Double path is `value(.sft, at:)`.
+    public func sftLoss<T: Real & BinaryFloatingPoint>(at theta: [T]) -> T {
+        var z: [[T]] = policy.logits(theta)
+        if let h = logBase { for x in z.indices { for y in z[x].indices { z[x][y] += T(h[x][y]) } } }
+        var l: T = 0
+        for x in z.indices where weights[x] > 0 {
+            let lq = DistOf<T>.logSoftmax(z[x])
+            l += T(weights[x]) * DistOf<T>.crossEntropy(data[x].map { T($0) }, lq.map { T.exp($0) }, logQ: lq)
+        }
+        return l
     }
 }

@@ -96,15 +96,7 @@ extension Instance {
             let g = scaled(gradient(objective, at: pt), sign)
             let gn = norm(g)
             if gn <= tolerance { return Optimum(theta: theta, gradientNorm: gn, iterations: it) }
-            // Newton direction on the subspace when the restricted Hessian is positive definite.
-            let h = sub.restrict(scaled(hessian(objective, at: pt).data, sign).withShape(theta.count))
-            let gr = matvec(sub.basis.transposed, g)
-            var dir = scaled(g, -1)
-            if let e = try? symmetricEigen(h), let lo = e.values.first, lo > 1e-12 * Swift.max(1, e.values.last!) {
-                var c = matvec(e.vectors.transposed, gr)
-                for k in c.indices { c[k] /= e.values[k] }
-                dir = scaled(matvec(sub.basis, matvec(e.vectors, c)), -1)
-            }
+            let dir = sub.newtonDirection(gradient: g, hessian: scaled(hessian(objective, at: pt).data, sign).withShape(theta.count))
             var step = 1.0
             var accepted = false
             while step > 1e-16 {
@@ -131,6 +123,20 @@ extension Instance {
         }
         let gn = norm(gradient(objective, at: pt))
         throw OptimumError.notConverged("\(maxIterations) Newton iterations left ‖∇‖ = \(gn); the optimum may be at infinity")
+    }
+}
+
+extension MovingSubspace {
+    /// The step direction of a damped (pseudo-)Newton method minimising f on the subspace:
+    /// −U(UᵀHU)⁻¹Uᵀg when the restricted Hessian is positive definite (λ_min > 1e-12·max(1, λ_max)),
+    /// else the steepest-descent direction −g.
+    func newtonDirection(gradient g: [Double], hessian h: Matrix) -> [Double] {
+        guard let e = try? symmetricEigen(restrict(h)), let lo = e.values.first, lo > 1e-12 * Swift.max(1, e.values.last!) else {
+            return scaled(g, -1)
+        }
+        var c = matvec(e.vectors.transposed, matvec(basis.transposed, g))
+        for k in c.indices { c[k] /= e.values[k] }
+        return scaled(matvec(basis, matvec(e.vectors, c)), -1)
     }
 }
 

@@ -306,14 +306,7 @@ extension Instance {
             let hs = hessian(.sft, at: pt), hr = hessian(.rewardRegularized, at: pt)
             var h = hs
             for i in h.data.indices { h.data[i] = mu * hs.data[i] - lambda * hr.data[i] }
-            let hr2 = sub.restrict(h)
-            let gr = matvec(sub.basis.transposed, g)
-            var dir = scaled(g, -1)
-            if let e = try? symmetricEigen(hr2), let lo = e.values.first, lo > 1e-12 * Swift.max(1, e.values.last!) {
-                var c = matvec(e.vectors.transposed, gr)
-                for k in c.indices { c[k] /= e.values[k] }
-                dir = scaled(matvec(sub.basis, matvec(e.vectors, c)), -1)
-            }
+            let dir = sub.newtonDirection(gradient: g, hessian: h)
             var step = 1.0
             var accepted = false
             while step > 1e-16 {

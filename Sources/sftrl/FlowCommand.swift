@@ -68,7 +68,7 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Absolute tolerance of the integrator (flow only).")
     var atol: Double = 1e-10
 
-    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow only).")
+    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow), or gradient steps (gd).")
     var maxSteps: Int = 1_000_000
 
     @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
@@ -132,7 +132,12 @@ struct FlowCommand: ParsableCommand {
         }
         if method == "gd" {
             guard let eta else { throw bad("--method gd needs --eta, the step size (e.g. --eta 0.1)") }
-            do { _ = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw bad("--eta: \(error)") }
+            let steps: [Int]
+            do { steps = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw bad("--eta: \(error)") }
+            let total = steps.reduce(0, +)
+            if total > maxSteps {
+                throw bad("--method gd with --eta \(eta) takes \(total) steps, more than --max-steps \(maxSteps): use a larger --eta or raise --max-steps")
+            }
         }
         let loaded: (file: InstanceFile, instance: Instance)
         do {

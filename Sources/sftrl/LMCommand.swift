@@ -12,10 +12,10 @@ struct LMCommand: ParsableCommand {
         subcommands: [Tokenize.self, Logits.self, Generate.self, Init.self, Bench.self])
 }
 
-/// Prints `Error: message` to standard error and returns exit status 2 (as `sftrl train` does).
-private func usageFailure(_ message: String, command: String) -> ExitCode {
-    FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl lm \(command) --help'.\n".utf8))
-    return ExitCode(2)
+/// A usage error of an `lm` subcommand: exit status 2 with the message and the help hint (thrown from
+/// `validate()` it also prints the usage line).
+private func usageFailure(_ message: String, command: String) -> ValidationError {
+    ValidationError("\(message) (see 'sftrl lm \(command) --help')")
 }
 
 /// A malformed --tokens list.
@@ -159,6 +159,14 @@ extension LMCommand {
         @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
         @Option(help: "Output folder.") var out: String
         @Option(help: "Storage dtype: F32, BF16 or F16.") var dtype = "F32"
+        @Flag(help: "Write into a non-empty --out folder (its config.json and model.safetensors are replaced).") var overwrite = false
+
+        func validate() throws {
+            try OutputPaths.checkFolder(out, option: "--out")
+            if !overwrite, let items = try? FileManager.default.contentsOfDirectory(atPath: out), !items.isEmpty {
+                throw ValidationError("--out \(out) is not empty; choose another folder or pass --overwrite")
+            }
+        }
 
         mutating func run() throws {
             guard let config = ModelSource.config(ofPreset: preset) else {
@@ -168,9 +176,6 @@ extension LMCommand {
                 throw usageFailure("--dtype '\(dtype)' is unknown; use F32, BF16 or F16", command: "init")
             }
             let url = URL(fileURLWithPath: out)
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) {
-                throw usageFailure("--out \(out) already holds a model.safetensors; choose another folder", command: "init")
-            }
             try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)
         }
     }
@@ -191,7 +196,7 @@ extension LMCommand {
         @Option(help: "Sequences per step.") var batch = 16
         @Option(help: "Tokens per sequence.") var length = 64
         @Option(help: "Timed training steps (after 3 warm-up steps).") var steps = 30
-        @Option(help: "OpenBLAS threads.") var threads = 2
+        @Option(help: "OpenBLAS threads (default: the CPUs this process may use).") var threads = CPUs.available
         @Option(help: "Sequence length of the qwen3-0.6b forward benchmark (0 skips it).") var largeLength = 16
         @Option(help: "Timed qwen3-0.6b forwards.") var largeSteps = 3
         @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048

@@ -31,7 +31,7 @@ struct SFTRL: ParsableCommand {
     /// or bad input (ArgumentParser's usage errors are mapped from 64 to 2).
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
@@ -55,3 +55,30 @@ struct SFTRL: ParsableCommand {
 
 /// The toolkit's version, recorded in every manifest and report.
 let sftrlVersion = "0.1.0"
+
+/// `--rtol -1` as `--rtol=-1`: ArgumentParser reads a token starting with "-" as an option and would
+/// answer "Missing value"; joined, the number reaches the command's own validation, which names the
+/// valid range. Only a long option without "=" followed by a negative number is joined.
+func joiningNegativeNumbers(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var i = 0
+    while i < args.count {
+        let a = args[i]
+        if a.hasPrefix("--"), a.count > 2, !a.contains("="), i + 1 < args.count, isNegativeNumber(args[i + 1]) {
+            out.append(a + "=" + args[i + 1])
+            i += 2
+        } else {
+            out.append(a)
+            i += 1
+        }
+    }
+    return out
+}
+
+/// "-1", "-0.5", "-.5", "-1e-3", "-inf"-free: a minus sign followed by a digit or a point and a digit.
+func isNegativeNumber(_ s: String) -> Bool {
+    let c = Array(s.utf8)
+    guard c.count >= 2, c[0] == UInt8(ascii: "-") else { return false }
+    let isDigit = { (b: UInt8) in b >= 0x30 && b <= 0x39 }
+    return isDigit(c[1]) || (c[1] == UInt8(ascii: ".") && c.count >= 3 && isDigit(c[2])) ? Double(s) != nil : false
+}

@@ -56,3 +56,25 @@ struct CommandOutputPathTests {
         #expect(throws: (any Error).self, "\(args)") { _ = try SFTRL.parseAsRoot(args) }
     }
 }
+
+@Suite("lm init refuses a non-empty folder without --overwrite")
+struct LMInitOverwriteTests {
+    @Test func nonEmptyFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-init-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        #expect(throws: (any Error).self) { _ = try SFTRL.parseAsRoot(["lm", "init", "--out", dir.path]) }
+        #expect((try? SFTRL.parseAsRoot(["lm", "init", "--out", dir.path, "--overwrite"])) != nil)
+        #expect((try? SFTRL.parseAsRoot(["lm", "init", "--out", dir.path + "/fresh"])) != nil)
+    }
+
+    /// `lm bench` usage errors are validation errors (exit 2), not an exit code thrown from validate()
+    /// (which ArgumentParser turned into exit 1 with an empty "error:").
+    @Test func benchUsageErrorsAreValidationErrors() {
+        do { _ = try SFTRL.parseAsRoot(["lm", "bench", "--batch", "0"]); Issue.record("--batch 0 accepted") } catch {
+            #expect(error is ValidationError || "\(error)".contains("--batch is 0"), "\(error)")
+            #expect(SFTRL.exitCode(for: error) == .validationFailure)
+        }
+    }
+}
