@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -109,42 +110,43 @@ public final class SafetensorsFile {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 
+    /// Reads the JSON header strictly (`StrictJSON`: a duplicated tensor name or a NaN is refused,
+    /// not silently resolved) and checks every entry: a known dtype, whole non-negative shape and
+    /// offsets, a byte span equal to the shape's size, and data inside the file.
     private static func parseHeader(_ data: Data, path: String, available: Int) throws
         -> ([String: SafetensorsEntry], [String: String]) {
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw SafetensorsError.invalidHeader(path: path, reason: "the header is not JSON")
-        }
-        guard let dict = json as? [String: Any] else {
-            throw SafetensorsError.invalidHeader(path: path, reason: "the header is not a JSON object")
-        }
+        func bad(_ reason: String) -> SafetensorsError { .invalidHeader(path: path, reason: reason) }
+        let root: JSONValue
+        do { root = try JSONParser.parse(data) } catch let e as StrictJSONError { throw bad(e.description) }
+        guard case let .object(members) = root else { throw bad("the header is not a JSON object") }
         var entries: [String: SafetensorsEntry] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in dict {
+        /// A whole number in 0…2⁵³ (exactly representable), else nil.
+        func whole(_ x: Double) -> Int? { x >= 0 && x <= 0x1p53 && x.rounded() == x ? Int(x) : nil }
+        for (name, value) in members {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else {
-                    throw SafetensorsError.invalidHeader(path: path, reason: "__metadata__ is not an object")
+                guard case let .object(m) = value else { throw bad("__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard case let .string(text) = v else { throw bad("__metadata__.\(k) is \(v.kindName), expected a string") }
+                    metadata[k] = text
                 }
-                for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
                 continue
             }
-            guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
-                  let shapeAny = e["shape"] as? [Any], let offAny = e["data_offsets"] as? [Any] else {
-                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) lacks dtype, shape or data_offsets")
+            let e = JSONField(value, path: JSONPath([.key(name)]))
+            guard let dt = try? e.key("dtype").string(), let shapeD = try? e.key("shape").doubles(),
+                  let offD = try? e.key("data_offsets").doubles() else {
+                throw bad("tensor \(name) lacks dtype, shape or data_offsets (a string and two arrays of numbers)")
             }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let off = offAny.compactMap { ($0 as? NSNumber)?.intValue }
-            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 }), off.count == 2, off[0] >= 0, off[1] >= off[0] else {
-                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) has a bad shape \(shapeAny) or data_offsets \(offAny)")
+            let shape = shapeD.compactMap(whole), off = offD.compactMap(whole)
+            guard shape.count == shapeD.count, off.count == 2, offD.count == 2, off[1] >= off[0] else {
+                throw bad("tensor \(name) has a bad shape \(shapeD) or data_offsets \(offD) (whole numbers ≥ 0, begin ≤ end)")
             }
             guard let dtype = SafetensorsDType(rawValue: dt) else {
                 throw SafetensorsError.unknownDType(path: path, tensor: name, dtype: dt)
             }
             var bytes = dtype.byteSize, overflow = false
             for d in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
-            if overflow {
-                throw SafetensorsError.invalidHeader(path: path, reason: "tensor \(name) has an impossibly large shape \(shape)")
-            }
+            if overflow { throw bad("tensor \(name) has an impossibly large shape \(shape)") }
             if off[1] - off[0] != bytes {
                 throw SafetensorsError.sizeMismatch(path: path, tensor: name, shape: shape, dtype: dt, bytes: off[1] - off[0])
             }

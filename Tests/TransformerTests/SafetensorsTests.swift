@@ -77,7 +77,7 @@ import Testing
         }
         // Not JSON.
         let junk = try Self.raw("{not json", data: [], name: "junk.safetensors")
-        #expect(throws: SafetensorsError.invalidHeader(path: junk.path, reason: "the header is not JSON")) {
+        #expect(throws: SafetensorsError.invalidHeader(path: junk.path, reason: "malformed JSON at line 1, column 2: expected a key in double quotes, found character \"n\"")) {
             try SafetensorsFile(url: junk)
         }
         // Unknown dtype.
