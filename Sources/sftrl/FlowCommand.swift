@@ -144,6 +144,13 @@ struct FlowCommand: ParsableCommand {
             loaded = try FlowCLI.loadInstance(instance)
             try loaded.instance.validateForFlows()
         } catch { throw bad("instance \(instance): \(error)") }
+        // The trace keeps θ and about 16 quantities per output time: refuse what cannot fit in half the memory.
+        let bytesPerSample = Double(loaded.instance.policy.dimension + 16) * 8
+        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        if Double(samples) * bytesPerSample > memoryLimit {
+            throw bad("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
+                + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
+        }
         let outURL = URL(fileURLWithPath: out)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {

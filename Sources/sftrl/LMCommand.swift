@@ -125,6 +125,10 @@ extension LMCommand {
                 throw usageFailure("token id \(bad) is not below the vocabulary size \(V)", command: "logits")
             }
             let B = seqs.count, T = seqs[0].count
+            if T > model.config.maxPositionEmbeddings {
+                throw usageFailure("\(T) tokens per sequence exceed the model's max_position_embeddings "
+                    + "(\(model.config.maxPositionEmbeddings)); give at most that many", command: "logits")
+            }
             let logits = model.forward(tokens: Array(seqs.joined()), batch: B, length: T)
             let positions = last ? [T - 1] : Array(0..<T)
             func row(_ b: Int, _ t: Int) -> String {

@@ -113,6 +113,11 @@ extension LMCommand {
             do { tm = try TextModel(directory: URL(fileURLWithPath: model)) } catch {
                 throw lmUsageFailure("--model \(model): \(error)", command: "generate")
             }
+            let promptLength = tm.tokenizer.encode(text).count
+            if promptLength + maxNewTokens > tm.model.config.maxPositionEmbeddings {
+                throw lmUsageFailure("the prompt's \(promptLength) tokens plus --max-new-tokens \(maxNewTokens) exceed the model's "
+                    + "max_position_embeddings (\(tm.model.config.maxPositionEmbeddings)); shorten the prompt or lower --max-new-tokens", command: "generate")
+            }
             let sampling = SamplingConfig(temperature: temperature ?? 0, topP: temperature == nil ? 1 : topP, maxNewTokens: maxNewTokens)
             let (ids, out) = tm.generate(prompt: text, sampling: sampling, seed: seed)
             let s = json ? "{\"ids\": \(jsonIds(ids)), \"text\": \(jsonString(out))}\n" : out + "\n"

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
@@ -24,5 +25,29 @@ struct SizeLimitTests {
             #expect(f.code == 2)
             #expect(f.description.contains("200000 parameters") && f.description.contains("GiB"), "\(f.description)")
         }
+    }
+}
+
+@Suite("more size limits")
+struct MoreSizeLimitTests {
+    /// Output samples that cannot fit in memory are refused before the flow runs (it aborted in the allocator).
+    @Test func hugeSampleCountIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-samples-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inst = dir.appendingPathComponent("i.json")
+        try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        var cmd = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:1", "--samples", "2000000000000", "--out", out.path])
+        do { try cmd.run(); Issue.record("2e12 samples attempted") } catch let e as ExitCode { #expect(e.rawValue == 2) }
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// Token positions beyond max_position_embeddings are refused (they were silently accepted).
+    @Test func positionsBeyondTheModelAreRefused() throws {
+        let tokens = (0..<1_025).map { String($0 % 100) }.joined(separator: ",")
+        var cmd = try LMCommand.Logits.parse(["--preset", "tiny", "--tokens", tokens, "--last"])
+        #expect(throws: (any Error).self) { try cmd.run() }
+        do { try cmd.run() } catch { #expect("\(error)".contains("max_position_embeddings"), "\(error)") }
     }
 }
