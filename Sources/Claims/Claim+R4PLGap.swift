@@ -13,7 +13,7 @@ import Policies
 /// with it the gap condition is algebraically the step condition of `r4-step`). L_S = ½λ_max(Σ_x q
 /// Φ_xᵀΦ_x), the global smoothness bound; L* the class's SFT optimum. The step is η = `eta_fraction` × the
 /// largest η the gap condition allows (a fraction ≥ 1 breaks the hypothesis `pl-gap`).
-struct R4PLGap: Claim {
+struct R4PLGap: PrecisionGenericClaim {
     let id = "r4-pl-gap"
     let reference = "reconstruction of v2 (R4, PL-gap form)"
     let statement = "Under μ_S-PL: if L_SFT(θ) − L* > η²L_S²‖g‖²/(8μ_S cos²∠(−∇L_SFT, g)) with cos∠ > 0, g = ∇J_β, then the step θ + ηg lowers L_SFT (μ_S the PL ratio at θ, which every valid PL constant is below; L_S the global smoothness bound)."
@@ -53,13 +53,5 @@ struct R4PLGap: Claim {
                           conclusion: Double((l0 - l1) / Swift.max(abs(l0), T.leastNormalMagnitude)),
                           quantities: ["mu_S": mu, "sft_excess": sw.gap, "gap_threshold": threshold, "eta": eta, "eta_gap_limit": etaGap, "cos": cos,
                                        "L_S": s.ls,                                        "sft_loss_before": Double(l0), "sft_loss_after": Double(l1)])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try evaluate(ci)
-        #endif
     }
 }

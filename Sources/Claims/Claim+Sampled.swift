@@ -50,12 +50,27 @@ func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm
     return (m, sq, mean)
 }
 
+/// E[f(θ_k)] after k sampled updates from θ, by exact enumeration of every batch of every step
+/// (the tree of k batches); `value` gives f as a vector so several expectations share one walk.
+func expectedAfterSteps<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], steps: Int,
+                                                       _ value: ([Double]) -> [T]) throws -> [T] {
+    if steps == 0 { return value(theta) }
+    var m: [T]? = nil
+    try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
+        var state = OptimizerState()
+        let next = algo.step(theta: theta, batch: batch, state: &state)
+        let r = (try? expectedAfterSteps(algo, theta: next, steps: steps - 1, value)) ?? value(theta).map { _ in .nan }
+        m = zip(m ?? r.map { _ in 0 }, r).map { $0 + T(p) * $1 }
+    }
+    return m ?? value(theta)
+}
+
 
 /// The descent lemma in expectation for a sampled RL step (R4 with E‖g‖²): for any random step
 /// Δθ = ηĝ and L_S a global smoothness constant of L_SFT,
 /// E L_SFT(θ + Δθ) ≤ L_SFT(θ) + ⟨∇L_SFT, EΔθ⟩ + (L_S/2)·E‖Δθ‖²; so the step lowers the SFT loss in
 /// expectation when ⟨−∇L_SFT, EΔθ⟩ > (L_S/2)·E‖Δθ‖². Checked with REINFORCE and GRPO steps.
-struct SampledDescent: Claim {
+struct SampledDescent: PrecisionGenericClaim {
     let id = "sampled-descent"
     let reference = "reconstruction of v2 (R4) for sampled steps"
     let statement = "A sampled RL step Δθ (REINFORCE or GRPO, G samples per prompt) lowers L_SFT in expectation when ⟨−∇L_SFT, E Δθ⟩ > (L_S/2)·E‖Δθ‖², L_S a global smoothness constant of L_SFT: R4 with E‖g‖² in place of ‖g‖²."
@@ -87,14 +102,6 @@ struct SampledDescent: Claim {
                           conclusion: Double((l0 - e.mean) / max(abs(l0), T.leastNormalMagnitude)),
                           quantities: ["first_order": first, "E_sq_norm": e.meanSquaredNorm, "L_S": ls,
                                        "sft_loss_before": Double(l0), "expected_sft_loss_after": Double(e.mean)])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try evaluate(ci)
-        #endif
     }
 }
 
@@ -136,7 +143,7 @@ struct GRPOExpectedAscent: Claim {
 
 /// Thm 3.1 under sampling: from the SFT optimum with π_ref = p_SFT, k sampled GRPO steps raise the
 /// SFT loss in expectation: E L_SFT(θ_k) > L_SFT(θ_SFT).
-struct Thm31Sampled: Claim {
+struct Thm31Sampled: PrecisionGenericClaim {
     let id = "thm3.1-sampled"
     let reference = "Thm 3.1 under sampled GRPO"
     let statement = "From the SFT optimum of the class (π_ref = p_SFT), k sampled GRPO steps (G samples per prompt, k3 KL to π_ref with coefficient β) raise the SFT loss in expectation: E L_SFT(θ_k) > L_SFT(θ_SFT), whenever the expected first update is non-zero."
@@ -159,36 +166,18 @@ struct Thm31Sampled: Claim {
         c.groupSize = Int(try ci.parameter("group_size")); c.eta = try ci.parameter("eta")
         let algo = try SampledAlgorithm(instance: inst, config: c)
         let k = Int(try ci.parameter("steps"))
-        func expected(_ theta: [Double], _ left: Int) throws -> T {
-            if left == 0 { return inst.sftLoss(at: theta.map { T($0) }) }
-            var m: T = 0
-            try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
-                var st = OptimizerState()
-                let next = algo.step(theta: theta, batch: batch, state: &st)
-                m += T(p) * ((try? expected(next, left - 1)) ?? .nan)
-            }
-            return m
-        }
         let first = try UpdateDistribution.exact(algo, theta: sft.theta)
         let l0: T = inst.sftLoss(at: sft.theta.map { T($0) })
-        let lk = try expected(sft.theta, k)
+        let lk: T = try expectedAfterSteps(algo, theta: sft.theta, steps: k) { [inst.sftLoss(at: $0.map { T($0) })] }[0]
         return Evaluation(hypotheses: ["moves": norm(first.expectedUpdate) - 1e-9],
                           conclusion: Double((lk - l0) / max(abs(l0), 1)),
                           quantities: ["sft_loss_optimum": Double(l0), "expected_sft_loss_after": Double(lk), "steps": Double(k)])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try evaluate(ci)
-        #endif
     }
 }
 
 /// Prop. 1 along sampled SFT from an RL optimum: after k minibatch SFT steps from the Gibbs/RL
 /// optimum θ_RL, E J(θ_k) ≤ J(θ_RL) + R_max·√(2·E KL(p_θk‖p_RL)).
-struct Prop1Sampled: Claim {
+struct Prop1Sampled: PrecisionGenericClaim {
     let id = "prop1-sampled"
     let reference = "Prop. 1 under sampled SFT"
     let statement = "After k minibatch SFT steps (B samples of p_D per prompt) from the RL optimum θ_RL of the class, E J(θ_k) ≤ J(θ_RL) + R_max·√(2·E_{batches} E_x KL(p_θk‖p_RL))."
@@ -219,30 +208,16 @@ struct Prop1Sampled: Claim {
             }
             return (j, kl)
         }
-        func expected(_ theta: [Double], _ left: Int) throws -> (T, T) {
-            if left == 0 { return jAndKL(theta) }
-            var m: (T, T) = (0, 0)
-            try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
-                var st = OptimizerState()
-                let r = (try? expected(algo.step(theta: theta, batch: batch, state: &st), left - 1)) ?? (.nan, .nan)
-                m.0 += T(p) * r.0; m.1 += T(p) * r.1
-            }
-            return m
-        }
         let (j0, _) = jAndKL(rl.theta)
-        let (jk, klk) = try expected(rl.theta, Int(try ci.parameter("steps")))
+        let e = try expectedAfterSteps(algo, theta: rl.theta, steps: Int(try ci.parameter("steps"))) { th -> [T] in
+            let (j, kl) = jAndKL(th)
+            return [j, kl]
+        }
+        let (jk, klk) = (e[0], e[1])
         let rmax = T(inst.rewardBound)
         let bound = j0 + rmax * (2 * max(klk, 0)).squareRoot()
         return Evaluation(conclusion: Double(inequalityMargin(jk, bound, scale: max(rmax, 1e-300))),
                           quantities: ["reward_rl": Double(j0), "expected_reward_after": Double(jk), "expected_kl": Double(klk), "bound": Double(bound)])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try evaluate(ci)
-        #endif
     }
 }
 
@@ -251,7 +226,7 @@ struct Prop1Sampled: Claim {
 /// log-softmax computed here from the node's logits), equals n·E_emp[−log p_θ(y|x)] with p_θ(y|x)
 /// the class's sequence distribution, and the class's exact L_SFT equals the expectation of the
 /// token-level loss under p_D.
-struct Lemma1Autoregressive: Claim {
+struct Lemma1Autoregressive: PrecisionGenericClaim {
     let id = "lemma1-autoregressive"
     let reference = "Lemma 1"
     let statement = "On an autoregressive instance, the token-level SFT loss −Σ_j log p(y_j|x, y_<j) − log p(EOS|x, y) of a dataset of n responses equals n times the empirical expectation of the class's sequence-level −log p_θ(y|x), and the class's exact L_SFT equals the expected token-level loss under p_D."
@@ -309,13 +284,5 @@ struct Lemma1Autoregressive: Claim {
         }
         worst = min(worst, identityMargin(total, T(inst.promptCount)))
         return Evaluation(conclusion: Double(worst), quantities: ["token_level_loss": Double(tokenTotal), "n_times_empirical": Double(empirical), "total_probability": Double(total)])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try evaluate(ci)
-        #endif
     }
 }

@@ -6,7 +6,7 @@ import Policies
 /// Thm 3.1 in a non-realisable log-linear class (d < n features, so p_D is generally not in the
 /// class): SFT to the class's optimum θ_S, then RL restricted to the class from θ_S with
 /// π_ref = p_θS, to the J_β maximiser θ_RL reached by Newton ascent. Does L_SFT rise?
-struct Thm31LogLinear: Claim {
+struct Thm31LogLinear: PrecisionGenericClaim {
     let id = "thm3.1-loglinear"
     let reference = "Thm 3.1 (non-realisable log-linear class)"
     let statement = "SFT-then-RL in a non-realisable log-linear class p_θ ∝ e^{θᵀφ}: from the class's SFT optimum θ_S, RL restricted to the class (to the maximiser of J_β with π_ref = p_θS reached from θ_S) does not lower L_SFT: L_SFT(θ_RL) ≥ L_SFT(θ_S)."
@@ -51,14 +51,6 @@ struct Thm31LogLinear: Claim {
                           quantities: ["sft_loss_at_theta_S": l0, "sft_loss_at_theta_RL": l1, "delta_sft_loss": l1 - l0,
                                        "reward_gain": T(inst.value(.reward, at: pR) - inst.value(.reward, at: pS)),
                                        "grad_sft_norm_at_theta_S": T(gS), "theta_distance": T(norm(axpy(rl.theta, -1, thetaS)))])
-    }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, Double.self) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation {
-        #if arch(x86_64)
-        return try margins(ci, Float80.self)
-        #else
-        return try margins(ci, Double.self)
-        #endif
     }
 
     var workedExample: WorkedExample? {
