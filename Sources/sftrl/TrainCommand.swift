@@ -182,35 +182,10 @@ struct TrainCommand: ParsableCommand {
         let pipelineForCount = Pipeline(config: config)
         let sftSteps = ((pipelineForCount.task.train.count + config.sft.batchSize - 1) / config.sft.batchSize) * config.sft.epochs
         let totalSteps = config.pretrain.steps + sftSteps + config.grpo.steps + 1
-        let progress = ProgressReporter(total: totalSteps, label: "train \(config.pipeline.rawValue)", quiet: quiet)
-        let result = pipelineForCount.run(base: loadedBase) { p in
-            var status = "\(p.stage) \(p.step)/\(p.total)"
-            if let v = p.row?.values {
-                if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
-                if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
-                if p.stage == "pretrain", let l = v["loss"] { status += "  loss \(formatFixed(l, decimals: 3))" }
-            }
-            progress.advance(status: status)
-        }
-        progress.finish()
-
-        // Everything is written into a staging folder beside --out, then renamed into place, so
-        // a failure leaves no partial output.
-        let fm = FileManager.default
-        let outURL = URL(fileURLWithPath: out).standardizedFileURL
-        let parent = outURL.deletingLastPathComponent()
-        try ensureDirectory(parent)
-        let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: staging)
-        try ensureDirectory(staging)
-        do {
+        let result = runWithProgress(pipelineForCount, base: loadedBase, total: totalSteps, label: "train \(config.pipeline.rawValue)", quiet: quiet)
+        let outURL = try writeFolderAtomically(out) { staging in
             try writeOutputs(result: result, config: config, stage1: stage1, to: staging,
                              save: { m, url in try m.save(directory: url) }, data: nil, design: nil)
-            if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-            try fm.moveItem(at: staging, to: outURL)
-        } catch {
-            try? fm.removeItem(at: staging)
-            throw error
         }
         let s = summary(result.rows, config: config)
         print("wrote \(outURL.path) (\(result.rows.count) rows, \(formatFixed(result.wallSeconds["total"] ?? 0, decimals: 1)) s)")
@@ -325,4 +300,42 @@ struct TrainCommand: ParsableCommand {
         plot.verticalMarkers = [VerticalMarker(x: boundary, label: "\(stage1.uppercased()) → \(stage2)")]
         try plot.write(to: file)
     }
+}
+
+/// Runs a pipeline with a progress line: stage, step, and the held-out SFT loss and reward (and the
+/// pretraining loss) as they come.
+func runWithProgress(_ pipeline: Pipeline, base: Qwen3Model?, total: Int, label: String, quiet: Bool) -> PipelineResult {
+    let progress = ProgressReporter(total: total, label: label, quiet: quiet)
+    let result = pipeline.run(base: base) { p in
+        var status = "\(p.stage) \(p.step)/\(p.total)"
+        if let v = p.row?.values {
+            if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
+            if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
+            if p.stage == "pretrain", let l = v["loss"] { status += "  loss \(formatFixed(l, decimals: 3))" }
+        }
+        progress.advance(status: status)
+    }
+    progress.finish()
+    return result
+}
+
+/// Writes a run's folder whole or not at all: `write` fills a staging folder beside `out`, which
+/// then replaces `out`; on failure the staging folder is removed. Returns the folder's URL.
+func writeFolderAtomically(_ out: String, _ write: (URL) throws -> Void) throws -> URL {
+    let fm = FileManager.default
+    let outURL = URL(fileURLWithPath: out).standardizedFileURL
+    let parent = outURL.deletingLastPathComponent()
+    try ensureDirectory(parent)
+    let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+    try? fm.removeItem(at: staging)
+    try ensureDirectory(staging)
+    do {
+        try write(staging)
+        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
+        try fm.moveItem(at: staging, to: outURL)
+    } catch {
+        try? fm.removeItem(at: staging)
+        throw error
+    }
+    return outURL
 }

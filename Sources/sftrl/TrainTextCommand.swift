@@ -39,23 +39,8 @@ extension TrainCommand {
         let pipeline = Pipeline(config: config, data: pdata)
         let stage1 = config.pipeline == .sftRL ? "sft" : "rl"
         let sftSteps = ((pdata.sftPairs.count + config.sft.batchSize - 1) / config.sft.batchSize) * config.sft.epochs
-        let progress = ProgressReporter(total: sftSteps + config.grpo.steps + 1, label: "train \(config.pipeline.rawValue)", quiet: quiet)
-        let result = pipeline.run(base: tm.model) { p in
-            var status = "\(p.stage) \(p.step)/\(p.total)"
-            if let v = p.row?.values {
-                if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
-                if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
-            }
-            progress.advance(status: status)
-        }
-        progress.finish()
-        let fm = FileManager.default
-        let outURL = URL(fileURLWithPath: out).standardizedFileURL
-        let parent = outURL.deletingLastPathComponent()
-        try ensureDirectory(parent)
-        let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: staging)
-        try ensureDirectory(staging)
+        let result = runWithProgress(pipeline, base: tm.model, total: sftSteps + config.grpo.steps + 1,
+                                     label: "train \(config.pipeline.rawValue)", quiet: quiet)
         let counts = ["train": train.count, "test": test.count, "sft_pairs": pdata.sftPairs.count, "rl_prompts": pdata.rl.prompts.count,
                       "eval_reward_prompts": pdata.evaluator.rewardPrompts, "tokenizer_size": tm.tokenizer.size,
                       "vocab_size": tm.model.config.vocabSize, "parameters": tm.model.config.parameterCount]
@@ -65,14 +50,9 @@ extension TrainCommand {
             "Reward: +1/−1 against the row's label; strict in training (the completion is exactly one label word and stopped), robust in evaluation (the last label word anywhere).",
             "eval_sft_loss on every held-out SFT row; eval_reward: mean@1 at temperature \(config.evalSampling.temperature), top_p \(config.evalSampling.topP) on the first \(pdata.evaluator.rewardPrompts) held-out labelled prompts, the same sampler seed at every evaluation.",
         ]
-        do {
+        let outURL = try writeFolderAtomically(out) { staging in
             try writeOutputs(result: result, config: config, stage1: stage1, to: staging,
                              save: { m, url in try TextModel.saveCheckpoint(m, to: url, source: dir) }, data: counts, design: design)
-            if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-            try fm.moveItem(at: staging, to: outURL)
-        } catch {
-            try? fm.removeItem(at: staging)
-            throw error
         }
         print("wrote \(outURL.path) (\(result.rows.count) rows, \(formatFixed(result.wallSeconds["total"] ?? 0, decimals: 1)) s)")
         for line in summary(result.rows, config: config).lines { print(line) }
