@@ -151,17 +151,4 @@ public enum InstanceError: Error, CustomStringConvertible, Equatable {
             return "\(at)\(f): \(prob)"
         }
     }
-
-    static func describe(_ e: DecodingError) -> String {
-        func path(_ c: [CodingKey]) -> String {
-            c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        }
-        switch e {
-        case let .keyNotFound(k, c): return "missing key \"\(k.stringValue)\" at \(path(c.codingPath).isEmpty ? "top level" : path(c.codingPath))"
-        case let .typeMismatch(_, c): return "wrong type at \(path(c.codingPath)): \(c.debugDescription)"
-        case let .valueNotFound(_, c): return "null value at \(path(c.codingPath))"
-        case let .dataCorrupted(c): return "corrupted data at \(path(c.codingPath)): \(c.debugDescription)"
-        @unknown default: return "\(e)"
-        }
-    }
 }
