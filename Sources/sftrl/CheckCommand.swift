@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrictJSON
 import Linalg
 import Policies
 import Claims
@@ -78,7 +79,7 @@ struct CheckCommand: ParsableCommand {
         if let s = shard { _ = try parseShard(s) }
         for c in try selected() {
             for d in drop where !c.hypothesisNames.contains(d) && claims.count == 1 {
-                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.joined(separator: ", "))")
+                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none, so there is nothing to drop)" : c.hypothesisNames.joined(separator: ", "))")
             }
         }
     }
@@ -176,7 +177,7 @@ func loadClaimInstance(_ path: String) throws -> ClaimInstance { try loadReplay(
 func loadReplay(_ path: String, claim: String?) throws -> LoadedInstance {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        throw ValidationError("cannot read \(path): \(PlainError.unreadableFile(path))")
     }
     let dec = makeJSONDecoder()
     if let report = try? dec.decode(CheckReport.self, from: data) {

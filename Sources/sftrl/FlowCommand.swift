@@ -123,6 +123,7 @@ struct FlowCommand: ParsableCommand {
         options.automaticInitialStep = true
         if denseOutput && method == "gd" { throw bad("--dense-output applies to --method flow only: drop it for gradient steps") }
         do { try options.validate() } catch { throw bad("\(error)") }
+        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol) } catch let e as ValidationError { throw bad(e.message) }
         guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
         do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
@@ -151,11 +152,8 @@ struct FlowCommand: ParsableCommand {
             throw bad("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
                 + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
         }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
         let outURL = URL(fileURLWithPath: out)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
-            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
-        }
         return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method, eta: eta,
                     options: options, events: parsedEvents, out: outURL)
     }
@@ -178,6 +176,9 @@ struct FlowCommand: ParsableCommand {
     func sampledSchedule() throws -> SampledSchedule? {
         func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
         if let m = SampledMethod(rawValue: method) {
+            if m == .chord, !(sampled.mix >= 0 && sampled.mix <= 1) {
+                throw bad("--mix must be chord's SFT weight μ in [0, 1] (0 pure RL, 1 pure SFT), got \(sampled.mix)")
+            }
             guard let n = Int(schedule), n >= 1 else { throw bad("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
             let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
             return try SampledSchedule(parsing: spec)
@@ -205,11 +206,17 @@ struct FlowCommand: ParsableCommand {
                 _ = try SampledAlgorithm(instance: loaded.instance, config: c)
             }
         } catch { throw bad("instance \(instance): \(error)") }
-        let outURL = URL(fileURLWithPath: out)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
-            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        // Each seeded run keeps its recorded rows (about 16 quantities) and its final θ until the
+        // quantiles are taken: refuse what cannot fit in half the memory (--seeds 10¹² aborted).
+        let rows = Double(sched.totalSteps / (every ?? max(1, sched.totalSteps / 200)) + 2)
+        let bytes = Double(seeds) * (rows * 16 + Double(loaded.instance.policy.dimension)) * 8
+        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        if bytes > memoryLimit {
+            throw bad("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
+                + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")
         }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
+        let outURL = URL(fileURLWithPath: out)
         let result: SampledRunResult
         do {
             result = try runSampled(instance: loaded.instance, schedule: sched, config: config, seeds: seeds, seed: seed,
@@ -218,7 +225,7 @@ struct FlowCommand: ParsableCommand {
         let report = SampledFlowReport(file: loaded.file, instance: loaded.instance, config: config, run: result, out: outURL,
                                        command: CommandLine.arguments, instancePath: instance, started: started,
                                        wallSeconds: Date().timeIntervalSince(started))
-        do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+        do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
         if !quiet { print(report.summary()) }
     }
 
@@ -236,11 +243,20 @@ struct FlowCommand: ParsableCommand {
             let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
                                     samples: samples, started: started, wallSeconds: wall,
                                     runSeconds: Date().timeIntervalSince(runStarted))
-            do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+            do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
             if !quiet { print(report.summary()) }
         } catch let f as Failure {
             FlowCLI.printError(f.description)
             throw ExitCode(f.code)
         }
+    }
+}
+
+extension FlowCommand {
+    /// A relative or absolute tolerance of 1 or more lets the integrator take any step (no error
+    /// control): refused, as the trace would look like a solution and not be one.
+    static func checkTolerances(rtol: Double, atol: Double) throws {
+        guard rtol < 1 else { throw ValidationError("--rtol \(rtol) leaves the integrator without error control; give a relative tolerance below 1 (e.g. 1e-8)") }
+        guard atol < 1 else { throw ValidationError("--atol \(atol) leaves the integrator without error control; give an absolute tolerance below 1 (e.g. 1e-10)") }
     }
 }

@@ -36,7 +36,7 @@ struct SFTRL: ParsableCommand {
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
-            let message = fullMessage(for: error)
+            let message = error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? plainMessage(error) : fullMessage(for: error)
             let code = exitCode(for: error)
             if code == .success {
                 print(message)

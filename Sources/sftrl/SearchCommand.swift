@@ -108,7 +108,7 @@ struct SearchCommand: ParsableCommand {
         for id in claimIDs {
             let c = try Registry.claim(id)
             for d in drop where !c.hypothesisNames.contains(d) && claimIDs.count == 1 {
-                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none)" : c.hypothesisNames.joined(separator: ", "))")
+                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none, so there is nothing to drop)" : c.hypothesisNames.joined(separator: ", "))")
             }
             if tightness && TightnessSpec.spec(for: id) == nil {
                 throw ValidationError("claim \(id) has no tightness measure; --tightness supports: \(TightnessSpec.all.map(\.claim).joined(separator: ", "))")

@@ -90,6 +90,7 @@ struct TrainCommand: ParsableCommand {
         try nonNegative(rlSteps, "--rl-steps")
         try positive(sftBatchSize, "--sft-batch-size")
         try positive(trainSize, "--train-size")
+        do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw fail(e.message) }
         try positive(promptsPerStep, "--prompts-per-step")
         try positive(numIterations, "--num-iterations")
         try positive(maxCompletionLength, "--max-completion-length")
@@ -151,13 +152,10 @@ struct TrainCommand: ParsableCommand {
 
     /// Checks --out: it may not exist, or be an empty directory, or (with --overwrite) anything.
     func checkOut() throws {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: out, isDirectory: &isDir) else { return }
-        if !isDir.boolValue { throw fail("--out \(out) exists and is not a directory") }
-        if !overwrite, let items = try? fm.contentsOfDirectory(atPath: out), !items.isEmpty {
-            throw fail("--out \(out) is not empty; choose another directory or pass --overwrite")
-        }
+        do {
+            try OutputPaths.checkCreatableFolder(out, option: "--out")
+            if !overwrite { try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: "--overwrite") }
+        } catch let e as ValidationError { throw fail(e.message) }
     }
 
     func run() throws {

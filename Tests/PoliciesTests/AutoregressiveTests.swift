@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// A random autoregressive instance: V ∈ 1…3, L ∈ 1…3, 1–2 prompts, random data/reference over the
 /// sequences, rewards with a tie, β ∈ {0} ∪ [0.05, 2], node logits per `mode`.

@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// A fresh temporary directory holding the issue's 3-response instance as `instance.json`.
 private func scratch() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-flowcmd-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try makeTemporaryDirectory("flowcmd")
     let json = """
         {"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1.0, "data": [0.7, 0.2, 0.1],
          "reward": [1.0, 0.0, -1.0], "reference": [0.4, 0.3, 0.3], "start": [0.7, 0.2, 0.1]}]}

@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 @Suite("sftrl pareto")
 struct ParetoCommandTests {
     static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-pareto-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try makeTemporaryDirectory("pareto")
         let json = """
             {"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [
              {"weight": 2.0, "data": [0.6, 0.3, 0.1], "reward": [0.2, 1.0, -0.5], "reference": [0.5, 0.25, 0.25], "start": [0.2, 0.2, 0.6]},
