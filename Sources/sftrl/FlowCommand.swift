@@ -112,7 +112,7 @@ struct FlowCommand: ParsableCommand {
         guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
         if method == "flow" && eta != nil { throw bad("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
         guard let stepperValue = Stepper(rawValue: stepper) else {
-            throw bad("unknown stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw bad("unknown --stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var options = IntegratorOptions()
         options.stepper = stepperValue
@@ -122,8 +122,8 @@ struct FlowCommand: ParsableCommand {
         options.denseOutput = denseOutput
         options.automaticInitialStep = true
         if denseOutput && method == "gd" { throw bad("--dense-output applies to --method flow only: drop it for gradient steps") }
+        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw bad(e.message) }
         do { try options.validate() } catch { throw bad("\(error)") }
-        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol) } catch let e as ValidationError { throw bad(e.message) }
         guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
         do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
@@ -255,7 +255,10 @@ struct FlowCommand: ParsableCommand {
 extension FlowCommand {
     /// A relative or absolute tolerance of 1 or more lets the integrator take any step (no error
     /// control): refused, as the trace would look like a solution and not be one.
-    static func checkTolerances(rtol: Double, atol: Double) throws {
+    static func checkTolerances(rtol: Double, atol: Double, maxSteps: Int? = nil) throws {
+        guard rtol.isFinite, rtol >= 0 else { throw ValidationError("--rtol must be a finite number ≥ 0, got \(rtol)") }
+        guard atol.isFinite, atol >= 0 else { throw ValidationError("--atol must be a finite number ≥ 0, got \(atol)") }
+        if let m = maxSteps, m < 1 { throw ValidationError("--max-steps must be ≥ 1, got \(m)") }
         guard rtol < 1 else { throw ValidationError("--rtol \(rtol) leaves the integrator without error control; give a relative tolerance below 1 (e.g. 1e-8)") }
         guard atol < 1 else { throw ValidationError("--atol \(atol) leaves the integrator without error control; give an absolute tolerance below 1 (e.g. 1e-10)") }
     }

@@ -86,8 +86,8 @@ struct ParetoCommand: ParsableCommand {
         options.rtol = rtol
         options.atol = atol
         options.automaticInitialStep = true
-        do { try options.validate() } catch { throw bad("\(error)") }
         try FlowCommand.checkTolerances(rtol: rtol, atol: atol)
+        do { try options.validate() } catch { throw bad("\(error)") }
         var paths: [(String, Schedule)]
         do { paths = try ParetoPath.standardPipelines(duration: duration, alternations: alternations, mixes: mixes) } catch { throw bad("\(error)") }
         for s in schedules {

@@ -154,7 +154,7 @@ enum CLIFuzzCases {
     /// Broken schedules for `flow --schedule` and `pareto --schedule`, and broken sampled ones.
     static func brokenSchedule(_ g: inout SeededGenerator) -> String {
         let kinds = ["sft", "rl", "mix", "grpo", "bogus", "", "SFT"]
-        let numbers = ["-1", "0", "nan", "inf", "1e400", "x", "", "1e308", "-0", "2:3"]
+        let numbers = ["-1", "0", "nan", "inf", "1e400", "x", "", "-0", "2:3", "1,5"]
         switch g.int(0...7) {
         case 0: return "\(g.pick(["sft", "rl"])):\(g.pick(numbers))"
         case 1: return "mix:\(g.pick(["-0.5", "1.5", "nan", "x", ""])):\(g.pick(["1", "2"]))"
@@ -188,7 +188,12 @@ enum CLIFuzzCases {
             return lines.joined(separator: "\n")
         }
         func drop(_ key: String) -> String {
-            valid.components(separatedBy: "\n").filter { !$0.contains("\"\(key)\"") }.joined(separator: "\n")
+            var lines = valid.components(separatedBy: "\n")
+            guard let i = lines.firstIndex(where: { $0.contains("\"\(key)\"") }) else { return valid }
+            // The last member has no comma: the one before it loses its own.
+            if !lines[i].hasSuffix(","), i > 0, lines[i - 1].hasSuffix(",") { lines[i - 1].removeLast() }
+            lines.remove(at: i)
+            return lines.joined(separator: "\n")
         }
         var out: [(String, [String])] = []
         for key in ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"] {
@@ -226,7 +231,7 @@ enum CLIFuzzCases {
         ("negative-beta.json", #"{"beta": -1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]}]}"#, ["beta"]),
         ("no-prompts.json", #"{"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": []}"#, ["prompt"]),
         ("wrong-type.json", #"{"beta": "x", "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]}]}"#, ["beta"]),
-        ("report.json", #"{"version": "0.1.0", "seed": 1, "claims": []}"#, ["report.json"]),
+        ("bare-report.json", #"{"version": "0.1.0", "seed": 1, "claims": []}"#, ["bare-report.json"]),
     ]
 
     /// Every case of one run: the option table (each option with a few of its bad values, chosen by

@@ -99,7 +99,7 @@ struct CLIFuzzTests {
 
     @Test func malformedInvocationsAreRefusedCleanly() throws {
         guard SFTRLBinary.url != nil else {
-            Issue.record("\(SFTRLBinary.BinaryMissing())")
+            Issue.record("the sftrl executable was not found beside the test bundle nor under .build/; build it or set SFTRL_BIN")
             return
         }
         let (fixtures, cases) = try Self.fixtures()
@@ -125,7 +125,7 @@ struct CLIFuzzTests {
     /// The checks of `judge` can fail: a valid invocation (exit 0, output written) and an invocation
     /// whose message does not name the expected option are both reported.
     @Test func theJudgeCatchesAcceptedAndUnnamedCases() throws {
-        guard SFTRLBinary.url != nil else { Issue.record("\(SFTRLBinary.BinaryMissing())"); return }
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found beside the test bundle nor under .build/; build it or set SFTRL_BIN"); return }
         let f = try makeTemporaryDirectory("clifuzz-judge")
         defer { removeTemporaryDirectory(f) }
         try writeText(#"{"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]}]}"#,

@@ -124,13 +124,35 @@ struct DocsAgreementTests {
                     problems.append("\(m): `sftrl \(m.command)` has no option \(o) (see `sftrl \(m.command) --help`)")
                 }
             }
-            // "--option (default X)" / "--option defaults to X" / "default --option X" in prose.
+            // "--option (default X)" / "--option defaults to X" in prose: the option belongs to the
+            // command mentioned on the line, else to the command of the section (a heading naming
+            // exactly one command, e.g. "### `sftrl check`").
+            var sectionCommand: String?
+            var inBlock = false
             for (n, line) in text.components(separatedBy: "\n").enumerated() {
-                for m in mentions(in: line, file: file) {
-                    guard let opts = known[m.command] else { continue }
+                if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inBlock.toggle(); continue }
+                if !inBlock, line.hasPrefix("#") {
+                    let named = Set(mentions(in: line, file: file).map(\.command))
+                    // Only a heading about one command ("### `sftrl check`", "### The figures: `sftrl
+                    // figures`"), not one that also covers other matter ("… and `sftrl update`").
+                    sectionCommand = named.count == 1 && !line.contains(" and ") && !line.contains(",") ? named.first : nil
+                    continue
+                }
+                var owners: [(String, [String])] = mentions(in: line, file: file).map { ($0.command, $0.options) }
+                if owners.isEmpty, let c = sectionCommand, !inBlock {
+                    let bare = line.components(separatedBy: "`").enumerated().filter { $0.offset % 2 == 1 }
+                        .flatMap { matches(of: "^--[a-z][a-z0-9-]*", in: $0.element) }
+                    owners = [(c, bare)]
+                    for o in bare where known[c]?[o] == nil {
+                        problems.append("\(file):\(n + 1): `\(o)` in the section on `sftrl \(c)` is not an option of that command")
+                    }
+                }
+                for (command, options) in owners {
+                    guard let opts = known[command] else { continue }
+                    let m = (command: command, options: options)
                     for o in m.options {
                         guard case let stated?? = opts[o] else { continue }
-                        for pat in [NSRegularExpression.escapedPattern(for: o) + #"`?\s*\(default:?\s*([^)\s,;]+)"#,
+                        for pat in [NSRegularExpression.escapedPattern(for: o) + #"`?\s*\(default:?\s*(\d[\d,]*\d|[^)\s,;]+)"#,
                                     NSRegularExpression.escapedPattern(for: o) + #"`? defaults to `?([^\s,;`)]+)"#] {
                             for doc in captures(of: pat, in: line) where !sameDefault(doc, stated) {
                                 problems.append("\(file):\(n + 1): \(o) of `sftrl \(m.command)` is documented with default \(doc), --help says \(stated)")
@@ -157,7 +179,7 @@ struct DocsAgreementTests {
     }
 
     @Test func everyDocumentedOptionExistsWithItsDefault() throws {
-        guard SFTRLBinary.url != nil else { Issue.record("\(SFTRLBinary.BinaryMissing())"); return }
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found beside the test bundle nor under .build/; build it or set SFTRL_BIN"); return }
         let help = try Self.helpTexts()
         for (c, h) in help { #expect(h.contains("USAGE:"), "no help text for \(c)") }
         let docs = try Self.documents()
@@ -168,7 +190,7 @@ struct DocsAgreementTests {
 
     /// A planted stale option and a planted wrong default are caught.
     @Test func aStaleOptionOrDefaultIsCaught() throws {
-        guard SFTRLBinary.url != nil else { Issue.record("\(SFTRLBinary.BinaryMissing())"); return }
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found beside the test bundle nor under .build/; build it or set SFTRL_BIN"); return }
         let help = try Self.helpTexts()
         let planted = """
             Run `sftrl flow --instance i.json --schedule sft:1 --out o --tolerance 1e-6`.
@@ -177,17 +199,21 @@ struct DocsAgreementTests {
               --instance-count 10
             ```
             `sftrl search --restarts` (default 99) restarts.
+            ### `sftrl check`
+            `--instances` (default 10) per claim, and `--no-such-flag`.
             """
         let found = Self.disagreements(docs: [("planted.md", planted)], help: help)
         #expect(found.contains { $0.contains("--tolerance") }, "\(found)")
         #expect(found.contains { $0.contains("--instance-count") }, "\(found)")
         #expect(found.contains { $0.contains("--restarts") && $0.contains("99") }, "\(found)")
+        #expect(found.contains { $0.contains("--instances") && $0.contains("default 10") }, "\(found)")
+        #expect(found.contains { $0.contains("--no-such-flag") }, "\(found)")
     }
 
     /// Exit statuses named in the docs and help texts are 0, 1 or 2, and a status named for bad
     /// input or bad arguments is 2 (the program's rule, `SFTRL.main`).
     @Test func exitStatusesAreTheProgramsOnes() throws {
-        guard SFTRLBinary.url != nil else { Issue.record("\(SFTRLBinary.BinaryMissing())"); return }
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found beside the test bundle nor under .build/; build it or set SFTRL_BIN"); return }
         let help = try Self.helpTexts()
         let texts = try Self.documents() + help.map { ("sftrl \($0.key) --help", $0.value) }
         for (file, text) in texts {
