@@ -127,25 +127,30 @@ struct DocsAgreementTests {
             // "--option (default X)" / "--option defaults to X" in prose: the option belongs to the
             // command mentioned on the line, else to the command of the section (a heading naming
             // exactly one command, e.g. "### `sftrl check`").
-            var sectionCommand: String?
+            var sectionCommands: [String] = []
+            var singleCommandSection = false
             var inBlock = false
             for (n, line) in text.components(separatedBy: "\n").enumerated() {
                 if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inBlock.toggle(); continue }
                 if !inBlock, line.hasPrefix("#") {
-                    let named = Set(mentions(in: line, file: file).map(\.command))
-                    // Only a heading about one command ("### `sftrl check`", "### The figures: `sftrl
-                    // figures`"), not one that also covers other matter ("… and `sftrl update`").
-                    sectionCommand = named.count == 1 && !line.contains(" and ") && !line.contains(",") ? named.first : nil
+                    // The commands a heading names. Only a heading about one command ("### `sftrl
+                    // check`", "### The figures: `sftrl figures`") makes its bare options that
+                    // command's; a heading about more ("… and `sftrl update`") lends its commands'
+                    // defaults only.
+                    sectionCommands = Array(Set(mentions(in: line, file: file).map(\.command))).sorted()
+                    singleCommandSection = sectionCommands.count == 1 && !line.contains(" and ") && !line.contains(",")
                     continue
                 }
                 var owners: [(String, [String])] = mentions(in: line, file: file).map { ($0.command, $0.options) }
-                if owners.isEmpty, let c = sectionCommand, !inBlock {
+                if owners.isEmpty, !sectionCommands.isEmpty, !inBlock {
                     let bare = line.components(separatedBy: "`").enumerated().filter { $0.offset % 2 == 1 }
                         .flatMap { matches(of: "^--[a-z][a-z0-9-]*", in: $0.element) }
-                    owners = [(c, bare)]
-                    for o in bare where known[c]?[o] == nil {
-                        problems.append("\(file):\(n + 1): `\(o)` in the section on `sftrl \(c)` is not an option of that command")
+                    if singleCommandSection {
+                        for o in bare where known[sectionCommands[0]]?[o] == nil {
+                            problems.append("\(file):\(n + 1): `\(o)` in the section on `sftrl \(sectionCommands[0])` is not an option of that command")
+                        }
                     }
+                    owners = sectionCommands.map { c in (c, bare.filter { known[c]?[$0] != nil }) }
                 }
                 for (command, options) in owners {
                     guard let opts = known[command] else { continue }
