@@ -75,7 +75,7 @@ struct FlowCommandTests {
         do { _ = try cmd.plan() } catch { #expect("\(error)".contains("prompts[0].data: is not a probability vector")) }
         let stepper = try FlowCommand.parse(["--instance", bad.path, "--schedule", "sft:1", "--stepper", "x", "--out", out.path])
         do { _ = try stepper.plan() } catch {
-            #expect("\(error)" == "unknown stepper 'x': use one of rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf")
+            #expect("\(error)" == "unknown --stepper 'x': use one of rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf")
         }
     }
 
