@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
-        .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
+        .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
         .executableTarget(name: "sftrl", dependencies: [
             "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

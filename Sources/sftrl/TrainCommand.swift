@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
 
         Evaluation: eval_sft_loss on all 256 test examples; eval_reward = mean@1 on the first --eval-prompts test prompts (temperature 0.6, top_p 0.95, robust parser, the same sampler seed at every step).
 
-        Deterministic from --seed with --blas-threads 1 (the default): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 2–6 minutes on 2 cores, depending on load.
+        Deterministic from --seed with --blas-threads 1 (the default): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
 
         Invalid option values exit with status 2 and create nothing; values that are not numbers at all are rejected by the argument parser (status 64).
         """)

@@ -219,6 +219,26 @@ enum CLIFuzzCases {
         return out
     }
 
+    /// Malformed data files (TRL JSONL, CoLA TSV), with the words their errors must contain.
+    static let brokenData: [(name: String, names: [String])] = [
+        ("dup.jsonl", ["duplicate"]), ("nan.jsonl", ["NaN"]), ("notjson.jsonl", ["line 1"]), ("nokeys.jsonl", ["prompt"]),
+        ("badlabel.jsonl", ["label"]), ("short.tsv", ["columns"]), ("adir", ["folder"]), ("missing.jsonl", ["missing.jsonl"]),
+    ]
+    static let brokenDataTexts: [String: String] = [
+        "dup.jsonl": #"{"prompt": "a", "completion": " b", "prompt": "c"}"# + "\n",
+        "nan.jsonl": #"{"prompt": "a", "label": NaN}"# + "\n",
+        "notjson.jsonl": "{\"prompt\": \"a\", \n",
+        "nokeys.jsonl": #"{"text": "a"}"# + "\n",
+        "badlabel.jsonl": #"{"prompt": "a", "label": "maybe"}"# + "\n",
+        "short.tsv": "a\tb\n",
+    ]
+
+    /// Malformed tokenizer.json files (each in a folder with the text model's config and weights).
+    static let brokenTokenizers: [(text: String, names: [String])] = [
+        ("", ["tokenizer.json"]), (#"{"model": 1"#, ["line"]), ("[1, 2]", ["object"]), (#"{"model": {"type": "Unigram"}}"#, ["Unigram"]),
+        (#"{"model": {"type": "BPE", "vocab": 5}}"#, ["vocab"]), (#"{"x": 1, "x": 2}"#, ["tokenizer.json"]),
+    ]
+
     /// Malformed instance files, each with the words its error must contain (the file's name at least).
     static let brokenInstances: [(name: String, text: String, names: [String])] = [
         ("unknown-key.json", #"{"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0], "refernce": [0.5, 0.5]}]}"#, ["refernce"]),
@@ -283,6 +303,14 @@ enum CLIFuzzCases {
             let cmd = g.pick([["lm", "logits", "--model", "@F/cfg-\(k)", "--tokens", "1"],
                               ["train", "--pipeline", "sft-rl", "--out", "out", "--base", "@F/cfg-\(k)"]])
             add(cmd, c.names)
+        }
+        // Broken data files for the text path, and broken tokenizer.json files.
+        for (name, words) in brokenData {
+            add(["train", "--pipeline", "sft-rl", "--model", "@F/model", "--data", "@F/\(name)", "--out", "out"], words + [name])
+            add(["probe", "--model", "@F/model", "--sft-data", "@F/\(name)", "--rl-data", "@F/rl.tsv"], words + [name])
+        }
+        for (k, t) in brokenTokenizers.enumerated() {
+            add(["lm", "tokenize", "--model", "@F/tok-\(k)", "--text", "hi"], t.names)
         }
         // Two options naming the same file; unknown options and subcommands.
         add(check + ["--markdown", "./o.json"], ["--json", "--markdown"])

@@ -37,6 +37,15 @@ struct CLIFuzzTests {
         }
         try writeText("gj04\t1\t\tThe cat runs.\ngj04\t0\t*\tThe cat run.\n", to: f.appendingPathComponent("sft.tsv"))
         try writeText("gj04\t1\t\tThe dogs run.\ngj04\t0\t*\tThe dogs runs.\n", to: f.appendingPathComponent("rl.tsv"))
+        for (name, text) in CLIFuzzCases.brokenDataTexts { try writeText(text, to: f.appendingPathComponent(name)) }
+        for (k, t) in CLIFuzzCases.brokenTokenizers.enumerated() {
+            let d = f.appendingPathComponent("tok-\(k)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            for name in ["config.json", "model.safetensors"] {
+                try FileManager.default.copyItem(at: text.appendingPathComponent(name), to: d.appendingPathComponent(name))
+            }
+            try writeText(t.text, to: d.appendingPathComponent("tokenizer.json"))
+        }
         // A real shard report (check --json), for merge.
         let report = try SFTRLBinary.run(["check", "--claim", "eq5", "--instances", "1", "--quiet", "--json", f.appendingPathComponent("report.json").path], in: f, timeout: 60)
         guard report.status == 0 else { throw FixtureFailure(message: "check --json: \(report)") }
@@ -116,6 +125,7 @@ struct CLIFuzzTests {
                 }
             }
         }
+        print("CLI fuzz: \(cases.count) invocations, \(failures.items.count) refused wrongly")
         for (c, why) in failures.items.sorted(by: { $0.0.description < $1.0.description }) {
             Issue.record("\(c): \(why)")
         }
