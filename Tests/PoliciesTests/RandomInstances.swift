@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// How the random test logits are drawn.
 enum LogitMode: CaseIterable { case moderate, extreme, nearDeterministic }
@@ -11,11 +12,7 @@ func randomInstance(seed: UInt64, loglinear: Bool, mode: LogitMode) throws -> (I
     var g = SeededGenerator(seed: seed)
     let prompts = g.int(1...3)
     let sizes = (0..<prompts).map { _ in g.int(2...5) }
-    func simplex(_ n: Int) -> [Double] {
-        let e = (0..<n).map { _ in -Foundation.log(max(g.uniform(), 1e-300)) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
-    }
+    func simplex(_ n: Int) -> [Double] { uniformSimplex(n, using: &g) }
     let data = sizes.map(simplex)
     var reward = sizes.map { n in (0..<n).map { _ in g.uniform(-1, 1) } }
     reward[0][0] = reward[0][1]   // a tie

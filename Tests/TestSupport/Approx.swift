@@ -37,3 +37,11 @@ public func fdJacobian(_ g: ([Double]) -> [Double], at x: [Double], h: Double = 
     }
     return m
 }
+
+/// A point drawn uniformly from the probability simplex with n entries (normalised standard
+/// exponentials, −log U with U clamped at 1e-300), drawing n uniforms from `g` in order.
+public func uniformSimplex(_ n: Int, using g: inout SeededGenerator) -> [Double] {
+    let e = (0..<n).map { _ in -Foundation.log(max(g.uniform(), 1e-300)) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+}
