@@ -5,10 +5,20 @@ import Foundation
 public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A fresh, empty folder under the system's temporary directory, named `sftrl-TAG-UUID`. The caller
-/// removes it (`defer { removeTemporaryDirectory(dir) }`), or uses ``withTemporaryDirectory(_:_:)``.
+/// The folder of this test process (`sftrl-tests-PID` in the system's temporary directory); every
+/// folder of ``makeTemporaryDirectory(_:)`` is inside it, and it is removed when the process exits,
+/// so a test that keeps its files (or fails before its `defer`) leaves nothing behind.
+public let sessionDirectory: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { removeTemporaryDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-tests-\(getpid())")) }
+    return url
+}()
+
+/// A fresh, empty folder `TAG-UUID` inside ``sessionDirectory``. The caller may remove it early
+/// (`defer { removeTemporaryDirectory(dir) }`, or ``withTemporaryDirectory(_:_:)``).
 public func makeTemporaryDirectory(_ tag: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-\(tag)-\(UUID().uuidString)")
+    let url = sessionDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

@@ -172,8 +172,8 @@ import TestSupport
         var config = Qwen3Config.tiny
         config.tieWordEmbeddings = dtype != .f32   // exercise lm_head.weight too
         let model = Qwen3Model(config: config, seed: 21)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-model-\(dtype.rawValue)-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("model-\(dtype.rawValue)")
+        defer { removeTemporaryDirectory(dir) }
         try model.save(directory: dir, dtype: dtype)
         let back = try Qwen3Model.load(directory: dir)
         #expect(back.config == config)
