@@ -71,6 +71,7 @@ struct CheckCommand: ParsableCommand {
         if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
         try OutputPaths.checkDistinct([("--json", json), ("--markdown", markdown)])
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
+        try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances per claim", hint: "; lower it")
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         for id in claims where !Registry.ids.contains(id) {
             throw ValidationError("--claim: unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")

@@ -78,16 +78,16 @@ enum CLIFuzzCases {
         var o: [OptionSpec] = []
         func add(_ base: [String], _ option: String, _ values: [String]) { o.append(OptionSpec(base: base, option: option, values: values)) }
         // check
-        add(check, "--instances", B.count); add(check, "--seed", B.seed); add(check, "--threads", B.count)
+        add(check, "--instances", B.count + ["1000000000000"]); add(check, "--seed", B.seed); add(check, "--threads", B.count)
         add(check, "--shard", ["3/2", "0/0", "x/y", "1", "", "-1/2", "1/-2"]); add(check, "--claim", B.enumeration)
         add(check, "--drop", B.enumeration); add(check, "--json", B.outFile); add(check, "--markdown", B.outFile)
         // search
-        add(search, "--restarts", B.count); add(search, "--budget-evals", B.count); add(search, "--budget-seconds", B.positive)
+        add(search, "--restarts", B.count + ["1000000000000"]); add(search, "--budget-evals", B.count); add(search, "--budget-seconds", B.positive)
         add(search, "--candidates", B.count); add(search, "--seed", B.seed); add(search, "--threads", B.count)
         add(search, "--shard", ["5/5", "x", ""]); add(search, "--out", B.outFile); add(search, "--out-dir", B.outFolder)
         add(search, "--json", B.outFile); add(search, "--claim", B.enumeration); add(search, "--drop", B.enumeration)
         // explain
-        add(explain, "--instances", B.count); add(explain, "--seed", B.seed)
+        add(explain, "--instances", B.count + ["1000000000000"]); add(explain, "--seed", B.seed)
         // flow (exact, gradient steps, sampled, chord)
         add(flow, "--samples", B.atLeastTwo); add(flow, "--rtol", B.tolerance); add(flow, "--atol", B.tolerance)
         add(flow, "--max-steps", B.count); add(flow, "--method", B.enumeration); add(flow, "--stepper", B.enumeration)
