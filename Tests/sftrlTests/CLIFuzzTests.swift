@@ -132,6 +132,17 @@ struct CLIFuzzTests {
         #expect(Self.snapshot(fixtures) == fixturesBefore, "a case changed the fixtures folder")
     }
 
+    /// A seed out of range states the range (ArgumentParser alone says only "invalid").
+    @Test func seedsStateTheirRange() throws {
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found; build it or set SFTRL_BIN"); return }
+        try withTemporaryDirectory("clifuzz-seed") { dir in
+            for args in [["check", "--seed", "-1"], ["train", "--pipeline", "sft-rl", "--out", "o", "--data-seed", "x"], ["lm", "init", "--out", "o", "--seed", "1.5"]] {
+                let r = try SFTRLBinary.run(args, in: dir, timeout: 15)
+                #expect(r.status == 2 && r.stderr.contains("a seed is a whole number from 0 to 18446744073709551615"), "\(args): \(r)")
+            }
+        }
+    }
+
     /// The checks of `judge` can fail: a valid invocation (exit 0, output written) and an invocation
     /// whose message does not name the expected option are both reported.
     @Test func theJudgeCatchesAcceptedAndUnnamedCases() throws {
