@@ -68,7 +68,7 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Absolute tolerance of the integrator (flow only).")
     var atol: Double = 1e-10
 
-    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow), or gradient steps (gd).")
+    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow), gradient steps (gd), or sampled steps × --seeds (sampled phases).")
     var maxSteps: Int = 1_000_000
 
     @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
@@ -192,6 +192,13 @@ struct FlowCommand: ParsableCommand {
         func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
         guard let eta else { throw bad("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
         guard seeds >= 1 else { throw bad("--seeds must be ≥ 1, got \(seeds)") }
+        guard maxSteps >= 1 else { throw bad("--max-steps must be ≥ 1, got \(maxSteps)") }
+        // The work is bounded before it starts, as for --method gd (grpo:10⁸ ran silently for hours).
+        let work = Double(sched.totalSteps) * Double(seeds)
+        if work > Double(maxSteps) {
+            throw bad("--schedule '\(schedule)' with --seeds \(seeds) runs \(formatSignificant(work, digits: 4)) sampled steps, more than --max-steps \(maxSteps): "
+                + "shorten the schedule, lower --seeds, or raise --max-steps")
+        }
         if let every, every < 1 { throw bad("--every must be ≥ 1, got \(every)") }
         if !events.isEmpty { throw bad("--event is not available for sampled phases") }
         let config: SampledConfig

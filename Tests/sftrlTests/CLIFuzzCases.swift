@@ -274,6 +274,9 @@ enum CLIFuzzCases {
         for _ in 0..<24 { add(["flow", "--instance", inst, "--schedule", brokenSchedule(&g), "--out", "out", "--quiet"], ["--schedule"]) }
         for _ in 0..<8 { add(["pareto", "--instance", inst, "--schedule", brokenSchedule(&g), "--out", "out", "--quiet"], ["--schedule"]) }
         for _ in 0..<12 { add(["flow", "--instance", inst, "--schedule", brokenSampledSchedule(&g), "--eta", "0.1", "--out", "out", "--quiet"], ["--schedule"]) }
+        add(["flow", "--instance", inst, "--schedule", "grpo:100000000", "--eta", "0.1", "--out", "out"], ["--max-steps"])
+        add(["flow", "--instance", inst, "--schedule", "grpo:1000", "--seeds", "5000", "--eta", "0.1", "--out", "out"], ["--max-steps"])
+        add(["flow", "--instance", inst, "--method", "reinforce", "--schedule", "2000000", "--eta", "0.1", "--out", "out"], ["--max-steps"])
         for (k, v) in [("grpo", "x"), ("chord", "0"), ("sft-sgd", "-3"), ("reinforce", "1.5")] {
             add(["flow", "--instance", inst, "--method", k, "--schedule", v, "--eta", "0.1", "--out", "out"], ["--schedule"])
         }
