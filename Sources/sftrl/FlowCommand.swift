@@ -147,7 +147,7 @@ struct FlowCommand: ParsableCommand {
         } catch { throw bad("instance \(instance): \(error)") }
         // The trace keeps θ and about 16 quantities per output time: refuse what cannot fit in half the memory.
         let bytesPerSample = Double(loaded.instance.policy.dimension + 16) * 8
-        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        let memoryLimit = SizeLimits.budget
         if Double(samples) * bytesPerSample > memoryLimit {
             throw bad("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
                 + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
@@ -217,7 +217,7 @@ struct FlowCommand: ParsableCommand {
         // quantiles are taken: refuse what cannot fit in half the memory (--seeds 10¹² aborted).
         let rows = Double(sched.totalSteps / (every ?? max(1, sched.totalSteps / 200)) + 2)
         let bytes = Double(seeds) * (rows * 16 + Double(loaded.instance.policy.dimension)) * 8
-        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        let memoryLimit = SizeLimits.budget
         if bytes > memoryLimit {
             throw bad("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
                 + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")

@@ -104,7 +104,7 @@ struct ParetoCommand: ParsableCommand {
         let dim = Double(loaded.instance.policy.dimension)
         let rowsPerPath = paths.map { Double(samples) + Double($0.1.phases.count) + 1 }.reduce(0, +)
         let bytes = (Double(points) * (dim + 8) + rowsPerPath * (dim + 16)) * 8
-        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        let memoryLimit = SizeLimits.budget
         if bytes > memoryLimit {
             throw bad("--points \(points), --samples \(samples) and --alternations \(alternations) would keep about "
                 + "\(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB for this instance, more than half of this machine's memory; lower them")
