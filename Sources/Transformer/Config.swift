@@ -93,17 +93,30 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
             file = url.appendingPathComponent("config.json")
         }
         guard FileManager.default.fileExists(atPath: file.path) else { throw ConfigError.missingFile(file.path) }
-        let data = try Data(contentsOf: file)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch { throw ConfigError.unreadable(file.path, PlainError.unreadableFile(file.path)) }
         let config: Qwen3Config
         do {
             // Strict syntax first (line and column, duplicate keys, NaN and overflow named with their
             // key); a Hugging Face config has many keys sftrl does not use, so unknown keys stay allowed.
-            _ = try JSONParser.parse(data)
+            let value = try JSONParser.parse(data)
+            guard case .object = value else {
+                throw ConfigError.unreadable(file.path, "expected a JSON object of hyper-parameters, found \(value.kindName)")
+            }
+            // Whole-number fields as JSON words (JSONDecoder says "not valid JSON" for 1.5 or 1e30).
+            for key in ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                        "num_key_value_heads", "head_dim", "max_position_embeddings"] {
+                if case let .number(x)? = value[key], !(x == x.rounded() && abs(x) <= 9_007_199_254_740_992) {
+                    throw ConfigError.unreadable(file.path, "field '\(key)' is \(x); it must be a whole number")
+                }
+            }
             config = try JSONDecoder().decode(Qwen3Config.self, from: data)
         } catch let e as ConfigError {
             throw e
         } catch let e as StrictJSONError {
             throw ConfigError.unreadable(file.path, e.description)
+        } catch let e as DecodingError {
+            throw ConfigError.unreadable(file.path, PlainError.decoding(e))
         } catch {
             throw ConfigError.unreadable(file.path, "\(error)")
         }

@@ -122,7 +122,7 @@ extension LMCommand {
             let model = try source.load(command: "logits")
             let V = model.config.vocabSize
             if let bad = seqs.joined().first(where: { Int($0) >= V }) {
-                throw usageFailure("token id \(bad) is not below the vocabulary size \(V)", command: "logits")
+                throw usageFailure("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)", command: "logits")
             }
             let B = seqs.count, T = seqs[0].count
             if T > model.config.maxPositionEmbeddings {

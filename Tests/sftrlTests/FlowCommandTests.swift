@@ -3,11 +3,11 @@ import Foundation
 import Reports
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// A fresh temporary directory holding the issue's 3-response instance as `instance.json`.
 private func scratch() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-flowcmd-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try makeTemporaryDirectory("flowcmd")
     let json = """
         {"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1.0, "data": [0.7, 0.2, 0.1],
          "reward": [1.0, 0.0, -1.0], "reference": [0.4, 0.3, 0.3], "start": [0.7, 0.2, 0.1]}]}
@@ -66,7 +66,7 @@ struct FlowCommandTests {
         do { _ = try cmd.plan() } catch { #expect("\(error)".contains("prompts[0].data: is not a probability vector")) }
         let stepper = try FlowCommand.parse(["--instance", bad.path, "--schedule", "sft:1", "--stepper", "x", "--out", out.path])
         do { _ = try stepper.plan() } catch {
-            #expect("\(error)" == "unknown stepper 'x': use one of rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf")
+            #expect("\(error)" == "unknown --stepper 'x': use one of rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf")
         }
     }
 
