@@ -8,14 +8,27 @@ import Foundation
 ///   log Σ_j exp(s·x_j) = s·m + log Z,   softmax(s·x)_j = e_j / Z.
 /// The shift by the maximum keeps every exponent ≤ 0, so extreme logits neither overflow nor
 /// give NaN; the exponentials are Float32 (`expf`), Z is summed in Double and the logarithm is
-/// taken in Double. A row of −∞ except one finite entry gives a one-hot softmax.
+/// taken in Double (the maximum and the final scaling run 8 lanes at a time; both are exact, so
+/// the results are those of the plain loops). A row of −∞ except one finite entry gives a one-hot softmax.
 public enum Softmax {
+    /// max_j x_j (−∞ for an empty row; NaN entries are skipped as by `>`).
+    @inline(__always)
+    static func maximum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        var mv = F8(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= n { mv = VectorMath.max(mv, VectorMath.load(x + j)); j += 8 }
+        var mx = VectorMath.horizontalMax(mv)
+        while j < n { if x[j] > mx { mx = x[j] }; j += 1 }
+        return mx
+    }
+
     /// Writes e_j = exp(s·(x_j − m)) into `out` (which may alias `x`) and returns (s·m, Z).
+    /// The exponentials are libm's `expf` (correctly rounded in practice, which the tests of the
+    /// losses against Double formulas at 1e-9 rely on), summed in order in Double.
     @inline(__always)
     static func exponentials(_ x: UnsafePointer<Float>, count n: Int, scale s: Float,
                              into out: UnsafeMutablePointer<Float>) -> (shift: Double, sum: Double) {
-        var mx = -Float.infinity
-        for j in 0..<n where x[j] > mx { mx = x[j] }
+        let mx = maximum(x, count: n)
         var z = 0.0
         for j in 0..<n {
             let e = expf(s * (x[j] - mx))
@@ -27,19 +40,26 @@ public enum Softmax {
 
     /// log Σ_j exp(s·x_j), without writing anything.
     public static func logSumExp(_ x: UnsafePointer<Float>, count n: Int, scale s: Float = 1) -> Double {
-        var mx = -Float.infinity
-        for j in 0..<n where x[j] > mx { mx = x[j] }
+        let mx = maximum(x, count: n)
         var z = 0.0
         for j in 0..<n { z += Double(expf(s * (x[j] - mx))) }
         return Double(s) * Double(mx) + Foundation.log(z)
+    }
+
+    /// out[j] *= c for j < n.
+    @inline(__always)
+    static func scale(_ out: UnsafeMutablePointer<Float>, count n: Int, by c: Float) {
+        let cv = F8(repeating: c)
+        var j = 0
+        while j + 8 <= n { VectorMath.store(VectorMath.load(out + j) * cv, out + j); j += 8 }
+        while j < n { out[j] *= c; j += 1 }
     }
 
     /// Replaces the row by softmax(s·x) in place and returns log Σ_j exp(s·x_j).
     @discardableResult
     public static func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int, scale s: Float = 1) -> Double {
         let (shift, z) = exponentials(UnsafePointer(x), count: n, scale: s, into: x)
-        let inv = Float(1 / z)
-        for j in 0..<n { x[j] *= inv }
+        scale(x, count: n, by: Float(1 / z))
         return shift + Foundation.log(z)
     }
 
@@ -48,8 +68,7 @@ public enum Softmax {
     public static func softmax(_ x: UnsafePointer<Float>, count n: Int, scale s: Float = 1,
                                into out: UnsafeMutablePointer<Float>) -> Double {
         let (shift, z) = exponentials(x, count: n, scale: s, into: out)
-        let inv = Float(1 / z)
-        for j in 0..<n { out[j] *= inv }
+        scale(out, count: n, by: Float(1 / z))
         return shift + Foundation.log(z)
     }
 
