@@ -12,27 +12,38 @@ enum VectorMath {
     static let ln2Hi: Float = 0.693359375
     static let ln2Lo: Float = -2.12194440e-4
     static let log2e: Float = 1.44269504088896341
-    /// x below this gives exactly 0 (exp would be subnormal); above `expMax`, +∞.
+    /// x at or below this gives exactly 0 (exp would be subnormal); at or above `expMax`, +∞.
     static let expMin: Float = -87.3365447505531
     static let expMax: Float = 88.7228391116729
     /// 1.5·2²³: adding it rounds a Float of magnitude < 2²² to an integer (ties to even), which
     /// is then read from the low mantissa bits.
     static let roundMagic: Float = 12_582_912
 
-    /// Lane i of `a` where mask lane i is set, else of `b` (bitwise, so it compiles to and/or on
-    /// every target; the generic `replacing(with:where:)`, `pointwiseMin/Max` and `clamped` did not
-    /// vectorise here).
-    @inline(__always) static func select(_ mask: SIMDMask<SIMD8<Int32>>, _ a: F8, _ b: F8) -> F8 {
-        let m = unsafeBitCast(mask, to: SIMD8<Int32>.self)
+    /// All-ones lanes where v is negative (its sign bit set), zero lanes elsewhere. With v = a − b
+    /// this is a < b for non-NaN lanes (a − b is never −0 when a ≠ b). Masks are made from sign
+    /// bits with integer shifts because the SIMD comparisons (`.<`), `pointwiseMin/Max`,
+    /// `clamped` and `replacing(with:where:)` went lane by lane through scalar code here.
+    @inline(__always) static func negativeMask(_ v: F8) -> SIMD8<Int32> {
+        unsafeBitCast(v, to: SIMD8<Int32>.self) &>> 31
+    }
+
+    /// All-ones lanes where v is NaN: its magnitude bits exceed those of +∞.
+    @inline(__always) static func nanMask(_ v: F8) -> SIMD8<Int32> {
+        let magnitude = unsafeBitCast(v, to: SIMD8<Int32>.self) & Int32(0x7FFF_FFFF)
+        return (SIMD8<Int32>(repeating: 0x7F80_0000) &- magnitude) &>> 31
+    }
+
+    /// Lane i of `a` where mask lane i is all ones, else of `b`.
+    @inline(__always) static func select(_ m: SIMD8<Int32>, _ a: F8, _ b: F8) -> F8 {
         let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
         return unsafeBitCast((ai & m) | (bi & ~m), to: F8.self)
     }
 
-    /// The lane-wise maximum (a lane of `b` that is NaN is skipped, as by `>`).
-    @inline(__always) static func max(_ a: F8, _ b: F8) -> F8 { select(b .> a, b, a) }
+    /// The lane-wise maximum of non-NaN lanes (exact: a lane of b replaces a lane of a iff a < b).
+    @inline(__always) static func max(_ a: F8, _ b: F8) -> F8 { select(negativeMask(a - b), b, a) }
 
-    /// exp(x) lane by lane; exp(−∞) = 0, exp(+∞) = +∞, NaN stays NaN. Lanes outside
-    /// [expMin, expMax] compute garbage that the final selects replace.
+    /// exp(x) lane by lane; x ≤ expMin gives 0 (exp(−∞) = 0), x ≥ expMax gives +∞, NaN stays NaN.
+    /// Lanes outside (expMin, expMax) compute garbage that the final selects replace.
     @inline(__always) static func exp(_ x: F8) -> F8 {
         let shifted = x * log2e + roundMagic
         let n = shifted - roundMagic
@@ -53,9 +64,10 @@ enum VectorMath {
         let s1 = unsafeBitCast((half &+ bias) &<< 23, to: F8.self)
         let s2 = unsafeBitCast((nBits &- half &+ bias) &<< 23, to: F8.self)
         var y = p * s1 * s2
-        y = select(x .< expMin, F8(), y)
-        y = select(x .> expMax, F8(repeating: .infinity), y)
-        y = select(x .!= x, x, y)
+        let low = ~negativeMask(expMin - x), high = ~negativeMask(x - expMax)
+        y = unsafeBitCast(unsafeBitCast(y, to: SIMD8<Int32>.self) & ~low, to: F8.self)
+        y = select(high, F8(repeating: .infinity), y)
+        y = select(nanMask(x), x, y)
         return y
     }
 
