@@ -207,7 +207,7 @@ func attentionForward(y: FPtr, att: FPtr, scratch: FPtr, q: CFPtr, k: CFPtr, v: 
                   b: kp, ldb: kvd, beta: 0, c: p, ldc: t)
             for r in 0..<gt {
                 let i = r % t, row = p + r * t
-                Softmax.softmaxInPlace(row, count: i + 1)
+                Softmax.softmaxInPlace(row, count: i + 1, exp: .vector)
                 (row + i + 1).update(repeating: 0, count: t - i - 1)
             }
             sgemm(transA: false, transB: false, m: gt, n: d, k: t, alpha: 1, a: p, lda: t,
