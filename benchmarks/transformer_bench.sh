@@ -11,7 +11,7 @@
 #         MARKDOWN=FILE also writes the table as Markdown.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-THREADS="1" RUNS=3 STEPS=20 ROWS="tiny small"
+THREADS="1" RUNS=3 STEPS=20 ROWS="tiny small" ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS=$2; shift 2;; --runs) RUNS=$2; shift 2;; --steps) STEPS=$2; shift 2;;
@@ -45,7 +45,7 @@ for th in $THREADS; do
   done
 done
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
-"$PYTHON" - "$TMP" "$LOAD0" "$LOAD1" "$DATE" "$*" "${MARKDOWN:-}" <<'EOF'
+"$PYTHON" - "$TMP" "$LOAD0" "$LOAD1" "$DATE" "$ARGS" "${MARKDOWN:-}" <<'EOF'
 import glob, json, os, statistics, sys
 tmp, load0, load1, date, args, md = sys.argv[1:7]
 rows = {}

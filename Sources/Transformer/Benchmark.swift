@@ -239,9 +239,12 @@ public enum LMBenchmark {
         if s.decode {
             phaseStart()
             let label = "decode \(s.decodeTokens) tokens"
-            progress(label, 0, s.decodeTokens)
+            let prefillLabel = "decode: prompt of \(s.forwardLength) tokens into the KV cache (not timed)"
+            progress(prefillLabel, 0, 1)
             let cache = model.makeCache(batch: 1, capacity: s.forwardLength + s.decodeTokens)
             var logits = model.prefill(tokens: prompt, length: s.forwardLength, cache: cache)
+            progress(prefillLabel, 1, 1)
+            progress(label, 0, s.decodeTokens)
             let t0 = now()
             for i in 0..<s.decodeTokens {
                 var best = 0

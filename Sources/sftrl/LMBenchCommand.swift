@@ -11,22 +11,28 @@ extension LMCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the transformer's training, forward and decoding throughput (one flat JSON row).",
             discussion: """
-            The model is a preset (tiny, small, qwen3-0.6b) or any Qwen3 config.json (--config),
-            with seeded random weights. Phases, in this order:
-              sgemm peak  OpenBLAS sgemm GFLOP/s on an n×n×n product (--peak-size), same threads;
-              forward     1 × --forward-length tokens (default 16), --forward-repeats timed forwards;
-              decode      greedy decoding of --decode-tokens tokens (default 32) with a KV cache,
-                          batch 1, after the forward's prompt (not timed);
-              train       steps of --batch × --length random tokens: forward, mean cross-entropy on
-                          random targets, backward, SGD update p -= 1e-3·g (no AdamW).
-            Defaults of --batch/--length/--steps/--warmup-steps: 8 × 128, 20 steps after 2
-            warm-up steps; for models above 100M parameters 1 × 16, 2 steps after 1 warm-up step.
-            Output: one JSON object with flat snake_case keys (pandas: pd.DataFrame([json.load(f)])):
-            train_tokens_per_second, forward_tokens_per_second, decode_tokens_per_second,
-            sgemm_peak_gflops, train/forward_matmul_gflops and _share_of_sgemm_peak (matrix-product
-            FLOPs only, Qwen3Config.forwardMatmulFlops, ×3 for a training step), peak resident memory
-            per phase (*_peak_rss_mib) and for the process (peak_rss_mib), and the configuration.
-            Progress goes to stderr. benchmarks/transformer_bench.sh runs this and PyTorch side by side.
+            The model is a preset (tiny, small, qwen3-0.6b) or any Qwen3
+            config.json (--config), with seeded random weights. Phases, in order:
+              sgemm peak: OpenBLAS sgemm GFLOP/s on n×n×n (--peak-size), same
+                threads;
+              forward: 1 × --forward-length tokens, --forward-repeats timed runs;
+              decode: greedy decoding of --decode-tokens tokens with a KV cache,
+                batch 1, after the forward's prompt (not timed);
+              train: steps of --batch × --length random tokens: forward, mean
+                cross-entropy on random targets, backward, SGD p -= 1e-3·g.
+            Defaults of --batch/--length/--steps/--warmup-steps: 8 × 128, 20
+            steps after 2 warm-up steps; above 100M parameters 1 × 16, 2 steps
+            after 1 warm-up step.
+            Output: one JSON object with flat snake_case keys, one pandas row
+            (pd.DataFrame([json.load(f)])): train_tokens_per_second,
+            forward_tokens_per_second, decode_tokens_per_second,
+            sgemm_peak_gflops, train_/forward_matmul_gflops and
+            train_/forward_share_of_sgemm_peak (matrix-product FLOPs only,
+            ×3 for a training step), peak resident memory per phase
+            (*_peak_rss_mib) and of the process (peak_rss_mib), and the
+            configuration. Progress goes to stderr. Bad input exits with
+            status 2 before any work. benchmarks/transformer_bench.sh runs this
+            and PyTorch side by side (docs/performance.md).
             """)
         @Option(help: "Preset: tiny, small or qwen3-0.6b (default tiny when --config is not given).")
         var preset: String?
