@@ -205,11 +205,7 @@ func attentionForward(y: FPtr, att: FPtr, scratch: FPtr, q: CFPtr, k: CFPtr, v: 
             gatherHeads(qg, q + bi * t * hd, t: t, hd: hd, d: d, firstHead: h0, group: group)
             sgemm(transA: false, transB: true, m: gt, n: t, k: d, alpha: scale, a: qg, lda: d,
                   b: kp, ldb: kvd, beta: 0, c: p, ldc: t)
-            for r in 0..<gt {
-                let i = r % t, row = p + r * t
-                Softmax.softmaxInPlace(row, count: i + 1, exp: .vector)
-                (row + i + 1).update(repeating: 0, count: t - i - 1)
-            }
+            for r in 0..<gt { Softmax.softmaxCausalRow(p + r * t, valid: r % t + 1, width: t) }
             sgemm(transA: false, transB: false, m: gt, n: d, k: t, alpha: 1, a: p, lda: t,
                   b: vp, ldb: kvd, beta: 0, c: yg, ldc: d)
             scatterHeads(y + bi * t * hd, yg, t: t, hd: hd, d: d, firstHead: h0, group: group)
@@ -240,18 +236,18 @@ func attentionBackward(dq: FPtr, dk: FPtr, dv: FPtr, scratch: FPtr, dy: CFPtr, a
             // dV += Pᵀ·dY, summed over the group's heads
             sgemm(transA: true, transB: false, m: t, n: d, k: gt, alpha: 1, a: p, lda: t,
                   b: dyg, ldb: d, beta: 1, c: dv + bi * t * kvd + kvh * d, ldc: kvd)
+            // Whole rows: P is zero above the diagonal, so the dot product is Σ_{j ≤ i} and dS is
+            // (±)0 there, without a lane-by-lane tail at the diagonal.
             for r in 0..<gt {
-                let i = r % t
                 let pr = p + r * t, dr = ds + r * t
-                let dot = VectorMath.dot(pr, dr, count: i + 1)
+                let dot = VectorMath.dot(pr, dr, count: t)
                 let dv = F8(repeating: dot)
                 var j = 0
-                while j + 8 <= i + 1 {
+                while j + 8 <= t {
                     VectorMath.store(VectorMath.load(pr + j) * (VectorMath.load(dr + j) - dv), dr + j)
                     j += 8
                 }
-                while j <= i { dr[j] = pr[j] * (dr[j] - dot); j += 1 }
-                (dr + i + 1).update(repeating: 0, count: t - i - 1)
+                while j < t { dr[j] = pr[j] * (dr[j] - dot); j += 1 }
             }
             // dQ = scale·dS·K ; dK += scale·dSᵀ·Q (summed over the group's heads)
             sgemm(transA: false, transB: false, m: gt, n: d, k: t, alpha: scale, a: ds, lda: t,
