@@ -170,11 +170,16 @@ public enum LMBenchmark {
         return best
     }
 
-    /// The process's peak resident set in MiB (getrusage; ru_maxrss is in KiB on Linux).
+    /// The process's peak resident set in MiB (getrusage; ru_maxrss is in KiB on Linux, bytes on macOS).
     public static func peakRSSMiB() -> Double {
         var u = rusage()
+        #if os(Linux)
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
         return Double(u.ru_maxrss) / 1024
+        #else
+        getrusage(RUSAGE_SELF, &u)
+        return Double(u.ru_maxrss) / (1024 * 1024)
+        #endif
     }
 
     /// Resets the resident-set high-water mark (VmHWM) of this process; false where not possible.
