@@ -47,6 +47,15 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32,
         ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, maxPositionEmbeddings: 1024)
 
+    /// The benchmarks' mid-size model (`sftrl lm bench --preset small`), Qwen3's shape scaled
+    /// down: V 1,024, C 256, I 768 (3·C, as Qwen3-0.6B and 1.7B), L 4, H 4 / KV 2 (GQA), D 64
+    /// (H·D = C, as Qwen3-1.7B and 8B), RoPE θ 1e6, eps 1e-6, tied embeddings, 1,024 positions.
+    /// 3,410,688 parameters (262,144 in the embedding, 787,072 per layer).
+    public static let small = Qwen3Config(
+        vocabSize: 1024, hiddenSize: 256, intermediateSize: 768, numHiddenLayers: 4,
+        numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 64,
+        ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, maxPositionEmbeddings: 1024)
+
     /// Qwen3-0.6B exactly (its Hugging Face config.json): 596,049,920 parameters.
     public static let qwen3_0_6b = Qwen3Config(
         vocabSize: 151_936, hiddenSize: 1024, intermediateSize: 3072, numHiddenLayers: 28,
