@@ -42,6 +42,20 @@ public struct LMBenchmarkSettings: Sendable, Equatable {
             ? LMBenchmarkSettings(batch: 1, length: 16, steps: 2, warmupSteps: 1)
             : LMBenchmarkSettings(batch: 8, length: 128, steps: 20, warmupSteps: 2)
     }
+
+    /// Bytes one training step of `batch` × `length` tokens holds, as `Qwen3Model.forward` and
+    /// `backward` allocate them (Float32): weights and gradients (2P), per token and layer the
+    /// cached activations (6C + 4·H·D + 4·KV·D + 4I + H·T attention probabilities) and the
+    /// backward's scratch, and per token the logits and their gradient (2V). An estimate for
+    /// refusing requests that cannot fit, not an accounting.
+    public static func trainingStepBytes(_ c: Qwen3Config, batch: Int, length: Int) -> Double {
+        let n = Double(batch) * Double(length)
+        let hd = Double(c.numAttentionHeads * c.headDim), kvd = Double(c.numKeyValueHeads * c.headDim)
+        let C = Double(c.hiddenSize), I = Double(c.intermediateSize)
+        let perLayer = 6 * C + 4 * hd + 4 * kvd + 4 * I + Double(c.numAttentionHeads) * Double(length)
+        let floats = 2 * Double(c.parameterCount) + n * (Double(c.numHiddenLayers) * perLayer + 2 * Double(c.vocabSize) + 12 * C + 3 * I)
+        return 4 * floats
+    }
 }
 
 /// One row of results; the JSON keys are flat snake_case (one row of a pandas frame). Rates are

@@ -111,6 +111,12 @@ extension LMCommand {
             }
             let ph = try phaseSet()
             s.forward = ph.contains("forward"); s.decode = ph.contains("decode"); s.train = ph.contains("train")
+            let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
+            if s.train && need > SizeLimits.budget {
+                let gib = { (b: Double) in formatSignificant(b / 1_073_741_824, digits: 3) }
+                throw fail("--batch \(s.batch) × --length \(s.length) needs about \(gib(need)) GiB for one training step; "
+                    + "at most half of this machine's memory (\(gib(SizeLimits.budget)) GiB) is used: lower --batch or --length")
+            }
             return s
         }
 

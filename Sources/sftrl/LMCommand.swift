@@ -25,7 +25,7 @@ struct TokenListError: Error { let message: String }
 struct ModelSource: ParsableArguments {
     @Option(help: "A Hugging Face model folder (config.json + model.safetensors, or sharded with model.safetensors.index.json).")
     var model: String?
-    @Option(help: "Random weights of a preset instead of --model: tiny or qwen3-0.6b.")
+    @Option(help: "Random weights of a preset instead of --model: tiny, small or qwen3-0.6b.")
     var preset: String?
     @Option(help: "Seed of the random weights (with --preset).")
     var seed: UInt64 = 0
@@ -53,7 +53,7 @@ struct ModelSource: ParsableArguments {
             }
         case (nil, let name?):
             guard let c = Self.config(ofPreset: name) else {
-                throw usageFailure("--preset '\(name)' is unknown; use tiny or qwen3-0.6b", command: command)
+                throw usageFailure("--preset '\(name)' is unknown; use tiny, small or qwen3-0.6b", command: command)
             }
             return Qwen3Model(config: c, seed: seed)
         }
@@ -160,7 +160,7 @@ extension LMCommand {
             Writes config.json and model.safetensors into --out (created). The folder loads with
             --model and with transformers' Qwen3ForCausalLM.from_pretrained.
             """)
-        @Option(help: "tiny or qwen3-0.6b.") var preset = "tiny"
+        @Option(help: "tiny, small or qwen3-0.6b.") var preset = "tiny"
         @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
         @Option(help: "Output folder.") var out: String
         @Option(help: "Storage dtype: F32, BF16 or F16.") var dtype = "F32"
@@ -175,7 +175,7 @@ extension LMCommand {
 
         mutating func run() throws {
             guard let config = ModelSource.config(ofPreset: preset) else {
-                throw usageFailure("--preset '\(preset)' is unknown; use tiny or qwen3-0.6b", command: "init")
+                throw usageFailure("--preset '\(preset)' is unknown; use tiny, small or qwen3-0.6b", command: "init")
             }
             guard let dt = SafetensorsDType(rawValue: dtype.uppercased()) else {
                 throw usageFailure("--dtype '\(dtype)' is unknown; use F32, BF16 or F16", command: "init")

@@ -50,6 +50,7 @@ struct LMBenchCommandTests {
             (["--decode-tokens", "0"], "--decode-tokens is 0"),
             (["--length", "2000"], "max_position_embeddings"),
             (["--phases", "train,sleep"], "'sleep' is not a phase"),
+            (["--batch", "1000000000"], "needs about"),
             (["--weights", "int4"], "--weights"),
         ]
         for c in cases {
