@@ -44,6 +44,16 @@ extension Qwen3Model {
     /// Appends one token per sequence (tokens.count == batch) at `cache.position` and returns the
     /// next-token logits (B, V). Equal to the last row of `forward` on the whole prefix.
     public func decodeStep(tokens: [Int32], cache: KVCache) -> [Float] {
+        decode(tokens: tokens, cache: cache, logits: true)
+    }
+
+    /// `decodeStep` without the LM head (no logits): stores the tokens' keys and values and
+    /// advances the cache. For prompt positions whose next-token distribution is not needed.
+    public func advance(tokens: [Int32], cache: KVCache) {
+        _ = decode(tokens: tokens, cache: cache, logits: false)
+    }
+
+    func decode(tokens: [Int32], cache: KVCache, logits wantLogits: Bool) -> [Float] {
         let B = cache.batch, pos = cache.position
         precondition(tokens.count == B, "decodeStep: \(tokens.count) tokens for a cache of batch \(B)")
         precondition(pos < cache.capacity, "decodeStep: the cache is full (\(cache.capacity) positions)")
@@ -54,19 +64,19 @@ extension Qwen3Model {
         let HD = H * D, KVD = KV * D, eps = Float(config.rmsNormEps), scale = 1 / Float(D).squareRoot()
         let group = H / KV, cap = cache.capacity
         let w = weightPointers()
-        var logits = [Float](repeating: 0, count: B * V)
+        var logits = [Float](repeating: 0, count: wantLogits ? B * V : 0)
         withRope(pos + 1) { cosT, sinT in
             let x = cache.x.ptr, ln = cache.ln.ptr, tmp = cache.tmp.ptr
             tokens.withUnsafeBufferPointer { tok in
-                embeddingForward(out: x, tokens: tok.baseAddress!, wte: w[0], n: B, c: C)
+                embed(out: x, tokens: tok.baseAddress!, w, n: B, c: C)
             }
             for l in 0..<config.numHiddenLayers {
                 let p = Self.layerBase(l)
                 let q = cache.q.ptr, k = cache.k.ptr, v = cache.v.ptr, y = cache.y.ptr
                 rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p], rows: B, width: C, eps: eps)
-                linearForward(out: q, x: ln, w: w[p + 1], n: B, inDim: C, outDim: HD)
-                linearForward(out: k, x: ln, w: w[p + 2], n: B, inDim: C, outDim: KVD)
-                linearForward(out: v, x: ln, w: w[p + 3], n: B, inDim: C, outDim: KVD)
+                linear(out: q, x: ln, w, p + 1, n: B, inDim: C, outDim: HD)
+                linear(out: k, x: ln, w, p + 2, n: B, inDim: C, outDim: KVD)
+                linear(out: v, x: ln, w, p + 3, n: B, inDim: C, outDim: KVD)
                 rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[p + 5], rows: B * H, width: D, eps: eps)
                 rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[p + 6], rows: B * KV, width: D, eps: eps)
                 ropeForward(x: q, cosT: cosT, sinT: sinT, b: B, t: 1, heads: H, d: D, start: pos)
@@ -98,19 +108,19 @@ extension Qwen3Model {
                         }
                     }
                 }
-                linearForward(out: tmp, x: y, w: w[p + 4], n: B, inDim: HD, outDim: C)
+                linear(out: tmp, x: y, w, p + 4, n: B, inDim: HD, outDim: C)
                 addInPlace(x, tmp, count: B * C)
                 rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p + 7], rows: B, width: C, eps: eps)
-                linearForward(out: cache.gate.ptr, x: ln, w: w[p + 8], n: B, inDim: C, outDim: I)
-                linearForward(out: cache.up.ptr, x: ln, w: w[p + 9], n: B, inDim: C, outDim: I)
+                linear(out: cache.gate.ptr, x: ln, w, p + 8, n: B, inDim: C, outDim: I)
+                linear(out: cache.up.ptr, x: ln, w, p + 9, n: B, inDim: C, outDim: I)
                 swigluForward(out: cache.h.ptr, gate: cache.gate.ptr, up: cache.up.ptr, count: B * I)
-                linearForward(out: tmp, x: cache.h.ptr, w: w[p + 10], n: B, inDim: I, outDim: C)
+                linear(out: tmp, x: cache.h.ptr, w, p + 10, n: B, inDim: I, outDim: C)
                 addInPlace(x, tmp, count: B * C)
             }
             rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[finalNormIndex], rows: B, width: C, eps: eps)
-            logits.withUnsafeMutableBufferPointer { lp in
-                linearForward(out: lp.baseAddress!, x: ln, w: w[headIndex], n: B, inDim: C, outDim: V)
-            }
+            if wantLogits { logits.withUnsafeMutableBufferPointer { lp in
+                linear(out: lp.baseAddress!, x: ln, w, headIndex, n: B, inDim: C, outDim: V)
+            } }
         }
         cache.advance()
         return logits
@@ -123,7 +133,8 @@ extension Qwen3Model {
         precondition(length > 0 && tokens.count == B * length, "prefill: \(tokens.count) tokens for batch \(B) × length \(length)")
         var logits: [Float] = []
         for t in 0..<length {
-            logits = decodeStep(tokens: (0..<B).map { tokens[$0 * length + t] }, cache: cache)
+            let column = (0..<B).map { tokens[$0 * length + t] }
+            if t < length - 1 { advance(tokens: column, cache: cache) } else { logits = decodeStep(tokens: column, cache: cache) }
         }
         return logits
     }

@@ -104,7 +104,7 @@ public func generate(model: Qwen3Model, prompts: [[Int32]], samplesPerPrompt: In
             for (k, i) in members.enumerated() {
                 for s in 0..<samplesPerPrompt { column[k * samplesPerPrompt + s] = prompts[i][t] }
             }
-            logits = model.decodeStep(tokens: column, cache: cache)
+            if t < length - 1 { model.advance(tokens: column, cache: cache) } else { logits = model.decodeStep(tokens: column, cache: cache) }
         }
         var completions = [[Int32]](repeating: [], count: rows)
         var done = [Bool](repeating: false, count: rows)
