@@ -1,8 +1,10 @@
 // Skinny products y = x·Wᵀ (see ckernels.h). The AVX2 path holds a block of R ≤ 4 rows of W and
 // S ≤ 3 rows of x and keeps R·S vectors of 8 partial sums in registers: one pass over an inner
 // slice [k0, k1) costs R + S loads per R·S fused multiply-adds. The slice length is chosen so
-// that the S·(k1−k0) floats of x stay in L1 while every block of W rows streams past them once.
+// that the n·(k1−k0) floats of x stay in cache (L2) while every block of W rows streams past them
+// once: W is read from memory once per call, whatever n.
 #include "ckernels.h"
+#include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CK_X86 1
@@ -81,6 +83,14 @@ static inline CK_AVX2 __attribute__((always_inline)) float hsum1(__m256 a) {
     return _mm_cvtss_f32(s);
 }
 
+// Budget for the slice of x (S rows … n rows × inner slice) kept in cache while W streams past:
+// half of Zen 3's 512 KiB L2. Measured (1 thread, n = 16, in 1,024–3,072): slicing for L1 (24 KiB)
+// ran at 40–45 GFLOP/s, whole rows from L2 at 50–60 (fewer partial reductions), so slices only
+// start for wider inputs than Qwen3-0.6B's.
+#ifndef CK_X_BYTES
+#define CK_X_BYTES 262144
+#endif
+#define CK_WIDE_MAX 4096   // most inner-slice floats of the widened BF16 block (4 rows: 64 KiB)
 #define LOADW_F32(p) _mm256_loadu_ps(p)
 #define LOADW_BF16(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
 #define SCALARW_F32(v) (v)
@@ -163,7 +173,7 @@ DEFINE_MICROKERNEL(mk_bf16, uint16_t, LOADW_BF16, SCALARW_BF16)
 // ≤ 3 rows of x (split 4 = 2 + 2 so that no block of one row remains when n ≥ 2).
 #define DEFINE_DRIVER(NAME, WT, MK)                                                                    \
 static CK_AVX2 void NAME(float *y, const float *x, const WT *w, long n, long in, long out) {           \
-    long kb = (24576 / (4 * (n < 3 ? 3 : n))) & ~7L;                                                   \
+    long kb = (CK_X_BYTES / (4 * (n < 3 ? 3 : n))) & ~7L;                                                   \
     if (kb < 256) kb = 256;                                                                            \
     if (kb >= in) kb = in;                                                                             \
     for (long k0 = 0; k0 < in; k0 += kb) {                                                             \
@@ -197,11 +207,11 @@ DEFINE_DRIVER(skinny_avx2_bf16_inreg, uint16_t, mk_bf16)
 // repeat it per block of x rows). With one or two rows, widening in registers is cheaper.
 static CK_AVX2 void skinny_avx2_bf16(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
     if (n <= 2) { skinny_avx2_bf16_inreg(y, x, w, n, in, out); return; }
-    long kb = (24576 / (4 * n)) & ~7L;
+    long kb = (CK_X_BYTES / (4 * n)) & ~7L;
     if (kb < 256) kb = 256;
     if (kb >= in) kb = in;
-    float wf[4 * 1024] __attribute__((aligned(32)));   // 4 rows × kb ≤ 1024 floats
-    if (kb > 1024) kb = 1024;
+    float wf[4 * CK_WIDE_MAX] __attribute__((aligned(32)));   // 4 rows × kb ≤ CK_WIDE_MAX floats
+    if (kb > CK_WIDE_MAX) kb = CK_WIDE_MAX;
     for (long k0 = 0; k0 < in; k0 += kb) {
         long k1 = k0 + kb < in ? k0 + kb : in, len = k1 - k0;
         int first = k0 == 0;
@@ -236,7 +246,10 @@ void ck_skinny_f32(float *y, const float *x, const float *w, long n, long in, lo
     if (n <= 0 || out <= 0) return;
     if (in <= 0) { for (long i = 0; i < n * out; i++) y[i] = 0; return; }
 #if CK_X86
-    if (ck_avx2_active()) { skinny_avx2_f32(y, x, w, n, in, out); return; }
+    if (ck_avx2_active()) {
+        skinny_avx2_f32(y, x, w, n, in, out);
+        return;
+    }
 #endif
     ck_skinny_f32_scalar(y, x, w, n, in, out);
 }
@@ -245,7 +258,10 @@ void ck_skinny_bf16(float *y, const float *x, const uint16_t *w, long n, long in
     if (n <= 0 || out <= 0) return;
     if (in <= 0) { for (long i = 0; i < n * out; i++) y[i] = 0; return; }
 #if CK_X86
-    if (ck_avx2_active()) { skinny_avx2_bf16(y, x, w, n, in, out); return; }
+    if (ck_avx2_active()) {
+        skinny_avx2_bf16(y, x, w, n, in, out);
+        return;
+    }
 #endif
     ck_skinny_bf16_scalar(y, x, w, n, in, out);
 }

@@ -14,7 +14,9 @@ import Testing
     static let shapes: [(Int, Int, Int)] = {
         var s: [(Int, Int, Int)] = []
         for n in 1...33 { s.append((n, [1, 7, 8, 9, 31, 64, 300][n % 7], [1, 2, 3, 4, 5, 7, 13][(n / 2) % 7])) }
-        s += [(1, 1, 1), (16, 1030, 9), (17, 2051, 6), (3, 8200, 5), (5, 0, 3), (2, 3, 0)]
+        // Inner slices: n = 33 and 2 slice 2,051 and 30,000 (x kept within 256 KiB), the BF16
+        // widened block slices at 4,096 floats (n ≥ 3).
+        s += [(1, 1, 1), (16, 1030, 9), (17, 2051, 6), (33, 2051, 5), (2, 30_000, 3), (3, 8200, 5), (5, 0, 3), (2, 3, 0)]
         return s
     }()
 

@@ -1,6 +1,6 @@
 // Skinny matrix products for inference: y (n, out) = x (n, in) · Wᵀ with W row-major (out, in), as
 // Hugging Face stores Linear weights, for few rows n (decoding, short prompts). W is read in place
-// (no packing), each element once per call; x is kept in L1 by blocking the inner dimension.
+// (no packing), each element once per call; x is kept in cache by slicing the inner dimension.
 // An AVX2 + FMA path is chosen at run time (the package is never compiled with -march flags);
 // the portable scalar path serves other CPUs and the tests.
 #ifndef CKERNELS_H
