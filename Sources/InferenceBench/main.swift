@@ -3,8 +3,8 @@
 // qwen3-0.6b (or --preset tiny), tokens i·7919 mod V. Prints one JSON object:
 //   forward: 1 × --length tokens, full logits (as transformers' model(input_ids) computes them),
 //            median of --repeats timed forwards after one warm-up;
-//   decode:  greedy decoding with the KV cache: prefill of the same prompt (advance, then one
-//            decodeStep), then --decode steps each feeding the argmax; the steps are timed;
+//   decode:  greedy decoding with the KV cache: prefill of the same prompt (one pass, timed
+//            apart), then --decode steps each feeding the argmax; the steps are timed;
 //   sgemm_peak_gflops: OpenBLAS sgemm n×n×n (best of 3 after a warm-up), for the share of peak;
 //   max_rss_mb: getrusage's ru_maxrss after everything (weights + activations + caches).
 // Usage: sftrl-inference-bench [--weights f32|bf16] [--preset qwen3-0.6b|tiny] [--length 16]

@@ -60,7 +60,7 @@ import Testing
         }
     }
 
-    /// decodeStep (and prefill, whose prompt positions skip the head) equals forward's rows, and
+    /// decodeStep, prefill (one pass) and a prefill in two chunks equal forward's rows, and
     /// lastLogits equals forward's last rows, in both storages.
     @Test(arguments: WeightStorage.allCases) func inferenceEntryPointsAgree(storage: WeightStorage) {
         let model = Qwen3Model(config: .tiny, seed: 3)
@@ -84,6 +84,14 @@ import Testing
             let row = full[((b * T + T - 1) * V)..<((b * T + T) * V)]
             worst = max(worst, maxAbsDiff(last[(b * V)..<((b + 1) * V)], row))
             worst = max(worst, maxAbsDiff(pre[(b * V)..<((b + 1) * V)], row))
+        }
+        // A prefill in two chunks (3 then 5 positions): new positions attend to cached ones too.
+        cache.reset()
+        func chunk(_ r: Range<Int>) -> [Int32] { (0..<B).flatMap { b in r.map { toks[b * T + $0] } } }
+        _ = model.decode(tokens: chunk(0..<3), length: 3, cache: cache)
+        let two = model.decode(tokens: chunk(3..<T), length: T - 3, cache: cache)
+        for b in 0..<B {
+            worst = max(worst, maxAbsDiff(two[(b * V)..<((b + 1) * V)], full[((b * T + T - 1) * V)..<((b * T + T) * V)]))
         }
         print("\(storage): decodeStep/prefill/lastLogits vs forward: max diff \(worst) (logits up to \(scale))")
         #expect(worst <= 1e-4 * scale)
