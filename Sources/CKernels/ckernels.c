@@ -100,13 +100,18 @@ static inline CK_AVX2 __attribute__((always_inline)) float hsum1(__m256 a) {
 #define DEFINE_MICROKERNEL(NAME, WT, LOADW, SCALARW)                                                   \
 static inline CK_AVX2 __attribute__((always_inline))                                                   \
 void NAME(float *y, long ldy, const float *x, const WT *w, long ld, long k0, long k1,                  \
-          const int R, const int S, int first) {                                                       \
+          const int R, const int S, int first, const char *pf) {                                       \
     __m256 acc[4][3];                                                                                  \
     for (int r = 0; r < R; r++)                                                                        \
         for (int s = 0; s < S; s++) acc[r][s] = _mm256_setzero_ps();                                   \
     long k = k0;                                                                                       \
     for (; k + 8 <= k1; k += 8) {                                                                      \
         __m256 xv[3];                                                                                  \
+        if (pf) {                                                                                      \
+            const char *p = pf + (k - k0) * 4 * (long)sizeof(WT);                                      \
+            _mm_prefetch(p, _MM_HINT_T0);                                                              \
+            if (sizeof(WT) == 4) _mm_prefetch(p + 64, _MM_HINT_T0);                                    \
+        }                                                                                              \
         for (int s = 0; s < S; s++) xv[s] = _mm256_loadu_ps(x + s * ld + k);                           \
         for (int r = 0; r < R; r++) {                                                                  \
             __m256 wv = LOADW(w + r * ld + k);                                                         \
@@ -166,7 +171,7 @@ void mk_f32_2ld(float *y, long ldy, const float *x, long ldx, const float *w, lo
 }
 DEFINE_MICROKERNEL(mk_bf16, uint16_t, LOADW_BF16, SCALARW_BF16)
 
-#define CK_CASE(MK, RR, SS) case (RR) * 4 + (SS): MK(yb, out, xb, wb, in, k0, k1, RR, SS, first); break;
+#define CK_CASE(MK, RR, SS) case (RR) * 4 + (SS): MK(yb, out, xb, wb, in, k0, k1, RR, SS, first, pf); break;
 
 // The blocked driver: slices of the inner dimension, then blocks of 4 rows of W, then blocks of
 // ≤ 3 rows of x (split 4 = 2 + 2 so that no block of one row remains when n ≥ 2).
@@ -186,6 +191,11 @@ static CK_AVX2 void NAME(float *y, const float *x, const WT *w, long n, long in,
                 int S = rem == 4 ? 2 : (rem < 3 ? (int)rem : 3);                                       \
                 float *yb = y + i * out + j;                                                           \
                 const float *xb = x + i * in;                                                          \
+                /* BF16: the first block of x rows also prefetches the next 4 rows of W (whole     \
+                   rows). Measured at one row, 1,024 × 151,936: 14–15 GB/s against 12 without;     \
+                   for Float32 W it lost 15 % (17 against 20 GB/s), so Float32 W does not. */      \
+                const char *pf = (sizeof(WT) == 2 && i == 0 && kb == in && j + 8 <= out)               \
+                    ? (const char *)(wb + 4 * in) : 0;                                                 \
                 switch (R * 4 + S) {                                                                   \
                     CK_CASE(MK, 4, 3) CK_CASE(MK, 4, 2) CK_CASE(MK, 4, 1)                              \
                     CK_CASE(MK, 3, 3) CK_CASE(MK, 3, 2) CK_CASE(MK, 3, 1)                              \
