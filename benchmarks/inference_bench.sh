@@ -49,19 +49,27 @@ def _get(r, keys):
     for k in keys: r = r[k]
     return r
 s = runs["sftrl-f32"][0]
+peak = statistics.median(r["sgemm_peak_gflops"] for side in runs if side.startswith("sftrl") for r in runs[side])
 print(f"== {s['preset']}, {threads} thread(s), {rounds} interleaved rounds; load average at each round start: {loads}")
 print(f"   vectorised skinny kernel: {s['vectorised_kernel']} (rows ≤ {s['skinny_max_rows']}); "
-      f"OpenBLAS sgemm peak (median) {med('sftrl-f32', 'sgemm_peak_gflops'):.1f} GFLOP/s")
-print("| side | forward tok/s | forward ms | share of sgemm peak | decode tok/s | peak RSS MB |")
+      f"OpenBLAS sgemm peak {peak:.1f} GFLOP/s (median over the sftrl processes)")
+print("per round: forward tok/s | decode tok/s")
+for r in range(rounds):
+    print(f"  round {r + 1}: " + "; ".join(f"{side} {runs[side][r]['forward']['tokens_per_s']:.1f} | {runs[side][r]['decode']['tokens_per_s']:.2f}"
+                                       for side in runs))
+print("| side | forward tok/s | forward ms | matmul GFLOP/s (share of peak) | decode tok/s | peak RSS MB |")
 print("|---|---|---|---|---|---|")
 for side in runs:
-    share = f"{100 * med(side, 'forward', 'share_of_sgemm_peak'):.0f} %" if side.startswith("sftrl") else "—"
-    print(f"| {side} | {med(side, 'forward', 'tokens_per_s'):.1f} | {med(side, 'forward', 'median_ms'):.0f} | {share} "
+    gf = f"{med(side, 'forward', 'matmul_gflops'):.1f} ({100 * med(side, 'forward', 'matmul_gflops') / peak:.0f} %)" if side.startswith("sftrl") else "—"
+    print(f"| {side} | {med(side, 'forward', 'tokens_per_s'):.1f} | {med(side, 'forward', 'median_ms'):.0f} | {gf} "
           f"| {med(side, 'decode', 'tokens_per_s'):.2f} | {med(side, 'max_rss_mb'):.0f} |")
-base_f, base_d = med("torch-f32", "forward", "tokens_per_s"), med("torch-f32", "decode", "tokens_per_s")
+def ratios(side, key):
+    return [runs[side][r][key]["tokens_per_s"] / runs["torch-f32"][r][key]["tokens_per_s"] for r in range(rounds)]
 for side in ["sftrl-f32", "sftrl-bf16"]:
-    print(f"ratio {side} / torch-f32: forward {med(side, 'forward', 'tokens_per_s') / base_f:.2f}×, "
-          f"decode {med(side, 'decode', 'tokens_per_s') / base_d:.2f}×")
+    f, d = ratios(side, "forward"), ratios(side, "decode")
+    print(f"ratio {side} / torch-f32 (median of per-round ratios, then each round): "
+          f"forward {statistics.median(f):.2f}× ({', '.join(f'{x:.2f}' for x in f)}), "
+          f"decode {statistics.median(d):.2f}× ({', '.join(f'{x:.2f}' for x in d)})")
 ids = {side: runs[side][0]["decode"]["first_ids"] for side in runs}
 print(f"first greedy ids (random weights differ between sides; f32 vs bf16 of sftrl may differ at near ties): {ids}")
 PY
