@@ -45,9 +45,10 @@ int main(int argc, char **argv) {
             if (t3 - t2 < best[2]) best[2] = t3 - t2;
         }
         double f = 2.0 * n * in * out;
-        printf("n=%2d  %s %6.1f | skinny f32 %6.1f | skinny bf16 %6.1f   (f32 W at n=1: %.1f GB/s)\n", n,
-               n == 1 ? "sgemv" : "sgemm", f / best[0] / 1e9, f / best[1] / 1e9, f / best[2] / 1e9,
-               n == 1 ? 4.0 * in * out / best[1] / 1e9 : 0.0);
+        printf("n=%2d  %s %6.1f | skinny f32 %6.1f | skinny bf16 %6.1f", n,
+               n == 1 ? "sgemv" : "sgemm", f / best[0] / 1e9, f / best[1] / 1e9, f / best[2] / 1e9);
+        if (n == 1) printf("   (W read at %.1f GB/s f32, %.1f GB/s bf16)", 4.0 * in * out / best[1] / 1e9, 2.0 * in * out / best[2] / 1e9);
+        printf("\n");
     }
     return 0;
 }

@@ -6,12 +6,13 @@ import CKernels
 /// forward), and runs one-row products at a fraction of the memory bandwidth.
 public enum SkinnyLinear {
     /// The most rows for which `linearForward` takes the skinny kernel instead of sgemm: the
-    /// crossover measured on the Zen 3 development machine (1 thread, CPU time, shapes of
-    /// Qwen3-0.6B: the kernel leads sgemm by 4–5× at 1 row, 1.3× at 16, ties at 32, trails at 48+).
-    public static let maxRows = 24
+    /// crossover measured on the Zen 3 development machine (benchmarks/skinny_bench.c, 1 thread,
+    /// shapes of Qwen3-0.6B: the kernel leads sgemm by 3–6× at 2 rows, 1.3–1.6× at 16, 1.06–1.25×
+    /// at 32; at 48 and more it is mixed or behind).
+    public static let maxRows = 32
 
     /// Rows per call of the BF16 kernel (which has no sgemm to fall back on): it keeps its speed
-    /// up to 48 rows (60–69 GFLOP/s measured at 48 against 50–58 at 16), each call streaming W once.
+    /// up to 48 rows (66–74 GFLOP/s measured at 48 against 52–60 at 16), each call streaming W once.
     public static let bf16Rows = 48
 
     /// True when this CPU runs the vectorised kernel (AVX2 + FMA).

@@ -22,7 +22,7 @@ import Testing
 
     /// The BF16 model computes the Float32 model of its rounded weights: equal up to Float32
     /// round-off (different kernels sum in different orders), for N = 60 rows (two calls of the
-    /// BF16 kernel against sgemm), N = 27 (one call against sgemm) and N = 5 (both skinny).
+    /// BF16 kernel against sgemm), N = 27 and N = 5 (both skinny).
     @Test func bf16ModelIsTheF32ModelOfTheRoundedWeights() throws {
         for (name, m32) in try Self.models() {
             let mb = m32.copy(); mb.convertWeights(to: .bf16)
