@@ -15,6 +15,7 @@ import json
 import resource
 import statistics
 import time
+import warnings
 
 import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
@@ -38,6 +39,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = ap.parse_args()
+    warnings.filterwarnings("ignore", category=FutureWarning)   # past_key_values renamed in newer transformers
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = Qwen3Config(**PRESETS[args.preset], attention_bias=False, hidden_act="silu")
