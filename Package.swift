@@ -39,34 +39,41 @@ let package = Package(
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
-        .target(name: "Training", dependencies: ["Transformer", "Linalg"]),
+        .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
         .executableTarget(name: "sftrl", dependencies: [
-            "Linalg", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
+            "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // benchmarks/inference_bench.sh's Swift side: qwen3-0.6b forward and greedy decoding per weight storage.
         .executableTarget(name: "InferenceBench", dependencies: ["Transformer", "Linalg"]),
 
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg", .product(name: "Numerics", package: "swift-numerics")]),
+        // Helpers shared by the test targets (temporary folders, the built binary as a subprocess,
+        // approximate comparisons, finite differences, the repository root). Used only by tests.
+        .target(name: "TestSupport", dependencies: ["Linalg"], path: "Tests/TestSupport"),
+
+        .testTarget(name: "LinalgTests", dependencies: ["TestSupport", "Linalg", .product(name: "Numerics", package: "swift-numerics")]),
         .testTarget(name: "PoliciesTests", dependencies: [
+            "TestSupport",
             "Policies", "Linalg",
             .product(name: "Numerics", package: "swift-numerics"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "FlowsTests", dependencies: [
+            "TestSupport",
             "Flows", "Policies", "Linalg",
             .product(name: "Numerics", package: "swift-numerics"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "ReportsTests", dependencies: ["TestSupport", "Reports"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["TestSupport", "StrictJSON"]),
         .testTarget(name: "ClaimsTests", dependencies: [
+            "TestSupport",
             "Claims", "Policies", "Flows", "Linalg",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Linalg"]),
-        .testTarget(name: "sftrlTests", dependencies: ["sftrl"]),
+        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
+        .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg"]),
+        .testTarget(name: "sftrlTests", dependencies: ["TestSupport", "sftrl"]),
     ]
 )

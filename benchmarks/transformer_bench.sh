@@ -1,49 +1,75 @@
 #!/usr/bin/env bash
-# Transformer throughput: sftrl vs PyTorch on the CPU, same config, batch, length and threads,
-# in one run. Prints both JSON reports and the ratios.
-#   Train step: forward + mean cross-entropy + backward + plain SGD update (no AdamW), tiny preset.
-#   Also: qwen3-0.6b forward tokens/s (random weights, one short sequence) and the share of the
-#   sgemm peak (n×n×n product measured in the same process).
-# Needs: a release build of sftrl; python3 with torch and transformers (pip install torch transformers).
-# Usage: benchmarks/transformer_bench.sh [--threads 2] [--batch 16] [--length 64] [--steps 30]
-#        [--large-length 16] [--large-steps 3]   (SCRATCH=.build-x to pick SwiftPM's build folder)
+# Transformer training throughput: sftrl against PyTorch on the CPU, same configuration, batch,
+# length, update and thread count, in one run, interleaved (sftrl, PyTorch, sftrl, ...), medians.
+#   Train step, both sides: forward, mean cross-entropy on random targets, backward, SGD p -= 1e-3·g.
+#   Rows: tiny (V 128, C 64, 2 layers) at 16 × 64 tokens; small (V 1,024, C 256, 4 layers) at 8 × 128.
+#   Each row: tokens/s of both, the ratio sftrl/PyTorch, and each side's matmul GFLOP/s as a share
+#   of its own sgemm peak (OpenBLAS sgemm / torch.mm on 2048³, same run).
+# Needs: a release build of sftrl; python3 with torch and transformers (PYTHON=/path/to/python).
+# Usage: benchmarks/transformer_bench.sh [--threads "1"] [--runs 3] [--steps 20] [--rows "tiny small"]
+#        (BIN=path/to/sftrl to skip the build; SCRATCH=.build-x picks SwiftPM's build folder;
+#         MARKDOWN=FILE also writes the table as Markdown.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-THREADS=2 BATCH=16 LENGTH=64 STEPS=30 LARGE_LENGTH=16 LARGE_STEPS=3
+THREADS="1" RUNS=3 STEPS=20 ROWS="tiny small" ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --threads) THREADS=$2; shift 2;; --batch) BATCH=$2; shift 2;; --length) LENGTH=$2; shift 2;;
-    --steps) STEPS=$2; shift 2;; --large-length) LARGE_LENGTH=$2; shift 2;; --large-steps) LARGE_STEPS=$2; shift 2;;
+    --threads) THREADS=$2; shift 2;; --runs) RUNS=$2; shift 2;; --steps) STEPS=$2; shift 2;;
+    --rows) ROWS=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-SCRATCH=${SCRATCH:-.build}
-swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
-BIN="$SCRATCH/release/sftrl"
-ARGS=(--threads "$THREADS" --batch "$BATCH" --length "$LENGTH" --steps "$STEPS"
-      --large-length "$LARGE_LENGTH" --large-steps "$LARGE_STEPS")
+PYTHON=${PYTHON:-python3}
+if [ -z "${BIN:-}" ]; then
+  SCRATCH=${SCRATCH:-.build}
+  swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+  BIN="$SCRATCH/release/sftrl"
+fi
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
-export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+shape() { case "$1" in tiny) echo "--batch 16 --length 64";; small) echo "--batch 8 --length 128";;
+          *) echo "unknown row $1" >&2; exit 2;; esac; }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-"$BIN" lm bench "${ARGS[@]}" > "$TMP/swift.json"
-python3 benchmarks/transformer_bench.py "${ARGS[@]}" > "$TMP/torch.json"
-echo "== load average at start: $LOAD0 (other processes skew both sides; compare runs at low load)"
-echo "== sftrl";   cat "$TMP/swift.json"
-echo "== pytorch"; cat "$TMP/torch.json"
-python3 - "$TMP/swift.json" "$TMP/torch.json" <<'EOF'
-import json, sys
-s, t = (json.load(open(p)) for p in sys.argv[1:3])
-print("== summary")
-print(f"train tokens/s (tiny, B={s['train']['batch']}, T={s['train']['length']}, {s['threads']} threads): "
-      f"sftrl {s['train']['tokens_per_s']:.0f}, pytorch {t['train']['tokens_per_s']:.0f}, "
-      f"ratio sftrl/pytorch {s['train']['tokens_per_s'] / t['train']['tokens_per_s']:.2f}")
-print(f"sgemm peak GFLOP/s: OpenBLAS {s['sgemm_peak_gflops']:.1f}, torch.mm {t['sgemm_peak_gflops']:.1f}; "
-      f"sftrl train step at {100 * s['train']['share_of_sgemm_peak']:.1f}% of the OpenBLAS peak")
-if "decode" in s:
-    print(f"sftrl greedy KV-cache decoding (tiny, batch {s['decode']['batch']}): {s['decode']['tokens_per_s']:.0f} tokens/s")
-if "qwen3_0_6b_forward" in s and "qwen3_0_6b_forward" in t:
-    a, b = s["qwen3_0_6b_forward"], t["qwen3_0_6b_forward"]
-    print(f"qwen3-0.6b forward tokens/s (T={a['length']}): sftrl {a['tokens_per_s']:.1f} "
-          f"({100 * a['share_of_sgemm_peak']:.1f}% of peak), pytorch {b['tokens_per_s']:.1f}, "
-          f"ratio {a['tokens_per_s'] / b['tokens_per_s']:.2f}")
+DATE=$(date -u +"%Y-%m-%d %H:%M UTC")
+for th in $THREADS; do
+  export OPENBLAS_NUM_THREADS=$th OMP_NUM_THREADS=$th MKL_NUM_THREADS=$th
+  for row in $ROWS; do
+    for r in $(seq 1 "$RUNS"); do
+      echo "== $row, $th thread(s), run $r/$RUNS" >&2
+      # shellcheck disable=SC2046
+      "$BIN" lm bench --preset "$row" $(shape "$row") --steps "$STEPS" --phases train --threads "$th" \
+        --peak-size 2048 --json "$TMP/sftrl-$row-$th-$r.json" 2>/dev/null
+      # shellcheck disable=SC2046
+      "$PYTHON" benchmarks/transformer_bench.py --preset "$row" $(shape "$row") --steps "$STEPS" \
+        --phases train --threads "$th" > "$TMP/torch-$row-$th-$r.json"
+    done
+  done
+done
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+"$PYTHON" - "$TMP" "$LOAD0" "$LOAD1" "$DATE" "$ARGS" "${MARKDOWN:-}" <<'EOF'
+import glob, json, os, statistics, sys
+tmp, load0, load1, date, args, md = sys.argv[1:7]
+rows = {}
+for path in sorted(glob.glob(os.path.join(tmp, "*.json"))):
+    impl, row, th, _ = os.path.basename(path)[:-5].split("-", 3) if os.path.basename(path).count("-") >= 3 else (None,)*4
+    d = json.load(open(path))
+    rows.setdefault((row, int(th)), {}).setdefault(impl, []).append(d)
+med = lambda ds, k: statistics.median(x[k] for x in ds)
+lines = ["| row | threads | sftrl tok/s | PyTorch tok/s | ratio | sftrl share of peak | PyTorch share of peak | sgemm peak GFLOP/s (OpenBLAS / torch) | runs |",
+         "|---|---|---|---|---|---|---|---|---|"]
+for (row, th), d in sorted(rows.items(), key=lambda kv: (kv[0][1], ["tiny", "small"].index(kv[0][0]) if kv[0][0] in ("tiny", "small") else 9)):
+    s, t = d["sftrl"], d["torch"]
+    st, tt = med(s, "train_tokens_per_second"), med(t, "train_tokens_per_second")
+    ratios = sorted(a["train_tokens_per_second"] / b["train_tokens_per_second"] for a, b in zip(s, t))
+    b0 = s[0]
+    lines.append(f"| {row} ({b0['parameters']:,} params, {b0['train_batch']}×{b0['train_length']}) | {th} | {st:,.0f} | {tt:,.0f} | "
+                 f"**{st / tt:.2f}** (runs {', '.join(f'{r:.2f}' for r in ratios)}) | "
+                 f"{100 * med(s, 'train_share_of_sgemm_peak'):.0f}% | {100 * med(t, 'train_share_of_sgemm_peak'):.0f}% | "
+                 f"{med(s, 'sgemm_peak_gflops'):.0f} / {med(t, 'sgemm_peak_gflops'):.0f} | {len(s)} |")
+print(f"== {date}; load average (1, 5, 15 min) before {load0}, after {load1}; "
+      f"command: benchmarks/transformer_bench.sh {args}".rstrip())
+print(f"== PyTorch: {rows[next(iter(rows))]['torch'][0]['implementation']}")
+print("\n".join(lines))
+if md:
+    with open(md, "w") as f:
+        f.write("\n".join(lines) + "\n")
 EOF

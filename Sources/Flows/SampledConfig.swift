@@ -108,6 +108,6 @@ public struct SampledConfig: Sendable, Equatable, Codable {
         if let e = epsilonHigh { guard e.isFinite, e >= 0 else { throw bad("--epsilon-high must be ≥ 0, got \(e)") } }
         guard innerIterations >= 1 else { throw bad("--inner-iterations must be ≥ 1, got \(innerIterations)") }
         if let k = klCoefficient { guard k.isFinite, k >= 0 else { throw bad("--kl-coef must be ≥ 0, got \(k)") } }
-        guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("the chord weight μ must be in [0, 1], got \(mix)") }
+        guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("--mix (chord's SFT weight μ) must be in [0, 1], got \(mix)") }
     }
 }

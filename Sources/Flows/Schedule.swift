@@ -56,6 +56,8 @@ public struct Phase: Equatable, Hashable, Sendable {
 public enum ScheduleError: Error, CustomStringConvertible, Equatable, Sendable {
     case empty
     case badPhase(index: Int, text: String, problem: String)
+    /// The durations are each finite but their sum overflows a double.
+    case totalOverflows
 
     public var description: String {
         switch self {
@@ -63,6 +65,8 @@ public enum ScheduleError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the schedule is empty: give phases such as sft:2,rl:5 or mix:0.3:4"
         case let .badPhase(index, text, problem):
             return "phase \(index) '\(text)': \(problem)"
+        case .totalOverflows:
+            return "the phase durations add up to more than the largest finite number; shorten the phases"
         }
     }
 }
@@ -84,6 +88,7 @@ public struct Schedule: Equatable, Sendable {
         for (k, p) in phases.enumerated() {
             try Schedule.check(p, index: k + 1, text: p.spec)
         }
+        guard phases.reduce(0.0, { $0 + $1.duration }).isFinite else { throw ScheduleError.totalOverflows }
         self.phases = phases
     }
 

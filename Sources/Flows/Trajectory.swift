@@ -21,7 +21,7 @@ public enum IntegrationError: Error, CustomStringConvertible, Equatable, Sendabl
         case let .noProgress(t, step):
             return "no progress at t = \(t): the step shrank to \(step) without meeting the tolerance "
                 + "(the solution may blow up near here, or the problem is stiff); loosen --rtol/--atol, "
-                + "lower --min-step, stop before t = \(t), or use an implicit stepper (msbdf, bsimp)"
+                + "stop before t = \(t), or use an implicit stepper (msbdf, bsimp)"
         case let .tooManySteps(t, limit):
             return "reached the limit of \(limit) steps at t = \(t) before the end time; raise --max-steps, "
                 + "loosen --rtol, or use an implicit stepper (msbdf, bsimp) if the problem is stiff"

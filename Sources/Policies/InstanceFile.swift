@@ -68,7 +68,7 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     public static func load(_ url: URL) throws -> InstanceFile {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw InstanceError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw InstanceError.unreadable(path: url.path, reason: PlainError.unreadableFile(url.path))
         }
         return try decode(data, path: url.path)
     }

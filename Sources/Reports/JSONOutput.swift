@@ -32,8 +32,17 @@ public func encodeJSON<T: Encodable>(_ value: T) throws -> Data {
     return data
 }
 
+/// A manifest's `encodeJSON` bytes, written directly by `Manifest.prettyJSON()` (same bytes,
+/// without the Encoder's cost on large `extra` arrays).
+public func encodeJSON(_ value: Manifest) throws -> Data { Data(value.prettyJSON()) }
+
 /// Encodes `value` with `encodeJSON` and writes it to `url` atomically.
 public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    try writeAtomically(encodeJSON(value), to: url)
+}
+
+/// Writes a manifest atomically through its direct writer (same bytes as the generic path).
+public func writeJSON(_ value: Manifest, to url: URL) throws {
     try writeAtomically(encodeJSON(value), to: url)
 }
 

@@ -25,7 +25,8 @@ public struct AdamWConfig: Codable, Sendable, Equatable {
 ///   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
 ///   θ ← θ − η · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
 /// which is PyTorch's `torch.optim.AdamW` update order. `step` returns ‖G‖₂ before clipping
-/// (the `grad_norm` metric). Moments are kept in Float, the norm is summed in Double.
+/// (the `grad_norm` metric). Moments are kept in Float; the squared norm is summed in Float lanes
+/// flushed into a Double every 512 terms (`sumOfSquares`).
 public final class AdamW {
     public let config: AdamWConfig
     public private(set) var stepCount = 0
@@ -41,7 +42,7 @@ public final class AdamW {
     /// The global L2 norm of a list of gradient tensors.
     public static func globalNorm(_ gradients: [Tensor]) -> Double {
         var s = 0.0
-        for g in gradients { for x in g.data { s += Double(x) * Double(x) } }
+        for g in gradients { s += sumOfSquares(g.data) }
         return s.squareRoot()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// One example of a text dataset: a prompt, and a completion (SFT) and/or a label (RL reward).
 public struct TextExample: Sendable, Equatable {
@@ -117,7 +118,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .unreadable(let p): return "\(p): cannot read the file"
+        case .unreadable(let p): return "\(p): cannot read the file (\(PlainError.unreadableFile(p)))"
         case .empty(let p): return "\(p): no examples"
         case .badRow(let p, let line, let why): return "\(p) line \(line): \(why)"
         }
@@ -140,6 +141,9 @@ public enum TextDataset {
         for (k, line) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0.isWhitespace }) { continue }
             func bad(_ why: String) -> DataError { .badRow(url.path, k + 1, why) }
+            // Strict syntax first: a duplicated key ("prompt" twice) would silently keep one of its
+            // values; NaN and malformed JSON are named with their position.
+            do { _ = try JSONParser.parse(Data(line.utf8)) } catch { throw bad("\(error)") }
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
                 throw bad("not a JSON object")
             }

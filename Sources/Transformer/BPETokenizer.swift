@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// A Hugging Face tokenizer.json of the Qwen2/Qwen3 kind, read and applied without Python.
 ///
@@ -57,7 +58,7 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         guard FileManager.default.fileExists(atPath: file.path) else { throw TokenizerError.missingFile(file.path) }
         let data: Data
-        do { data = try Data(contentsOf: file) } catch { throw TokenizerError.invalid(file.path, "cannot read: \(error)") }
+        do { data = try Data(contentsOf: file) } catch { throw TokenizerError.invalid(file.path, "cannot read: \(PlainError.unreadableFile(file.path))") }
         try self.init(json: data, path: file.path)
     }
 
@@ -65,6 +66,8 @@ public final class BPETokenizer: @unchecked Sendable {
     public init(json data: Data, path: String = "tokenizer.json") throws {
         func fail(_ why: String) -> TokenizerError { .invalid(path, why) }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            // Say where the JSON breaks (line and column), or that it is valid JSON of another kind.
+            do { _ = try JSONParser.parse(data) } catch { throw fail("\(error)") }
             throw fail("not a JSON object")
         }
         guard let model = root["model"] as? [String: Any] else { throw fail("no \"model\" object") }

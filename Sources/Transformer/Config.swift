@@ -47,6 +47,15 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32,
         ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, maxPositionEmbeddings: 1024)
 
+    /// The benchmarks' mid-size model (`sftrl lm bench --preset small`), Qwen3's shape scaled
+    /// down: V 1,024, C 256, I 768 (3·C, as Qwen3-0.6B and 1.7B), L 4, H 4 / KV 2 (GQA), D 64
+    /// (H·D = C, as Qwen3-1.7B and 8B), RoPE θ 1e6, eps 1e-6, tied embeddings, 1,024 positions.
+    /// 3,410,688 parameters (262,144 in the embedding, 787,072 per layer).
+    public static let small = Qwen3Config(
+        vocabSize: 1024, hiddenSize: 256, intermediateSize: 768, numHiddenLayers: 4,
+        numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 64,
+        ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, maxPositionEmbeddings: 1024)
+
     /// Qwen3-0.6B exactly (its Hugging Face config.json): 596,049,920 parameters.
     public static let qwen3_0_6b = Qwen3Config(
         vocabSize: 151_936, hiddenSize: 1024, intermediateSize: 3072, numHiddenLayers: 28,
@@ -93,17 +102,30 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
             file = url.appendingPathComponent("config.json")
         }
         guard FileManager.default.fileExists(atPath: file.path) else { throw ConfigError.missingFile(file.path) }
-        let data = try Data(contentsOf: file)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch { throw ConfigError.unreadable(file.path, PlainError.unreadableFile(file.path)) }
         let config: Qwen3Config
         do {
             // Strict syntax first (line and column, duplicate keys, NaN and overflow named with their
             // key); a Hugging Face config has many keys sftrl does not use, so unknown keys stay allowed.
-            _ = try JSONParser.parse(data)
+            let value = try JSONParser.parse(data)
+            guard case .object = value else {
+                throw ConfigError.unreadable(file.path, "expected a JSON object of hyper-parameters, found \(value.kindName)")
+            }
+            // Whole-number fields as JSON words (JSONDecoder says "not valid JSON" for 1.5 or 1e30).
+            for key in ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                        "num_key_value_heads", "head_dim", "max_position_embeddings"] {
+                if case let .number(x)? = value[key], !(x == x.rounded() && abs(x) <= 9_007_199_254_740_992) {
+                    throw ConfigError.unreadable(file.path, "field '\(key)' is \(x); it must be a whole number")
+                }
+            }
             config = try JSONDecoder().decode(Qwen3Config.self, from: data)
         } catch let e as ConfigError {
             throw e
         } catch let e as StrictJSONError {
             throw ConfigError.unreadable(file.path, e.description)
+        } catch let e as DecodingError {
+            throw ConfigError.unreadable(file.path, PlainError.decoding(e))
         } catch {
             throw ConfigError.unreadable(file.path, "\(error)")
         }

@@ -24,31 +24,41 @@ public func crossEntropy(logits: [Float], targets: [Int32], vocab V: Int,
                          ignoreIndex: Int32 = -100, withGradient: Bool = true) -> CrossEntropyResult {
     let N = targets.count
     precondition(logits.count == N * V, "crossEntropy: \(logits.count) logits for \(N) targets × \(V)")
-    var dLogits = withGradient ? [Float](repeating: 0, count: N * V) : []
     let counted = targets.filter { $0 != ignoreIndex }.count
-    if counted == 0 { return CrossEntropyResult(loss: 0, dLogits: dLogits, accuracy: 0, entropy: 0, count: 0) }
+    if counted == 0 {
+        return CrossEntropyResult(loss: 0, dLogits: withGradient ? [Float](repeating: 0, count: N * V) : [],
+                                  accuracy: 0, entropy: 0, count: 0)
+    }
+    // Every row of dLogits is written below (ignored rows with zeros), so it starts uninitialised.
+    var dLogits = withGradient
+        ? [Float](unsafeUninitializedCapacity: N * V) { _, count in count = N * V } : []
     let invM = 1 / Double(counted)
     var total = 0.0, entropy = 0.0, correct = 0
     var scratch = [Float](repeating: 0, count: withGradient ? 0 : V)
     logits.withUnsafeBufferPointer { lp in
         dLogits.withUnsafeMutableBufferPointer { dp in
             scratch.withUnsafeMutableBufferPointer { sp in
-                for n in 0..<N where targets[n] != ignoreIndex {
+                for n in 0..<N {
+                    if targets[n] == ignoreIndex {
+                        if withGradient { (dp.baseAddress! + n * V).update(repeating: 0, count: V) }
+                        continue
+                    }
                     let y = Int(targets[n])
                     precondition(y >= 0 && y < V, "crossEntropy: target \(y) outside 0..<\(V)")
                     let row = lp.baseAddress! + n * V
                     let probs = withGradient ? dp.baseAddress! + n * V : sp.baseAddress!
                     let logZ = Softmax.softmax(row, count: V, into: probs)
                     total += logZ - Double(row[y])
-                    var mean = 0.0, arg = 0
-                    for j in 0..<V {
-                        mean += Double(probs[j]) * Double(row[j])
-                        if row[j] > row[arg] { arg = j }
-                    }
+                    var mean = 0.0
+                    for j in 0..<V { mean += Double(probs[j]) * Double(row[j]) }
+                    // The arg-max is the first position holding the maximum.
+                    let mx = Softmax.maximum(row, count: V)
+                    var arg = 0
+                    while arg < V - 1 && !(row[arg] == mx) { arg += 1 }
                     entropy += logZ - mean
                     if arg == y { correct += 1 }
                     if withGradient {
-                        for j in 0..<V { probs[j] *= Float(invM) }
+                        Softmax.scale(probs, count: V, by: Float(invM))
                         probs[y] -= Float(invM)
                     }
                 }

@@ -187,7 +187,7 @@ public final class Qwen3Model {
                 rmsnormForward(out: a.kr.ptr, rstd: a.kRstd.ptr, x: a.k.ptr, w: w[p + 6], rows: N * KV, width: D, eps: eps)
                 ropeForward(x: a.qr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: H, d: D, start: 0)
                 ropeForward(x: a.kr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: KV, d: D, start: 0)
-                attentionForward(y: a.atty.ptr, att: a.att.ptr, q: a.qr.ptr, k: a.kr.ptr, v: a.v.ptr,
+                attentionForward(y: a.atty.ptr, att: a.att.ptr, scratch: acts.attScratch.ptr, q: a.qr.ptr, k: a.kr.ptr, v: a.v.ptr,
                                  b: B, t: T, h: H, kv: KV, d: D, scale: scale)
                 linear(out: tmp, x: a.atty.ptr, w, p + 4, n: N, inDim: HD, outDim: C)
                 residualForward(out: a.resid2.ptr, a: x, b: tmp, count: N * C)
@@ -195,7 +195,7 @@ public final class Qwen3Model {
                 rmsnormForward(out: a.ln2.ptr, rstd: a.ln2Rstd.ptr, x: a.resid2.ptr, w: w[p + 7], rows: N, width: C, eps: eps)
                 linear(out: a.gate.ptr, x: a.ln2.ptr, w, p + 8, n: N, inDim: C, outDim: I)
                 linear(out: a.up.ptr, x: a.ln2.ptr, w, p + 9, n: N, inDim: C, outDim: I)
-                swigluForward(out: a.h.ptr, gate: a.gate.ptr, up: a.up.ptr, count: N * I)
+                swigluForward(out: a.h.ptr, gate: a.gate.ptr, up: a.up.ptr, count: N * I, sigmoid: a.sig.ptr)
                 linear(out: tmp, x: a.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
                 residualForward(out: out, a: a.resid2.ptr, b: tmp, count: N * C)
             }
@@ -246,7 +246,8 @@ public final class Qwen3Model {
                 // MLP block: out = resid2 + down(silu(gate)·up), gate/up of ln2 = rmsnorm(resid2)
                 linearBackward(dx: s.dh.ptr, dw: g[p + 10], dout: dR, x: a.h.ptr, w: w[p + 10],
                                n: N, inDim: I, outDim: C, accumulate: false)
-                swigluBackward(dgate: s.dgate.ptr, dup: s.dup.ptr, dout: s.dh.ptr, gate: a.gate.ptr, up: a.up.ptr, count: N * I)
+                swigluBackward(dgate: s.dgate.ptr, dup: s.dup.ptr, dout: s.dh.ptr, gate: a.gate.ptr, up: a.up.ptr,
+                               sigmoid: a.sig.ptr, count: N * I)
                 linearBackward(dx: s.dln.ptr, dw: g[p + 8], dout: s.dgate.ptr, x: a.ln2.ptr, w: w[p + 8],
                                n: N, inDim: C, outDim: I, accumulate: false)
                 linearBackward(dx: s.dln.ptr, dw: g[p + 9], dout: s.dup.ptr, x: a.ln2.ptr, w: w[p + 9],
@@ -293,6 +294,7 @@ final class Activations {
         let att = FloatBuffer(), atty = FloatBuffer()                      // (B, H, T, T), (N, H·D)
         let resid2 = FloatBuffer(), ln2 = FloatBuffer(), ln2Rstd = FloatBuffer()
         let gate = FloatBuffer(), up = FloatBuffer(), h = FloatBuffer()    // (N, I)
+        let sig = FloatBuffer()                                            // σ(gate), (N, I)
     }
     var layers: [Layer] = []
     var resid: [FloatBuffer] = []          // L+1 residual streams (N, C)
@@ -314,11 +316,12 @@ final class Activations {
             a.qr.ensure(N * HD); a.qRstd.ensure(N * H); a.kr.ensure(N * KVD); a.kRstd.ensure(N * c.numKeyValueHeads)
             a.att.ensure(b * H * t * t); a.atty.ensure(N * HD)
             a.resid2.ensure(N * C); a.ln2.ensure(N * C); a.ln2Rstd.ensure(N)
-            a.gate.ensure(N * I); a.up.ensure(N * I); a.h.ensure(N * I)
+            a.gate.ensure(N * I); a.up.ensure(N * I); a.h.ensure(N * I); a.sig.ensure(N * I)
         }
         lnf.ensure(N * C); lnfRstd.ensure(N); scratchC.ensure(N * C)
         dResid.ensure(N * C); dln.ensure(N * C); dlnf.ensure(N * C); datty.ensure(N * HD)
         dqr.ensure(N * HD); dq.ensure(N * HD); dkr.ensure(N * KVD); dk.ensure(N * KVD); dv.ensure(N * KVD)
-        dh.ensure(N * I); dgate.ensure(N * I); dup.ensure(N * I); attScratch.ensure(t * t)
+        dh.ensure(N * I); dgate.ensure(N * I); dup.ensure(N * I)
+        attScratch.ensure(attentionScratchCount(t: t, h: H, kv: c.numKeyValueHeads, d: D))
     }
 }

@@ -41,6 +41,15 @@ extension Qwen3Model {
         } else {
             throw SafetensorsError.noWeights(directory: directory.path)
         }
+        // A config with more layers than the weights hold is refused before the layout (of
+        // num_hidden_layers × 11 tensors) is built: num_hidden_layers 10⁹ would run out of memory.
+        let layersInWeights = Set(location.keys.compactMap { name -> Int? in
+            guard name.hasPrefix("model.layers.") else { return nil }
+            return Int(name.dropFirst("model.layers.".count).prefix { $0 != "." })
+        }).count
+        if config.numHiddenLayers > layersInWeights {
+            throw ConfigError.invalid("num_hidden_layers is \(config.numHiddenLayers) but the weights hold \(layersInWeights) layers; fix num_hidden_layers in config.json")
+        }
         let found = files, where_ = location
         return (config, { name in
             guard let shard = where_[name], let f = found[shard] else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrictJSON
 import Linalg
 import Policies
 import Claims
@@ -70,15 +71,16 @@ struct CheckCommand: ParsableCommand {
         if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
         try OutputPaths.checkDistinct([("--json", json), ("--markdown", markdown)])
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
+        try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances per claim", hint: "; lower it")
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         for id in claims where !Registry.ids.contains(id) {
-            throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
+            throw ValidationError("--claim: unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
         }
         if replay != nil && claims.count != 1 { throw ValidationError("--replay needs exactly one --claim ID") }
         if let s = shard { _ = try parseShard(s) }
         for c in try selected() {
             for d in drop where !c.hypothesisNames.contains(d) && claims.count == 1 {
-                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.joined(separator: ", "))")
+                throw ValidationError("--drop: claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none, so there is nothing to drop)" : c.hypothesisNames.joined(separator: ", "))")
             }
         }
     }
@@ -176,36 +178,47 @@ func loadClaimInstance(_ path: String) throws -> ClaimInstance { try loadReplay(
 func loadReplay(_ path: String, claim: String?) throws -> LoadedInstance {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        throw ValidationError("cannot read \(path): \(PlainError.unreadableFile(path))")
+    }
+    // Strict syntax first (duplicate keys, NaN, positions), then the shape decides the reader: a bare
+    // instance file goes through the strict instance reader (unknown keys refused, not defaulted).
+    let value = try Result { try JSONParser.parse(data) }.mapError { ValidationError("--replay \(path): \($0)") }.get()
+    guard case .object = value else { throw ValidationError("--replay \(path): expected a JSON object (an instance, counterexample or report), found \(value.kindName)") }
+    if value["prompts"] != nil {
+        do {
+            let f = try InstanceFile.decode(data, path: path)
+            return LoadedInstance(instance: try validated(ClaimInstance(family: "file", instance: f), path: path), dropped: nil, source: nil)
+        } catch let e as InstanceError { throw ValidationError("--replay \(path): \(e)") }
     }
     let dec = makeJSONDecoder()
-    if let report = try? dec.decode(CheckReport.self, from: data) {
+    if value["claims"] != nil, let report = try? dec.decode(CheckReport.self, from: data) {
         guard let id = claim else { throw ValidationError("\(path) is a `sftrl check --json` report: name the claim to replay with --claim ID") }
         guard let r = report.claims.first(where: { $0.id == id }) else {
             throw ValidationError("the report \(path) has no result for claim \(id); it has: \(report.claims.map(\.id).joined(separator: ", "))")
         }
         if let cx = r.counterexample {
-            return LoadedInstance(instance: try validated(cx.instance), dropped: cx.dropped ?? (r.dropped.isEmpty ? nil : r.dropped),
+            return LoadedInstance(instance: try validated(cx.instance, path: path), dropped: cx.dropped ?? (r.dropped.isEmpty ? nil : r.dropped),
                                   source: "the counterexample of \(id) in the report (verdict \(r.verdict.rawValue), seed \(report.seed))")
         }
         guard let m = r.minMarginInstance else {
             throw ValidationError("the report's result for \(id) has neither a counterexample nor a min_margin_instance (verdict \(r.verdict.rawValue))")
         }
-        return LoadedInstance(instance: try validated(m), dropped: r.dropped.isEmpty ? nil : r.dropped,
+        return LoadedInstance(instance: try validated(m, path: path), dropped: r.dropped.isEmpty ? nil : r.dropped,
                               source: "no counterexample in the report (verdict \(r.verdict.rawValue)): its smallest-margin instance")
     }
     if let cx = try? dec.decode(Counterexample.self, from: data) {
-        return LoadedInstance(instance: try validated(cx.instance), dropped: cx.dropped, source: nil)
+        return LoadedInstance(instance: try validated(cx.instance, path: path), dropped: cx.dropped, source: nil)
     }
-    if let ci = try? dec.decode(ClaimInstance.self, from: data) { return LoadedInstance(instance: try validated(ci), dropped: nil, source: nil) }
-    if let f = try? dec.decode(InstanceFile.self, from: data) {
-        return LoadedInstance(instance: try validated(ClaimInstance(family: "file", instance: f)), dropped: nil, source: nil)
+    if value["family"] != nil, let ci = try? dec.decode(ClaimInstance.self, from: data) {
+        return LoadedInstance(instance: try validated(ci, path: path), dropped: nil, source: nil)
     }
-    throw ValidationError("\(path) is neither a `sftrl check --json` report, a claim instance, a counterexample nor an instance file")
+    throw ValidationError("--replay \(path) is neither a `sftrl check --json` report, a claim instance, a counterexample nor an instance file")
 }
 
 /// Structural validation of a replayed instance (lengths, probability vectors, finite numbers).
-func validated(_ ci: ClaimInstance) throws -> ClaimInstance {
-    if let f = ci.instance { _ = try Instance(file: f) }
+func validated(_ ci: ClaimInstance, path: String) throws -> ClaimInstance {
+    if let f = ci.instance {
+        do { _ = try Instance(file: f) } catch { throw ValidationError("--replay \(path): \(error)") }
+    }
     return ci
 }

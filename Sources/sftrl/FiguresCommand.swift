@@ -113,7 +113,11 @@ enum Figures {
     static func selection(_ only: String?, includeTransformer: Bool) throws -> [String] {
         guard let only else { return ["a", "b", "c", "d", "e", "g", "h", "p"] + (includeTransformer ? ["f"] : []) }
         var keys: [String] = []
-        for raw in only.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !raw.isEmpty {
+        let items = only.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if items.count > 1, items.contains(where: \.isEmpty) {
+            throw ValidationError("--only '\(only)' has an empty item (a stray comma?); give letters such as a,b")
+        }
+        for raw in items where !raw.isEmpty {
             guard let k = all.first(where: { $0 == raw || folders[$0] == raw }) else { throw ValidationError(FiguresError.unknownFigure(raw).description) }
             if k == "f" && !includeTransformer { throw ValidationError("figure f runs `sftrl train`: add --include-transformer") }
             if !keys.contains(k) { keys.append(k) }

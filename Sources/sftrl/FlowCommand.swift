@@ -68,7 +68,7 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Absolute tolerance of the integrator (flow only).")
     var atol: Double = 1e-10
 
-    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow), or gradient steps (gd).")
+    @Option(name: .customLong("max-steps"), help: "Most accepted integrator steps over the whole schedule (flow), gradient steps (gd), or sampled steps × --seeds (sampled phases).")
     var maxSteps: Int = 1_000_000
 
     @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
@@ -112,7 +112,7 @@ struct FlowCommand: ParsableCommand {
         guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
         if method == "flow" && eta != nil { throw bad("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
         guard let stepperValue = Stepper(rawValue: stepper) else {
-            throw bad("unknown stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw bad("unknown --stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var options = IntegratorOptions()
         options.stepper = stepperValue
@@ -122,6 +122,7 @@ struct FlowCommand: ParsableCommand {
         options.denseOutput = denseOutput
         options.automaticInitialStep = true
         if denseOutput && method == "gd" { throw bad("--dense-output applies to --method flow only: drop it for gradient steps") }
+        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw bad(e.message) }
         do { try options.validate() } catch { throw bad("\(error)") }
         guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
@@ -146,16 +147,13 @@ struct FlowCommand: ParsableCommand {
         } catch { throw bad("instance \(instance): \(error)") }
         // The trace keeps θ and about 16 quantities per output time: refuse what cannot fit in half the memory.
         let bytesPerSample = Double(loaded.instance.policy.dimension + 16) * 8
-        let memoryLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        let memoryLimit = SizeLimits.budget
         if Double(samples) * bytesPerSample > memoryLimit {
             throw bad("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
                 + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
         }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
         let outURL = URL(fileURLWithPath: out)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
-            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
-        }
         return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method, eta: eta,
                     options: options, events: parsedEvents, out: outURL)
     }
@@ -178,6 +176,9 @@ struct FlowCommand: ParsableCommand {
     func sampledSchedule() throws -> SampledSchedule? {
         func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
         if let m = SampledMethod(rawValue: method) {
+            if m == .chord, !(sampled.mix >= 0 && sampled.mix <= 1) {
+                throw bad("--mix must be chord's SFT weight μ in [0, 1] (0 pure RL, 1 pure SFT), got \(sampled.mix)")
+            }
             guard let n = Int(schedule), n >= 1 else { throw bad("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
             let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
             return try SampledSchedule(parsing: spec)
@@ -191,6 +192,13 @@ struct FlowCommand: ParsableCommand {
         func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
         guard let eta else { throw bad("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
         guard seeds >= 1 else { throw bad("--seeds must be ≥ 1, got \(seeds)") }
+        guard maxSteps >= 1 else { throw bad("--max-steps must be ≥ 1, got \(maxSteps)") }
+        // The work is bounded before it starts, as for --method gd (grpo:10⁸ ran silently for hours).
+        let work = Double(sched.totalSteps) * Double(seeds)
+        if work > Double(maxSteps) {
+            throw bad("--schedule '\(schedule)' with --seeds \(seeds) runs \(formatSignificant(work, digits: 4)) sampled steps, more than --max-steps \(maxSteps): "
+                + "shorten the schedule, lower --seeds, or raise --max-steps")
+        }
         if let every, every < 1 { throw bad("--every must be ≥ 1, got \(every)") }
         if !events.isEmpty { throw bad("--event is not available for sampled phases") }
         let config: SampledConfig
@@ -205,11 +213,17 @@ struct FlowCommand: ParsableCommand {
                 _ = try SampledAlgorithm(instance: loaded.instance, config: c)
             }
         } catch { throw bad("instance \(instance): \(error)") }
-        let outURL = URL(fileURLWithPath: out)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
-            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        // Each seeded run keeps its recorded rows (about 16 quantities) and its final θ until the
+        // quantiles are taken: refuse what cannot fit in half the memory (--seeds 10¹² aborted).
+        let rows = Double(sched.totalSteps / (every ?? max(1, sched.totalSteps / 200)) + 2)
+        let bytes = Double(seeds) * (rows * 16 + Double(loaded.instance.policy.dimension)) * 8
+        let memoryLimit = SizeLimits.budget
+        if bytes > memoryLimit {
+            throw bad("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
+                + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")
         }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
+        let outURL = URL(fileURLWithPath: out)
         let result: SampledRunResult
         do {
             result = try runSampled(instance: loaded.instance, schedule: sched, config: config, seeds: seeds, seed: seed,
@@ -218,7 +232,7 @@ struct FlowCommand: ParsableCommand {
         let report = SampledFlowReport(file: loaded.file, instance: loaded.instance, config: config, run: result, out: outURL,
                                        command: CommandLine.arguments, instancePath: instance, started: started,
                                        wallSeconds: Date().timeIntervalSince(started))
-        do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+        do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
         if !quiet { print(report.summary()) }
     }
 
@@ -236,11 +250,23 @@ struct FlowCommand: ParsableCommand {
             let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
                                     samples: samples, started: started, wallSeconds: wall,
                                     runSeconds: Date().timeIntervalSince(runStarted))
-            do { try report.write() } catch { throw Failure(description: "\(error)", code: 1) }
+            do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
             if !quiet { print(report.summary()) }
         } catch let f as Failure {
             FlowCLI.printError(f.description)
             throw ExitCode(f.code)
         }
+    }
+}
+
+extension FlowCommand {
+    /// A relative or absolute tolerance of 1 or more lets the integrator take any step (no error
+    /// control): refused, as the trace would look like a solution and not be one.
+    static func checkTolerances(rtol: Double, atol: Double, maxSteps: Int? = nil) throws {
+        guard rtol.isFinite, rtol >= 0 else { throw ValidationError("--rtol must be a finite number ≥ 0, got \(rtol)") }
+        guard atol.isFinite, atol >= 0 else { throw ValidationError("--atol must be a finite number ≥ 0, got \(atol)") }
+        if let m = maxSteps, m < 1 { throw ValidationError("--max-steps must be ≥ 1, got \(m)") }
+        guard rtol < 1 else { throw ValidationError("--rtol \(rtol) leaves the integrator without error control; give a relative tolerance below 1 (e.g. 1e-8)") }
+        guard atol < 1 else { throw ValidationError("--atol \(atol) leaves the integrator without error control; give an absolute tolerance below 1 (e.g. 1e-10)") }
     }
 }

@@ -33,6 +33,7 @@ struct ModelSource: ParsableArguments {
     static func config(ofPreset name: String) -> Qwen3Config? {
         switch name {
         case "tiny": return .tiny
+        case "small": return .small
         case "qwen3-0.6b", "qwen3_0_6b": return .qwen3_0_6b
         default: return nil
         }
@@ -135,7 +136,7 @@ extension LMCommand {
             let model = try source.load(command: "logits", storage: storage)
             let V = model.config.vocabSize
             if let bad = seqs.joined().first(where: { Int($0) >= V }) {
-                throw usageFailure("token id \(bad) is not below the vocabulary size \(V)", command: "logits")
+                throw usageFailure("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)", command: "logits")
             }
             let B = seqs.count, T = seqs[0].count
             if T > model.config.maxPositionEmbeddings {
@@ -197,147 +198,6 @@ extension LMCommand {
             }
             let url = URL(fileURLWithPath: out)
             try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)
-        }
-    }
-
-    /// `sftrl lm bench`: training tokens/s of a preset (forward + cross-entropy + backward + a
-    /// plain SGD update), forward tokens/s of qwen3-0.6b with random weights, and both as a share
-    /// of OpenBLAS's sgemm rate measured in the same run. Prints JSON.
-    struct Bench: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Measure training, decoding and inference throughput of the transformer (JSON on stdout).",
-            discussion: """
-            Train step = forward, mean cross-entropy on random targets, backward, SGD update
-            p -= lr·g (no AdamW). Decode = greedy decodeStep with a KV cache, batch × length tokens. FLOPs count the matrix products only (see
-            Qwen3Config.forwardMatmulFlops); peak = sgemm GFLOP/s on an n×n product with the
-            same thread count. benchmarks/transformer_bench.sh runs this and PyTorch side by side.
-            """)
-        @Option(help: "Preset of the training benchmark (tiny or qwen3-0.6b).") var preset = "tiny"
-        @Option(help: "Sequences per step.") var batch = 16
-        @Option(help: "Tokens per sequence.") var length = 64
-        @Option(help: "Timed training steps (after 3 warm-up steps).") var steps = 30
-        @Option(help: "OpenBLAS threads (default: the CPUs this process may use).") var threads = CPUs.available
-        @Option(help: "Sequence length of the qwen3-0.6b forward benchmark (0 skips it).") var largeLength = 16
-        @Option(help: "Timed qwen3-0.6b forwards.") var largeSteps = 3
-        @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048
-        @Option(help: "Seed of weights and data.") var seed: UInt64 = 0
-
-        func validate() throws {
-            for (name, v) in [("--batch", batch), ("--length", length), ("--steps", steps), ("--threads", threads),
-                              ("--large-steps", largeSteps), ("--peak-size", peakSize)] where v <= 0 {
-                throw usageFailure("\(name) is \(v); expected a positive integer", command: "bench")
-            }
-            if largeLength < 0 { throw usageFailure("--large-length is \(largeLength); expected ≥ 0", command: "bench") }
-            if ModelSource.config(ofPreset: preset) == nil {
-                throw usageFailure("--preset '\(preset)' is unknown; use tiny or qwen3-0.6b", command: "bench")
-            }
-        }
-
-        static func now() -> Double {
-            var ts = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &ts)
-            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-        }
-
-        /// sgemm GFLOP/s on n×n×n (best of 3 after a warm-up).
-        static func sgemmPeak(n: Int) -> Double {
-            let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-            var c = [Float](repeating: 0, count: n * n)
-            var best = 0.0
-            for rep in 0..<4 {
-                let t0 = now()
-                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                    sgemm(m: n, n: n, k: n, a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
-                } } }
-                let dt = now() - t0
-                if rep > 0 { best = max(best, 2 * Double(n * n * n) / dt / 1e9) }
-            }
-            return best
-        }
-
-        mutating func run() throws {
-            BLASThreads.set(threads)
-            let peak = Self.sgemmPeak(n: peakSize)
-            // Training throughput.
-            let config = ModelSource.config(ofPreset: preset)!
-            let model = Qwen3Model(config: config, seed: seed)
-            var rng = seed &+ 0x9E37_79B9
-            func nextToken() -> Int32 {
-                rng = rng &* 6364136223846793005 &+ 1442695040888963407
-                return Int32((rng >> 33) % UInt64(config.vocabSize))
-            }
-            let n = batch * length
-            let tokens = (0..<n).map { _ in nextToken() }, targets = (0..<n).map { _ in nextToken() }
-            let lr: Float = 1e-3
-            var lastLoss = 0.0
-            func step() {
-                model.zeroGradients()
-                let logits = model.forward(tokens: tokens, batch: batch, length: length)
-                let ce = crossEntropy(logits: logits, targets: targets, vocab: config.vocabSize)
-                model.backward(dLogits: ce.dLogits)
-                for (p, g) in zip(model.parameters, model.gradients) {
-                    g.data.withUnsafeBufferPointer { gp in
-                        p.data.withUnsafeMutableBufferPointer { pp in
-                            for i in 0..<pp.count { pp[i] -= lr * gp[i] }
-                        }
-                    }
-                }
-                lastLoss = ce.loss
-            }
-            for _ in 0..<3 { step() }
-            let t0 = Self.now()
-            for _ in 0..<steps { step() }
-            let trainTime = (Self.now() - t0) / Double(steps)
-            let trainFlops = 3 * config.forwardMatmulFlops(batch: batch, length: length)
-            var json: [String: Any] = [
-                "implementation": "sftrl",
-                "threads": threads,
-                "sgemm_peak_gflops": peak,
-                "sgemm_peak_size": peakSize,
-                "train": [
-                    "preset": preset, "batch": batch, "length": length, "steps": steps,
-                    "update": "sgd", "parameters": config.parameterCount,
-                    "step_ms": trainTime * 1e3,
-                    "tokens_per_s": Double(n) / trainTime,
-                    "matmul_gflops": trainFlops / trainTime / 1e9,
-                    "share_of_sgemm_peak": trainFlops / trainTime / 1e9 / peak,
-                    "final_loss": lastLoss,
-                ] as [String: Any],
-            ]
-            // Sampling-style decoding: KV cache, one token per sequence per step.
-            let cache = model.makeCache(batch: batch, capacity: length)
-            var next = (0..<batch).map { tokens[$0 * length] }
-            let t2 = Self.now()
-            for _ in 0..<length {
-                let logits = model.decodeStep(tokens: next, cache: cache)
-                next = (0..<batch).map { b in
-                    var best = 0
-                    for v in 1..<config.vocabSize where logits[b * config.vocabSize + v] > logits[b * config.vocabSize + best] { best = v }
-                    return Int32(best)
-                }
-            }
-            let decodeTime = Self.now() - t2
-            json["decode"] = ["preset": preset, "batch": batch, "positions": length,
-                              "tokens_per_s": Double(batch * length) / decodeTime] as [String: Any]
-            // qwen3-0.6b forward (random weights).
-            if largeLength > 0 {
-                let big = Qwen3Model(config: .qwen3_0_6b, seed: seed)
-                let toks = (0..<largeLength).map { Int32($0 * 7919 % Qwen3Config.qwen3_0_6b.vocabSize) }
-                _ = big.forward(tokens: toks, batch: 1, length: largeLength)
-                let t1 = Self.now()
-                for _ in 0..<largeSteps { _ = big.forward(tokens: toks, batch: 1, length: largeLength) }
-                let dt = (Self.now() - t1) / Double(largeSteps)
-                let flops = Qwen3Config.qwen3_0_6b.forwardMatmulFlops(batch: 1, length: largeLength)
-                json["qwen3_0_6b_forward"] = [
-                    "batch": 1, "length": largeLength, "steps": largeSteps,
-                    "forward_ms": dt * 1e3,
-                    "tokens_per_s": Double(largeLength) / dt,
-                    "matmul_gflops": flops / dt / 1e9,
-                    "share_of_sgemm_peak": flops / dt / 1e9 / peak,
-                ] as [String: Any]
-            }
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrictJSON
 import Claims
 import Search
 import Reports
@@ -43,7 +44,7 @@ struct MergeCommand: ParsableCommand {
         for path in files {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+                throw ValidationError("cannot read \(path): \(PlainError.unreadableFile(path))")
             }
             if let c = try? dec.decode(CheckReport.self, from: data) { checks.append(c) } else if let s = try? dec.decode(SearchReport.self, from: data) {
                 searches.append(s)

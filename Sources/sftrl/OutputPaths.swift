@@ -30,6 +30,37 @@ enum OutputPaths {
         try checkWritableParent(of: path, option: option)
     }
 
+    /// A folder the command creates with its missing parents (flow, pareto, train, task export):
+    /// the path is not empty and not an existing file; the nearest existing ancestor is a
+    /// writable folder (a file there, e.g. `notes.txt/run`, is refused up front, not after the run).
+    static func checkCreatableFolder(_ path: String, option: String) throws {
+        guard !path.isEmpty else { throw ValidationError("\(option) needs a folder path, got an empty string") }
+        let fm = FileManager.default
+        var url = URL(fileURLWithPath: path).standardizedFileURL
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw ValidationError("\(option) \(path) is an existing file; give a folder path") }
+            guard fm.isWritableFile(atPath: url.path) else { throw ValidationError("\(option) \(path): the folder is not writable") }
+            return
+        }
+        while url.path != "/" {
+            url = url.deletingLastPathComponent()
+            guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { continue }
+            guard isDir.boolValue else {
+                throw ValidationError("\(option) \(path): \(url.path) is a file, so no folder can be created under it; choose another path")
+            }
+            guard fm.isWritableFile(atPath: url.path) else { throw ValidationError("\(option) \(path): the folder \(url.path) is not writable") }
+            return
+        }
+    }
+
+    /// An existing folder that is not empty is refused unless `overwrite` (its contents would be replaced).
+    static func checkEmptyFolder(_ path: String, option: String, overwriteFlag: String?) throws {
+        guard let items = try? FileManager.default.contentsOfDirectory(atPath: path), !items.isEmpty else { return }
+        let hint = overwriteFlag.map { "; choose another folder or pass \($0)" } ?? "; choose another folder or empty it first"
+        throw ValidationError("\(option) \(path) is not empty (it holds \(items.count) item\(items.count == 1 ? "" : "s"))\(hint)")
+    }
+
     /// No two options name the same file (after resolving `.`/`..` and the working directory).
     static func checkDistinct(_ paths: [(option: String, path: String?)]) throws {
         var seen: [String: String] = [:]
@@ -43,11 +74,38 @@ enum OutputPaths {
     private static func checkWritableParent(of path: String, option: String) throws {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir) else {
             throw ValidationError("\(option) \(path): the folder \(parent) does not exist; create it first")
         }
+        guard isDir.boolValue else { throw ValidationError("\(option) \(path): \(parent) is a file, not a folder; choose another path") }
         guard FileManager.default.isWritableFile(atPath: parent) else {
             throw ValidationError("\(option) \(path): the folder \(parent) is not writable")
         }
     }
+}
+
+/// An error's text for the user: Foundation file errors (CocoaError, POSIX) become "PATH: reason"
+/// instead of "Error Domain=NSCocoaErrorDomain Code=513 …" or "The operation could not be completed";
+/// the toolkit's own errors keep their descriptions (they name the field and what to change).
+func plainMessage(_ error: Error) -> String {
+    let ns = error as NSError
+    guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
+    let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    var reason: String
+    if ns.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(ns.code)))
+    } else if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(u.code)))
+    } else {
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file or folder"
+        case .fileReadNoPermission, .fileWriteNoPermission: reason = "permission denied"
+        case .fileWriteOutOfSpace: reason = "no space left on the device"
+        case .fileWriteFileExists: reason = "something is already there"
+        case .fileWriteVolumeReadOnly: reason = "the file system is read-only"
+        default: reason = "the file system refused the operation"
+        }
+    }
+    reason = reason.prefix(1).lowercased() + reason.dropFirst()
+    return path.map { "\($0): \(reason)" } ?? reason
 }

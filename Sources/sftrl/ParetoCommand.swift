@@ -69,9 +69,16 @@ struct ParetoCommand: ParsableCommand {
         guard points >= 2 else { throw bad("--points must be ≥ 2, got \(points)") }
         guard duration.isFinite, duration > 0 else { throw bad("--duration must be a positive number, got \(duration)") }
         guard alternations >= 1 else { throw bad("--alternations must be ≥ 1, got \(alternations)") }
+        guard alternations <= 1_000_000 else {
+            throw bad("--alternations must be at most 1000000 (each adds two phases, integrated and recorded one by one), got \(alternations)")
+        }
         guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
         var mixes: [Double] = []
-        for item in mix.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+        let mixItems = mix.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if mixItems.count > 1, mixItems.contains(where: \.isEmpty) {
+            throw bad("--mix '\(mix)' has an empty item (a stray comma?); write e.g. --mix 0.25,0.5, or --mix '' for no mixed paths")
+        }
+        for item in mixItems where !item.isEmpty {
             guard let m = Double(item), m >= 0, m <= 1 else { throw bad("--mix: '\(item)' is not a weight μ in [0, 1]; write e.g. --mix 0.25,0.5") }
             mixes.append(m)
         }
@@ -79,6 +86,7 @@ struct ParetoCommand: ParsableCommand {
         options.rtol = rtol
         options.atol = atol
         options.automaticInitialStep = true
+        try FlowCommand.checkTolerances(rtol: rtol, atol: atol)
         do { try options.validate() } catch { throw bad("\(error)") }
         var paths: [(String, Schedule)]
         do { paths = try ParetoPath.standardPipelines(duration: duration, alternations: alternations, mixes: mixes) } catch { throw bad("\(error)") }
@@ -90,11 +98,18 @@ struct ParetoCommand: ParsableCommand {
             loaded = try FlowCLI.loadInstance(instance)
             try loaded.instance.validateForFlows()
         } catch { throw bad("instance \(instance): \(error)") }
-        let outURL = URL(fileURLWithPath: out)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDir), !isDir.boolValue {
-            throw bad("--out \(out) exists and is not a directory: remove it or choose another --out")
+        // The front keeps θ and a few numbers per point; each path keeps θ and about 16 quantities
+        // per output time (--samples plus every phase boundary): refuse what cannot fit in half
+        // the memory instead of aborting in the allocator (--points, --samples or --alternations 10⁹).
+        let dim = Double(loaded.instance.policy.dimension)
+        let rowsPerPath = paths.map { Double(samples) + Double($0.1.phases.count) + 1 }.reduce(0, +)
+        let bytes = (Double(points) * (dim + 8) + rowsPerPath * (dim + 16)) * 8
+        let memoryLimit = SizeLimits.budget
+        if bytes > memoryLimit {
+            throw bad("--points \(points), --samples \(samples) and --alternations \(alternations) would keep about "
+                + "\(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB for this instance, more than half of this machine's memory; lower them")
         }
+        try OutputPaths.checkCreatableFolder(out, option: "--out")
         let mus = (1...points).map { Double($0) / Double(points + 1) }
         return ParetoStudy.Plan(instance: loaded.instance, file: loaded.file, name: URL(fileURLWithPath: instance).deletingPathExtension().lastPathComponent,
                                 mus: mus, paths: paths, samples: samples, options: options)
@@ -105,7 +120,7 @@ struct ParetoCommand: ParsableCommand {
         let p = try plan()
         let study: ParetoStudy
         do { study = try ParetoStudy.compute(p) } catch {
-            FlowCLI.printError("\(error)")
+            FlowCLI.printError(ParetoCommand.describe(error))
             throw ExitCode(1)
         }
         var extra = study.manifestExtra()
@@ -122,9 +137,27 @@ struct ParetoCommand: ParsableCommand {
             try ensureDirectory(dir)
             for (name, data) in files { try writeAtomically(data, to: dir.appendingPathComponent(name)) }
         } catch {
-            FlowCLI.printError("\(error)")
+            FlowCLI.printError(plainMessage(error))
             throw ExitCode(1)
         }
         if !quiet { print(study.summaryText(out: out)) }
+    }
+}
+
+extension ParetoCommand {
+    /// A failed path's message in this command's options: the integrator's own advice names
+    /// flow's --max-steps and --stepper, which pareto does not have (it runs rk8pd with the default
+    /// step limit).
+    static func describe(_ error: Error) -> String {
+        guard case let FlowError.integration(phase, label, start, end, inner) = error else { return "\(error)" }
+        let at = "phase \(phase + 1) (\(label), t from \(formatSignificant(start, digits: 6)) to \(formatSignificant(end, digits: 6)))"
+        switch inner {
+        case let .tooManySteps(t, limit):
+            return "\(at): the integrator took its limit of \(limit) steps at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
+        case let .noProgress(t, _):
+            return "\(at): the integrator made no progress at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
+        default:
+            return "\(error)"
+        }
     }
 }

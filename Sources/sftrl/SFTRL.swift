@@ -36,13 +36,13 @@ struct SFTRL: ParsableCommand {
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
-            let message = fullMessage(for: error)
+            let message = error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? plainMessage(error) : fullMessage(for: error)
             let code = exitCode(for: error)
             if code == .success {
                 print(message)
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data(("error: " + message.replacingOccurrences(of: "Error: ", with: "") + "\n").utf8))
+            FileHandle.standardError.write(Data(("error: " + withRange(message.replacingOccurrences(of: "Error: ", with: "")) + "\n").utf8))
             Foundation.exit(isInputError(error) || code == .validationFailure ? 2 : 1)
         }
     }
@@ -81,4 +81,14 @@ func isNegativeNumber(_ s: String) -> Bool {
     guard c.count >= 2, c[0] == UInt8(ascii: "-") else { return false }
     let isDigit = { (b: UInt8) in b >= 0x30 && b <= 0x39 }
     return isDigit(c[1]) || (c[1] == UInt8(ascii: ".") && c.count >= 3 && isDigit(c[2])) ? Double(s) != nil : false
+}
+
+/// ArgumentParser's "The value '-1' is invalid for '--seed <seed>'" with the valid range added for
+/// seeds (the parser does not say that a seed is a whole number from 0 to 2⁶⁴ − 1).
+func withRange(_ message: String) -> String {
+    guard let r = message.range(of: "is invalid for '--") else { return message }
+    let option = message[r.upperBound...].prefix { $0 != " " && $0 != "'" }
+    guard option.hasSuffix("seed") else { return message }
+    let end = message[r.upperBound...].firstIndex(of: "\n") ?? message.endIndex
+    return message[..<end] + "; a seed is a whole number from 0 to \(UInt64.max)" + message[end...]
 }

@@ -96,11 +96,12 @@ struct SearchCommand: ParsableCommand {
         try OutputPaths.checkDistinct([("--out", out), ("--json", json)])
         guard !claimIDs.isEmpty else { throw ValidationError("give a claim with --claim ID (repeatable) or --v1 for the claims of paper-notes.md §3") }
         for id in claimIDs where !Registry.ids.contains(id) {
-            throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
+            throw ValidationError("--claim: unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
         }
         guard budgetEvals >= 1 else { throw ValidationError("--budget-evals must be at least 1, got \(budgetEvals)") }
         guard budgetSeconds > 0, budgetSeconds.isFinite else { throw ValidationError("--budget-seconds must be a positive number, got \(budgetSeconds)") }
         guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
+        try SizeLimits.checkCount(restarts, option: "--restarts", bytesEach: 8192, what: "restart results", hint: "; lower it")
         guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1, got \(candidates)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let s = shard, ReportMerge.parseShard(s) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"") }
@@ -108,7 +109,7 @@ struct SearchCommand: ParsableCommand {
         for id in claimIDs {
             let c = try Registry.claim(id)
             for d in drop where !c.hypothesisNames.contains(d) && claimIDs.count == 1 {
-                throw ValidationError("claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none)" : c.hypothesisNames.joined(separator: ", "))")
+                throw ValidationError("--drop: claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none, so there is nothing to drop)" : c.hypothesisNames.joined(separator: ", "))")
             }
             if tightness && TightnessSpec.spec(for: id) == nil {
                 throw ValidationError("claim \(id) has no tightness measure; --tightness supports: \(TightnessSpec.all.map(\.claim).joined(separator: ", "))")

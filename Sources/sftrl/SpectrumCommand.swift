@@ -101,7 +101,7 @@ struct SpectrumCommand: ParsableCommand {
         do { loaded = try FlowCLI.loadInstance(instance) } catch { throw bad("instance \(instance): \(error)") }
         let inst = loaded.instance
         let need = CurvatureReport.estimatedBytes(dimension: inst.policy.dimension)
-        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        let limit = SizeLimits.budget
         if need > limit {
             throw bad("instance \(instance) has \(inst.policy.dimension) parameters: its spectrum needs about "
                 + "\(formatSignificant(need / 1_073_741_824, digits: 3)) GiB of dense matrices, more than half of this machine's "

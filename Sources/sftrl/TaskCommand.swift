@@ -36,11 +36,13 @@ struct TaskCommand: ParsableCommand {
 
         mutating func run() throws {
             if trainSize <= 0 { throw fail("--train-size is \(trainSize); expected a positive integer") }
+            do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw fail(e.message) }
             if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
             let fm = FileManager.default
-            if let items = try? fm.contentsOfDirectory(atPath: out), !items.isEmpty {
-                throw fail("--out \(out) is not empty; choose another folder")
-            }
+            do {
+                try OutputPaths.checkCreatableFolder(out, option: "--out")
+                try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil)
+            } catch let e as ValidationError { throw fail(e.message) }
             var c = AcceptabilityTask.Config()
             c.dataSeed = dataSeed; c.trainSize = trainSize; c.sftLabelNoise = sftLabelNoise
             let task = AcceptabilityTask(config: c)

@@ -47,7 +47,8 @@ struct UpdateCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        let config = try sampled.config(method: SampledMethod(rawValue: method)!, eta: eta)
+        let config: SampledConfig
+        do { config = try sampled.config(method: SampledMethod(rawValue: method)!, eta: eta) } catch { throw ValidationError("\(error)") }
         let inst: Instance
         do { inst = try FlowCLI.loadInstance(instance).instance } catch { throw ValidationError("instance \(instance): \(error)") }
         let algo: SampledAlgorithm
@@ -62,7 +63,7 @@ struct UpdateCommand: ParsableCommand {
         } catch { throw ValidationError("\(error)") }
         if let json {
             do { try writeAtomically(try encodeJSON(result), to: URL(fileURLWithPath: json)) } catch {
-                FlowCLI.printError("cannot write --json \(json): \(error)")
+                FlowCLI.printError("cannot write --json \(json): \(plainMessage(error))")
                 throw ExitCode(1)
             }
         }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Claims
+import TestSupport
 
 /// The proof pages in `proofs/` (one per claim id, plus the index `proofs/README.md`) checked against
 /// the registry and the test sources, so that a page cannot silently go stale.
@@ -15,8 +16,8 @@ import Foundation
 ///   right after a line `<!-- counterexample -->`; the test replays it and requires a certified violation;
 /// - the index has a row `| [`<id>`](<id>.md) | reference | verdict | … |` for every id, whose verdict is the page's.
 @Suite struct ProofPageTests {
-    /// The repository root, three levels above this file (Tests/ClaimsTests/ProofPageTests.swift).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The repository root (TestSupport's `repositoryRoot`).
+    static let root = repositoryRoot
     static let proofs = root.appendingPathComponent("proofs")
 
     static func text(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }

@@ -7,6 +7,12 @@ import Testing
 
 @Suite("Schedules, events and gradient steps")
 struct ScheduleTests {
+    /// Durations that are each finite but overflow when added are refused (the flow saw t = NaN).
+    @Test func totalDurationMustBeFinite() {
+        #expect(throws: ScheduleError.totalOverflows) { try Schedule(parsing: "sft:1e308,rl:1e308") }
+        #expect((try? Schedule(parsing: "sft:1e307,rl:1e307")) != nil)
+    }
+
     @Test("good specs parse, with boundaries and labels")
     func goodSpecs() throws {
         let s = try Schedule(parsing: "sft:2,rl:5,sft:2")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// A random autoregressive instance: V ∈ 1…3, L ∈ 1…3, 1–2 prompts, random data/reference over the
 /// sequences, rewards with a tie, β ∈ {0} ∪ [0.05, 2], node logits per `mode`.
@@ -10,11 +11,7 @@ func randomAutoregressive(seed: UInt64, mode: LogitMode, vocab: Int? = nil, maxL
     let v = vocab ?? g.int(1...3), l = maxLength ?? g.int(1...3)
     guard case let .success(tree) = SequenceTree.make(vocab: v, maxLength: l) else { throw SequenceTreeError("bad tree") }
     let prompts = g.int(1...2)
-    func simplex(_ n: Int) -> [Double] {
-        let e = (0..<n).map { _ in -Foundation.log(max(g.uniform(), 1e-300)) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
-    }
+    func simplex(_ n: Int) -> [Double] { uniformSimplex(n, using: &g) }
     let s = tree.sequenceCount
     let data = (0..<prompts).map { _ in simplex(s) }
     var reward = (0..<prompts).map { _ in (0..<s).map { _ in g.uniform(-1, 1) } }

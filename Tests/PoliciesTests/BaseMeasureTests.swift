@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// The optional base measure of a log-linear prompt: p_θ(y|x) ∝ h(y|x)·exp(θᵀφ(x, y)).
 @Suite struct BaseMeasureTests {

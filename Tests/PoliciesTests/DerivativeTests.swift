@@ -2,6 +2,7 @@ import Testing
 import PropertyBased
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// Every analytic gradient and Hessian against central finite differences, on random instances of
 /// both classes, with moderate, extreme (±50) and near-deterministic logits.

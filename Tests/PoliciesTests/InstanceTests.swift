@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Linalg
 @testable import Policies
+import TestSupport
 
 @Suite struct InstanceTests {
     func decode(_ json: String) throws -> Instance {

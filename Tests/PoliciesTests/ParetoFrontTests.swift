@@ -2,6 +2,7 @@ import Foundation
 import Linalg
 import Testing
 @testable import Policies
+import TestSupport
 
 /// An independent convex solve of one prompt's scalarised problem
 /// f(p) = −μ Σ d log p − λ Σ r p + λβ Σ p (log p − log π), λ = 1 − μ, over the open simplex:

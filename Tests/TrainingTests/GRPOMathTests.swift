@@ -3,11 +3,7 @@ import Testing
 import Linalg
 @testable import Training
 import Transformer
-
-/// |a − b| ≤ atol + rtol·|b|.
-func close(_ a: Double, _ b: Double, atol: Double = 1e-9, rtol: Double = 1e-9) -> Bool {
-    abs(a - b) <= atol + rtol * abs(b)
-}
+import TestSupport
 
 @Suite struct SamplingTests {
     /// The truncated, renormalised distribution, computed here independently of the code.

@@ -3,16 +3,12 @@ import Linalg
 import Testing
 @testable import Training
 import Transformer
+import TestSupport
 
-private let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("TransformerTests/Fixtures/qwen3-text")
+private let fixture = repositoryRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/qwen3-text")
 
 private func temporaryFile(_ name: String, _ text: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-textdata-\(ProcessInfo.processInfo.processIdentifier)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let url = dir.appendingPathComponent(name)
-    try Data(text.utf8).write(to: url)
-    return url
+    try writeText(text, to: makeTemporaryDirectory("textdata").appendingPathComponent(name))
 }
 
 @Suite struct TextDataTests {

@@ -3,6 +3,7 @@ import Linalg
 import Testing
 @testable import Training
 import Transformer
+import TestSupport
 
 @Suite struct AdamWTests {
     @Test func twoStepsAgainstHandComputation() {

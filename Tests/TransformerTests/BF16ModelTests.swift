@@ -2,6 +2,7 @@ import Foundation
 import Linalg
 import Testing
 @testable import Transformer
+import TestSupport
 
 /// BF16 weight storage (inference only): the same model as Float32 on the rounded weights, the
 /// loaders and initialiser that build it, and the inference entry points in that mode.

@@ -2,10 +2,7 @@ import Foundation
 import Testing
 import Linalg
 @testable import Transformer
-
-func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
+import TestSupport
 
 @Suite struct ConfigTests {
     @Test func qwen3_0_6bParameterCount() {
@@ -71,9 +68,8 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         ("{\"vocab_size\":8,\n\"hidden_size\" 8}", "line 2, column 15"),
     ])
     func configsAreReadStrictly(json: String, expected: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("config")
+        defer { removeTemporaryDirectory(dir) }
         try Data(json.utf8).write(to: dir.appendingPathComponent("config.json"))
         do { _ = try Qwen3Config.load(from: dir); Issue.record("accepted \(json)") } catch {
             #expect("\(error)".contains(expected), "\(error)")
@@ -176,8 +172,8 @@ func maxAbsDiff(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         var config = Qwen3Config.tiny
         config.tieWordEmbeddings = dtype != .f32   // exercise lm_head.weight too
         let model = Qwen3Model(config: config, seed: 21)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-model-\(dtype.rawValue)-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("model-\(dtype.rawValue)")
+        defer { removeTemporaryDirectory(dir) }
         try model.save(directory: dir, dtype: dtype)
         let back = try Qwen3Model.load(directory: dir)
         #expect(back.config == config)

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Linalg
 @testable import Transformer
+import TestSupport
 
 /// Seeded fuzzing of safetensors headers (issue 13): malformed headers — duplicated names, NaN,
 /// fractional, negative or huge shapes and offsets, wrong types, truncation, stray bytes, unknown
@@ -48,9 +49,8 @@ import Linalg
     }
 
     @Test func malformedHeadersAreRefusedWithAMessage() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-stfuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("stfuzz")
+        defer { removeTemporaryDirectory(dir) }
         let url = dir.appendingPathComponent("model.safetensors")
         try Self.file(header: Self.valid, dataBytes: 32, at: url)
         let ok = try SafetensorsFile(url: url)

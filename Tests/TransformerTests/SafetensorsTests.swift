@@ -1,13 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Transformer
 
 @Suite struct SafetensorsTests {
-    static func tmp(_ name: String) -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-st-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name)
-    }
+    static func tmp(_ name: String) throws -> URL { try makeTemporaryDirectory("st").appendingPathComponent(name) }
 
     /// A raw safetensors file from a header string and a data section.
     static func raw(_ header: String, data: [UInt8], declaredLength: UInt64? = nil, name: String) throws -> URL {
@@ -16,7 +13,7 @@ import Testing
         var n = declaredLength ?? UInt64(h.count)
         withUnsafeBytes(of: &n) { bytes += $0 }
         bytes += h + data
-        let url = tmp(name)
+        let url = try tmp(name)
         try Data(bytes).write(to: url)
         return url
     }
@@ -28,7 +25,7 @@ import Testing
     ]
 
     @Test(arguments: SafetensorsDType.allCases) func roundTrip(dtype: SafetensorsDType) throws {
-        let url = Self.tmp("rt-\(dtype.rawValue).safetensors")
+        let url = try Self.tmp("rt-\(dtype.rawValue).safetensors")
         try writeSafetensors(tensors, to: url, dtype: dtype, metadata: ["format": "pt", "note": "q\"uote"])
         let raw = try Data(contentsOf: url)
         let n = raw.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
@@ -62,7 +59,7 @@ import Testing
         let ok = #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
         let eight = [UInt8](repeating: 0, count: 8)
         // Shorter than the 8-byte length.
-        let short = Self.tmp("short.safetensors")
+        let short = try Self.tmp("short.safetensors")
         try Data([1, 2, 3]).write(to: short)
         #expect(throws: SafetensorsError.truncated(path: short.path, size: 3)) { try SafetensorsFile(url: short) }
         // Header length beyond the file.
@@ -89,7 +86,7 @@ import Testing
             try SafetensorsFile(url: size)
         }
         // Missing file; missing tensor; wrong shape.
-        let none = Self.tmp("none.safetensors")
+        let none = try Self.tmp("none.safetensors")
         #expect(throws: SafetensorsError.fileNotFound(path: none.path)) { try SafetensorsFile(url: none) }
         let good = try Self.raw(ok, data: eight, name: "good.safetensors")
         let f = try SafetensorsFile(url: good)
@@ -102,7 +99,7 @@ import Testing
     }
 
     @Test func modelFolderErrors() throws {
-        let dir = Self.tmp("folder")
+        let dir = try Self.tmp("folder")
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = Qwen3Model(config: fdConfig(tied: true), seed: 1)
         try model.save(directory: dir)
@@ -128,7 +125,7 @@ import Testing
     }
 
     @Test func loadsShardedFolder() throws {
-        let dir = Self.tmp("sharded")
+        let dir = try Self.tmp("sharded")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let model = Qwen3Model(config: fdConfig(tied: false), seed: 2)

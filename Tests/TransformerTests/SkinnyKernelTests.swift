@@ -3,6 +3,7 @@ import Foundation
 import Linalg
 import Testing
 @testable import Transformer
+import TestSupport
 
 /// The skinny products y = x·Wᵀ (CKernels) against a plain triple loop in Double, on both the
 /// vectorised path (when the CPU has AVX2 + FMA) and the scalar fallback, and the BF16 helpers.

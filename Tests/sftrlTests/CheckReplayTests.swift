@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Claims
 import Reports
 @testable import sftrl
@@ -16,7 +17,7 @@ struct CheckReplayTests {
     }
 
     func temporaryFile(_ data: Data) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-replay-\(UUID().uuidString).json")
+        let url = try makeTemporaryDirectory("replay").appendingPathComponent("replay.json")
         try data.write(to: url)
         return url.path
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import sftrl
 
 /// The flow figures a and e checked against the mathematics, not only against another run of the
@@ -19,8 +20,8 @@ struct FigureDynamicsTests {
     }
 
     @Test func flowsClimbAndDescendTheRightObjectives() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-figdyn-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
+        let out = try makeTemporaryDirectory("figdyn")
+        defer { removeTemporaryDirectory(out) }
         var command = try FiguresCommand.parse(["--out", out.path, "--only", "a,e", "--quick", "--quiet"])
         try command.run()
 

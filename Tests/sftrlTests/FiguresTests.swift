@@ -1,16 +1,11 @@
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// The repository root (…/Tests/sftrlTests/FiguresTests.swift → …).
-private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-private func temporaryDirectory(_ tag: String) throws -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-figures-test-\(tag)-\(ProcessInfo.processInfo.processIdentifier)")
-    try? FileManager.default.removeItem(at: u)
-    try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
-}
+private func temporaryDirectory(_ tag: String) throws -> URL { try makeTemporaryDirectory("figures-test-\(tag)") }
 
 /// Every regular file under `dir`, by relative path (hidden entries included, so leftovers show).
 private func files(under dir: URL) throws -> [String: Data] {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// A negative number after an option reaches the command's validation (issue 13: `--rtol -1`
 /// answered "Missing value").
@@ -32,9 +33,8 @@ struct NegativeNumberTests {
 struct BoundedWorkTests {
     /// Gradient steps beyond --max-steps are refused before any work (a tiny η ran billions of steps).
     @Test func gradientStepsAreBounded() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-bound-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("bound")
+        defer { removeTemporaryDirectory(dir) }
         let inst = dir.appendingPathComponent("i.json")
         try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")

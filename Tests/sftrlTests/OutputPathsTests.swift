@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 @Suite("output paths are checked before any work")
 struct OutputPathsTests {
@@ -10,9 +11,8 @@ struct OutputPathsTests {
     }
 
     @Test func filesAndFolders() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-paths-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("paths")
+        defer { removeTemporaryDirectory(dir) }
         let file = dir.appendingPathComponent("a.json").path
         try Data("{}".utf8).write(to: URL(fileURLWithPath: file))
 
@@ -60,9 +60,8 @@ struct CommandOutputPathTests {
 @Suite("lm init refuses a non-empty folder without --overwrite")
 struct LMInitOverwriteTests {
     @Test func nonEmptyFolder() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-init-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("init")
+        defer { removeTemporaryDirectory(dir) }
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         #expect(throws: (any Error).self) { _ = try SFTRL.parseAsRoot(["lm", "init", "--out", dir.path]) }
         #expect((try? SFTRL.parseAsRoot(["lm", "init", "--out", dir.path, "--overwrite"])) != nil)

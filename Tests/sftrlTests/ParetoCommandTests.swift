@@ -1,13 +1,23 @@
 import ArgumentParser
+import Flows
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 @Suite("sftrl pareto")
 struct ParetoCommandTests {
+    /// A path the integrator gives up on is described with pareto's own options (the integrator's
+    /// advice names flow's --max-steps and --stepper, which pareto does not have).
+    @Test func failedPathNamesParetoOptions() {
+        let e = FlowError.integration(phase: 0, label: "sft", start: 0, end: 1e20, error: .tooManySteps(t: 5, limit: 1_000_000))
+        let m = ParetoCommand.describe(e)
+        #expect(m.contains("--duration") && m.contains("--rtol"), "\(m)")
+        #expect(!m.contains("--max-steps") && !m.contains("--stepper") && !m.contains("msbdf"), "\(m)")
+    }
+
     static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-pareto-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try makeTemporaryDirectory("pareto")
         let json = """
             {"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [
              {"weight": 2.0, "data": [0.6, 0.3, 0.1], "reward": [0.2, 1.0, -0.5], "reference": [0.5, 0.25, 0.25], "start": [0.2, 0.2, 0.6]},

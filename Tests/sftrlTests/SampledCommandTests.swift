@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// `sftrl flow` with sampled phases and `sftrl update`, run in process.
 @Suite("sampled phases of sftrl flow and sftrl update")
 struct SampledCommandTests {
     static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-sampled-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try makeTemporaryDirectory("sampled")
         let json = """
             {"beta": 0.3, "policy": {"kind": "autoregressive", "vocab": 2, "max_length": 2},
              "prompts": [{"weight": 1, "data": [0.05, 0.2, 0.1, 0.15, 0.1, 0.3, 0.1], "reward": [0, 1, -0.5, 0.5, 1, -1, 0.25],

@@ -2,15 +2,15 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import sftrl
+import TestSupport
 
 /// Requests too large for the machine are refused with their size and the limit, before any
 /// allocation (issue 13), instead of ending in the allocator.
 @Suite("size limits")
 struct SizeLimitTests {
     @Test func spectrumOfAHugeInstanceIsRefusedUpFront() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-size-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("size")
+        defer { removeTemporaryDirectory(dir) }
         // 200,000 tabular logits: the dense matrices would need about 2.4 TiB.
         let n = 200_000
         let data = Array(repeating: "\(1.0 / Double(n))", count: n).joined(separator: ",")
@@ -32,9 +32,8 @@ struct SizeLimitTests {
 struct MoreSizeLimitTests {
     /// Output samples that cannot fit in memory are refused before the flow runs (it aborted in the allocator).
     @Test func hugeSampleCountIsRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-samples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("samples")
+        defer { removeTemporaryDirectory(dir) }
         let inst = dir.appendingPathComponent("i.json")
         try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")

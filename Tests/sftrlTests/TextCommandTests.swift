@@ -1,17 +1,15 @@
 import ArgumentParser
 import Foundation
 import Testing
+import TestSupport
 @testable import sftrl
 
-private func scratch(_ tag: String) -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-textcmd-\(tag)-\(ProcessInfo.processInfo.processIdentifier)")
-    try? FileManager.default.removeItem(at: u)
-    return u
-}
+/// A path that does not exist yet, in a fresh temporary folder.
+private func scratch(_ tag: String) throws -> URL { try makeTemporaryDirectory("textcmd-\(tag)").appendingPathComponent("out") }
 
 @Suite struct TextCommandTests {
     @Test func taskExportWritesEveryFormat() throws {
-        let out = scratch("export")
+        let out = try scratch("export")
         var cmd = try TaskCommand.Export.parse(["--out", out.path, "--train-size", "20"])
         try cmd.run()
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
@@ -24,7 +22,7 @@ private func scratch(_ tag: String) -> URL {
     }
 
     @Test func badOptionsExitTwoAndWriteNothing() throws {
-        let out = scratch("bad")
+        let out = try scratch("bad")
         var cmd = try TaskCommand.Export.parse(["--out", out.path, "--sft-label-noise", "1.5"])
         #expect(throws: ExitCode(2)) { try cmd.run() }
         #expect(!FileManager.default.fileExists(atPath: out.path))

@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 @testable import Policies
+import TestSupport
 
 /// How the random test logits are drawn.
 enum LogitMode: CaseIterable { case moderate, extreme, nearDeterministic }
@@ -11,11 +12,7 @@ func randomInstance(seed: UInt64, loglinear: Bool, mode: LogitMode) throws -> (I
     var g = SeededGenerator(seed: seed)
     let prompts = g.int(1...3)
     let sizes = (0..<prompts).map { _ in g.int(2...5) }
-    func simplex(_ n: Int) -> [Double] {
-        let e = (0..<n).map { _ in -Foundation.log(max(g.uniform(), 1e-300)) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
-    }
+    func simplex(_ n: Int) -> [Double] { uniformSimplex(n, using: &g) }
     let data = sizes.map(simplex)
     var reward = sizes.map { n in (0..<n).map { _ in g.uniform(-1, 1) } }
     reward[0][0] = reward[0][1]   // a tie
@@ -39,26 +36,3 @@ func randomInstance(seed: UInt64, loglinear: Bool, mode: LogitMode) throws -> (I
     let inst = try Instance(beta: beta, weights: weights, data: data, reward: reward, reference: reference, policy: policy, start: theta)
     return (inst, theta)
 }
-
-/// Central finite difference of the value (gradient check) and of the analytic gradient (Hessian check).
-func fdGradient(_ f: ([Double]) -> Double, at x: [Double], h: Double = 1e-5) -> [Double] {
-    x.indices.map { k in
-        var a = x, b = x
-        a[k] += h; b[k] -= h
-        return (f(a) - f(b)) / (2 * h)
-    }
-}
-
-func fdJacobian(_ g: ([Double]) -> [Double], at x: [Double], h: Double = 1e-5) -> Matrix {
-    let n = x.count
-    var m = Matrix(rows: n, cols: n)
-    for k in 0..<n {
-        var a = x, b = x
-        a[k] += h; b[k] -= h
-        let ga = g(a), gb = g(b)
-        for i in 0..<n { m[i, k] = (ga[i] - gb[i]) / (2 * h) }
-    }
-    return m
-}
-
-func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Testing
+import Transformer
+@testable import sftrl
+
+/// `sftrl lm bench`: bad input exits with status 2 before any work and writes no file; a small
+/// run writes one flat JSON object (one pandas row) with the documented keys.
+@Suite("lm bench command")
+struct LMBenchCommandTests {
+    /// The exit status `SFTRL.main` gives an error (usage and input errors 2, others 1).
+    static func status(_ error: Error) -> Int32 {
+        SFTRL.isInputError(error) || SFTRL.exitCode(for: error) == .validationFailure ? 2 : 1
+    }
+
+    static func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Options small enough for a test (a run of well under a second).
+    static let quick = ["--batch", "2", "--length", "8", "--steps", "1", "--warmup-steps", "0",
+                        "--forward-length", "4", "--forward-repeats", "1", "--decode-tokens", "2",
+                        "--peak-size", "64", "--threads", "\(BLASThreads.current)"]
+
+    @Test func badInputExitsWithStatus2AndWritesNothing() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("bench.json").path
+        let bad = dir.appendingPathComponent("bad.json")
+        try #"{"vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 3, "num_key_value_heads": 2}"#
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let broken = dir.appendingPathComponent("broken.json")
+        try #"{"vocab_size": 10,"#.write(to: broken, atomically: true, encoding: .utf8)
+        let cases: [(args: [String], mentions: String)] = [
+            (["--preset", "huge"], "--preset 'huge' is unknown"),
+            (["--preset", "tiny", "--config", bad.path], "either --preset or --config"),
+            (["--config", dir.appendingPathComponent("missing.json").path], "not found"),
+            (["--config", bad.path], "num_attention_heads"),
+            (["--config", broken.path], "--config"),
+            (["--batch", "0"], "--batch is 0"),
+            (["--length", "-3"], "--length is -3"),
+            (["--steps", "0"], "--steps is 0"),
+            (["--warmup-steps", "-1"], "--warmup-steps is -1"),
+            (["--threads", "0"], "--threads is 0"),
+            (["--peak-size", "0"], "--peak-size is 0"),
+            (["--forward-repeats", "0"], "--forward-repeats is 0"),
+            (["--decode-tokens", "0"], "--decode-tokens is 0"),
+            (["--length", "2000"], "max_position_embeddings"),
+            (["--phases", "train,sleep"], "'sleep' is not a phase"),
+            (["--weights", "int4"], "--weights"),
+        ]
+        for c in cases {
+            let args = joiningNegativeNumbers(["lm", "bench"] + c.args + ["--json", out])
+            do {
+                var cmd = try SFTRL.parseAsRoot(args)
+                try cmd.run()
+                Issue.record("accepted: \(c.args)")
+            } catch {
+                #expect(Self.status(error) == 2, "\(c.args): \(error)")
+                let message = SFTRL.message(for: error)
+                #expect(message.contains(c.mentions), "\(c.args): \(message)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: out), "\(c.args) wrote \(out)")
+        }
+        // Output paths are checked before any work.
+        for (path, mentions) in [(dir.appendingPathComponent("no/such/folder.json").path, "does not exist"),
+                                 (dir.path, "is a folder"), ("", "empty")] {
+            do {
+                _ = try SFTRL.parseAsRoot(["lm", "bench", "--json", path])
+                Issue.record("--json \(path) accepted")
+            } catch {
+                #expect(Self.status(error) == 2)
+                #expect(SFTRL.message(for: error).contains(mentions), "\(SFTRL.message(for: error))")
+            }
+        }
+    }
+
+    @Test func aSmallRunWritesOneFlatRow() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("bench.json")
+        var cmd = try SFTRL.parseAsRoot(["lm", "bench", "--preset", "tiny", "--json", out.path] + Self.quick)
+        try cmd.run()
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any]
+        let row = try #require(object)
+        for key in ["train_tokens_per_second", "forward_tokens_per_second", "decode_tokens_per_second",
+                    "sgemm_peak_gflops", "train_share_of_sgemm_peak", "forward_share_of_sgemm_peak",
+                    "peak_rss_mib", "train_peak_rss_mib", "forward_peak_rss_mib", "decode_peak_rss_mib"] {
+            let v = try #require(row[key] as? Double, "\(key) missing or not a number")
+            #expect(v > 0 && v.isFinite, "\(key) = \(v)")
+        }
+        // Flat: no nested objects or arrays (one pandas row).
+        #expect(row.values.allSatisfy { !($0 is [Any]) && !($0 is [String: Any]) })
+        #expect(row["model"] as? String == "tiny" && row["parameters"] as? Int == Qwen3Config.tiny.parameterCount)
+        #expect(row["train_batch"] as? Int == 2 && row["train_length"] as? Int == 8)
+    }
+
+    @Test func aConfigFileAndSkippedPhases() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        try Qwen3Config.tiny.jsonData().write(to: config)
+        let out = dir.appendingPathComponent("bench.json")
+        var cmd = try SFTRL.parseAsRoot(["lm", "bench", "--config", dir.path, "--phases", "forward",
+                                         "--json", out.path] + Self.quick)
+        try cmd.run()
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+        #expect((row["forward_tokens_per_second"] as? Double ?? 0) > 0)
+        #expect(row["train_tokens_per_second"] is NSNull && row["decode_tokens_per_second"] is NSNull)
+        #expect(row["model"] as? String == dir.path)
+    }
+
+    @Test func presetsAndDefaults() throws {
+        #expect(Qwen3Config.small.parameterCount == 3_410_688)
+        let big = LMBenchmarkSettings.defaults(for: .qwen3_0_6b)
+        #expect(big.batch == 1 && big.length == 16 && big.steps == 2)
+        let small = LMBenchmarkSettings.defaults(for: .small)
+        #expect(small.batch == 8 && small.length == 128 && small.steps == 20 && small.warmupSteps == 2)
+    }
+}
