@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sftrl", targets: ["sftrl"]),
+        .executable(name: "sftrl-inference-bench", targets: ["InferenceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -26,6 +27,9 @@ let package = Package(
         // sched_getaffinity (needs _GNU_SOURCE, which Swift's Glibc lacks): the CPUs a process may use.
         .target(name: "CAffinity", path: "Sources/CAffinity"),
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke", "CAffinity"]),
+        // Skinny products y = x·Wᵀ for inference (few rows, W read in place, Float32 or BF16 W):
+        // AVX2 + FMA chosen at run time, a scalar path elsewhere (never compiled with -march flags).
+        .target(name: "CKernels", path: "Sources/CKernels"),
         // Strict reading of JSON inputs: positions, duplicate keys, NaN/overflow, unknown keys.
         .target(name: "StrictJSON"),
         .target(name: "Policies", dependencies: ["Linalg", "StrictJSON", .product(name: "RealModule", package: "swift-numerics")]),
@@ -33,13 +37,16 @@ let package = Package(
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
-        .target(name: "Transformer", dependencies: ["COpenBLAS", "Linalg", "StrictJSON"]),
+        .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
         .executableTarget(name: "sftrl", dependencies: [
             "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // benchmarks/inference_bench.sh's Swift side: qwen3-0.6b forward and greedy decoding per weight storage.
+        .executableTarget(name: "InferenceBench", dependencies: ["Transformer", "Linalg"]),
 
         // Helpers shared by the test targets (temporary folders, the built binary as a subprocess,
         // approximate comparisons, finite differences, the repository root). Used only by tests.
@@ -65,7 +72,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
-        .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg"]),
         .testTarget(name: "sftrlTests", dependencies: ["TestSupport", "sftrl"]),
     ]

@@ -32,7 +32,16 @@ public final class KVCache {
     /// Forgets every stored position (the buffers are kept for reuse).
     public func reset() { position = 0 }
 
-    func advance() { position += 1 }
+    func advance(by t: Int) { position += t }
+
+    /// Makes the scratch hold `rows` = batch × new positions rows (contents undefined after).
+    func reserve(rows: Int, config c: Qwen3Config) {
+        let kvd = c.numKeyValueHeads * c.headDim, hd = c.numAttentionHeads * c.headDim
+        x.ensure(rows * c.hiddenSize); ln.ensure(rows * c.hiddenSize); tmp.ensure(rows * c.hiddenSize)
+        rstd.ensure(rows * max(c.numAttentionHeads, 1)); q.ensure(rows * hd); y.ensure(rows * hd)
+        k.ensure(rows * kvd); v.ensure(rows * kvd)
+        gate.ensure(rows * c.intermediateSize); up.ensure(rows * c.intermediateSize); h.ensure(rows * c.intermediateSize)
+    }
 }
 
 extension Qwen3Model {
@@ -44,9 +53,19 @@ extension Qwen3Model {
     /// Appends one token per sequence (tokens.count == batch) at `cache.position` and returns the
     /// next-token logits (B, V). Equal to the last row of `forward` on the whole prefix.
     public func decodeStep(tokens: [Int32], cache: KVCache) -> [Float] {
-        let B = cache.batch, pos = cache.position
-        precondition(tokens.count == B, "decodeStep: \(tokens.count) tokens for a cache of batch \(B)")
-        precondition(pos < cache.capacity, "decodeStep: the cache is full (\(cache.capacity) positions)")
+        precondition(tokens.count == cache.batch, "decodeStep: \(tokens.count) tokens for a cache of batch \(cache.batch)")
+        return decode(tokens: tokens, length: 1, cache: cache)
+    }
+
+    /// Appends t tokens per sequence (tokens (B, t) row-major) at positions position..<position+t
+    /// in one pass (the products take B·t rows at once, so W is read once, not t times) and
+    /// returns the next-token logits after the last of them (B, V); the LM head runs on those
+    /// B rows only. Position i of the new ones attends to every cached position and to new
+    /// positions ≤ i, so the result equals t successive `decodeStep`s up to round-off.
+    func decode(tokens: [Int32], length t: Int, cache: KVCache) -> [Float] {
+        let B = cache.batch, pos = cache.position, N = B * t
+        precondition(t > 0 && tokens.count == N, "decode: \(tokens.count) tokens for batch \(B) × length \(t)")
+        precondition(pos + t <= cache.capacity, "decodeStep: the cache is full (\(cache.capacity) positions)")
         let V = config.vocabSize
         for tok in tokens { precondition(tok >= 0 && Int(tok) < V, "decodeStep: token id \(tok) outside 0..<\(V)") }
         let C = config.hiddenSize, H = config.numAttentionHeads, KV = config.numKeyValueHeads
@@ -54,77 +73,81 @@ extension Qwen3Model {
         let HD = H * D, KVD = KV * D, eps = Float(config.rmsNormEps), scale = 1 / Float(D).squareRoot()
         let group = H / KV, cap = cache.capacity
         let w = weightPointers()
+        cache.reserve(rows: N, config: config)
         var logits = [Float](repeating: 0, count: B * V)
-        withRope(pos + 1) { cosT, sinT in
+        withRope(pos + t) { cosT, sinT in
             let x = cache.x.ptr, ln = cache.ln.ptr, tmp = cache.tmp.ptr
             tokens.withUnsafeBufferPointer { tok in
-                embeddingForward(out: x, tokens: tok.baseAddress!, wte: w[0], n: B, c: C)
+                embed(out: x, tokens: tok.baseAddress!, w, n: N, c: C)
             }
             for l in 0..<config.numHiddenLayers {
                 let p = Self.layerBase(l)
                 let q = cache.q.ptr, k = cache.k.ptr, v = cache.v.ptr, y = cache.y.ptr
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p], rows: B, width: C, eps: eps)
-                linearForward(out: q, x: ln, w: w[p + 1], n: B, inDim: C, outDim: HD)
-                linearForward(out: k, x: ln, w: w[p + 2], n: B, inDim: C, outDim: KVD)
-                linearForward(out: v, x: ln, w: w[p + 3], n: B, inDim: C, outDim: KVD)
-                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[p + 5], rows: B * H, width: D, eps: eps)
-                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[p + 6], rows: B * KV, width: D, eps: eps)
-                ropeForward(x: q, cosT: cosT, sinT: sinT, b: B, t: 1, heads: H, d: D, start: pos)
-                ropeForward(x: k, cosT: cosT, sinT: sinT, b: B, t: 1, heads: KV, d: D, start: pos)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p], rows: N, width: C, eps: eps)
+                linear(out: q, x: ln, w, p + 1, n: N, inDim: C, outDim: HD)
+                linear(out: k, x: ln, w, p + 2, n: N, inDim: C, outDim: KVD)
+                linear(out: v, x: ln, w, p + 3, n: N, inDim: C, outDim: KVD)
+                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[p + 5], rows: N * H, width: D, eps: eps)
+                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[p + 6], rows: N * KV, width: D, eps: eps)
+                ropeForward(x: q, cosT: cosT, sinT: sinT, b: B, t: t, heads: H, d: D, start: pos)
+                ropeForward(x: k, cosT: cosT, sinT: sinT, b: B, t: t, heads: KV, d: D, start: pos)
                 let kc = cache.keys[l].ptr, vc = cache.values[l].ptr
                 for b in 0..<B {
-                    (kc + (b * cap + pos) * KVD).update(from: k + b * KVD, count: KVD)
-                    (vc + (b * cap + pos) * KVD).update(from: v + b * KVD, count: KVD)
+                    for i in 0..<t {
+                        (kc + (b * cap + pos + i) * KVD).update(from: k + (b * t + i) * KVD, count: KVD)
+                        (vc + (b * cap + pos + i) * KVD).update(from: v + (b * t + i) * KVD, count: KVD)
+                    }
                 }
-                // attention of the new position over 0...pos
+                // attention of each new position pos + i over 0...pos + i
                 let sc = cache.scores.ptr
                 for b in 0..<B {
-                    for hi in 0..<H {
-                        let kvh = hi / group
-                        let qv = q + b * HD + hi * D
-                        for s in 0...pos {
-                            let kv = kc + (b * cap + s) * KVD + kvh * D
-                            var dot: Float = 0
-                            for j in 0..<D { dot += qv[j] * kv[j] }
-                            sc[s] = dot * scale
-                        }
-                        Softmax.softmaxInPlace(sc, count: pos + 1)
-                        let yv = y + b * HD + hi * D
-                        yv.update(repeating: 0, count: D)
-                        for s in 0...pos {
-                            let ps = sc[s]
-                            let vv = vc + (b * cap + s) * KVD + kvh * D
-                            for j in 0..<D { yv[j] += ps * vv[j] }
+                    for i in 0..<t {
+                        let last = pos + i
+                        for hi in 0..<H {
+                            let kvh = hi / group
+                            let qv = q + (b * t + i) * HD + hi * D
+                            for s in 0...last {
+                                let kv = kc + (b * cap + s) * KVD + kvh * D
+                                var dot: Float = 0
+                                for j in 0..<D { dot += qv[j] * kv[j] }
+                                sc[s] = dot * scale
+                            }
+                            Softmax.softmaxInPlace(sc, count: last + 1)
+                            let yv = y + (b * t + i) * HD + hi * D
+                            yv.update(repeating: 0, count: D)
+                            for s in 0...last {
+                                let ps = sc[s]
+                                let vv = vc + (b * cap + s) * KVD + kvh * D
+                                for j in 0..<D { yv[j] += ps * vv[j] }
+                            }
                         }
                     }
                 }
-                linearForward(out: tmp, x: y, w: w[p + 4], n: B, inDim: HD, outDim: C)
-                addInPlace(x, tmp, count: B * C)
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p + 7], rows: B, width: C, eps: eps)
-                linearForward(out: cache.gate.ptr, x: ln, w: w[p + 8], n: B, inDim: C, outDim: I)
-                linearForward(out: cache.up.ptr, x: ln, w: w[p + 9], n: B, inDim: C, outDim: I)
-                swigluForward(out: cache.h.ptr, gate: cache.gate.ptr, up: cache.up.ptr, count: B * I)
-                linearForward(out: tmp, x: cache.h.ptr, w: w[p + 10], n: B, inDim: I, outDim: C)
-                addInPlace(x, tmp, count: B * C)
+                linear(out: tmp, x: y, w, p + 4, n: N, inDim: HD, outDim: C)
+                addInPlace(x, tmp, count: N * C)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p + 7], rows: N, width: C, eps: eps)
+                linear(out: cache.gate.ptr, x: ln, w, p + 8, n: N, inDim: C, outDim: I)
+                linear(out: cache.up.ptr, x: ln, w, p + 9, n: N, inDim: C, outDim: I)
+                swigluForward(out: cache.h.ptr, gate: cache.gate.ptr, up: cache.up.ptr, count: N * I)
+                linear(out: tmp, x: cache.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
+                addInPlace(x, tmp, count: N * C)
             }
+            // the final norm and the head on each sequence's last new position only
+            for b in 0..<B where t > 1 { (x + b * C).update(from: x + (b * t + t - 1) * C, count: C) }
             rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[finalNormIndex], rows: B, width: C, eps: eps)
             logits.withUnsafeMutableBufferPointer { lp in
-                linearForward(out: lp.baseAddress!, x: ln, w: w[headIndex], n: B, inDim: C, outDim: V)
+                linear(out: lp.baseAddress!, x: ln, w, headIndex, n: B, inDim: C, outDim: V)
             }
         }
-        cache.advance()
+        cache.advance(by: t)
         return logits
     }
 
-    /// Feeds tokens (B, T) row-major through `decodeStep`, one position at a time, and returns
-    /// the logits (B, V) after the last one (the distribution of the next token).
+    /// Feeds tokens (B, T) row-major into the cache in one pass and returns the logits (B, V)
+    /// after the last one (the distribution of the next token); equal to T `decodeStep`s.
     public func prefill(tokens: [Int32], length: Int, cache: KVCache) -> [Float] {
         let B = cache.batch
         precondition(length > 0 && tokens.count == B * length, "prefill: \(tokens.count) tokens for batch \(B) × length \(length)")
-        var logits: [Float] = []
-        for t in 0..<length {
-            logits = decodeStep(tokens: (0..<B).map { tokens[$0 * length + t] }, cache: cache)
-        }
-        return logits
+        return decode(tokens: tokens, length: length, cache: cache)
     }
 }

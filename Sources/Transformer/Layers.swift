@@ -90,8 +90,10 @@ func rmsnormBackward(dx: FPtr, dw: FPtr, dout: CFPtr, x: CFPtr, w: CFPtr, rstd: 
 
 // MARK: - Linear (HF layout: W is [out, in], y = x·Wᵀ, no bias)
 
-/// out (N, outDim) = x (N, inDim) · Wᵀ, W (outDim, inDim).
+/// out (N, outDim) = x (N, inDim) · Wᵀ, W (outDim, inDim). Few rows (N ≤ `SkinnyLinear.maxRows`,
+/// 32: decoding, short prompts) go to the skinny kernel, which reads W in place; others to sgemm.
 func linearForward(out: FPtr, x: CFPtr, w: CFPtr, n: Int, inDim: Int, outDim: Int) {
+    if SkinnyLinear.takes(rows: n) { SkinnyLinear.f32(out: out, x: x, w: w, n: n, inDim: inDim, outDim: outDim); return }
     sgemm(transA: false, transB: true, m: n, n: outDim, k: inDim, alpha: 1, a: x, lda: inDim,
           b: w, ldb: inDim, beta: 0, c: out, ldc: outDim)
 }

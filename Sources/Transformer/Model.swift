@@ -29,6 +29,8 @@ public final class Qwen3Model {
     /// model.norm; lm_head when untied.
     public let parameters: [Tensor]
     private var grads: [Tensor]?
+    /// The weight matrices in bfloat16 when `weightStorage == .bf16` (WeightStorage.swift).
+    var bf16Store: BF16Matrices?
     let acts = Activations()
     private var ropeCos: [Float] = []
     private var ropeSin: [Float] = []
@@ -106,14 +108,19 @@ public final class Qwen3Model {
 
     /// A deep copy of the parameters (no gradients, fresh buffers): e.g. the frozen reference
     /// model for a KL penalty.
+    /// A BF16 model's copy shares its (never updated) BF16 matrices.
     public func copy() -> Qwen3Model {
-        Qwen3Model(config: config, parameters: parameters.map { $0.copy() })
+        let m = Qwen3Model(config: config, parameters: parameters.map {
+            $0.data.isEmpty && $0.count > 0 ? Tensor(emptyMatrix: $0.name, shape: $0.shape) : $0.copy()
+        })
+        m.bf16Store = bf16Store
+        return m
     }
 
     // MARK: pointers (taken per call: an optimiser may replace a tensor's array between calls)
 
     func weightPointers() -> [CFPtr] {
-        parameters.map { t in t.data.withUnsafeBufferPointer { $0.baseAddress! } }
+        parameters.map { t in t.data.withUnsafeBufferPointer { $0.baseAddress ?? Self.noWeights } }
     }
 
     private func gradientPointers() -> [FPtr] {
@@ -143,6 +150,16 @@ public final class Qwen3Model {
     /// to positions 0…t of its own sequence (so right padding does not change earlier logits).
     /// Caches the activations that `backward` needs.
     public func forward(tokens: [Int32], batch: Int, length: Int) -> [Float] {
+        forward(tokens: tokens, batch: batch, length: length, lastOnly: false)
+    }
+
+    /// `forward`, but the LM head runs on the last position of each sequence only: logits (B, V),
+    /// equal to the rows t = T−1 of `forward` (the activations for `backward` are cached alike).
+    public func lastLogits(tokens: [Int32], batch: Int, length: Int) -> [Float] {
+        forward(tokens: tokens, batch: batch, length: length, lastOnly: true)
+    }
+
+    func forward(tokens: [Int32], batch: Int, length: Int, lastOnly: Bool) -> [Float] {
         let B = batch, T = length, N = B * T
         precondition(B > 0 && T > 0 && tokens.count == N, "forward: \(tokens.count) tokens for batch \(B) × length \(T)")
         let V = config.vocabSize
@@ -153,40 +170,46 @@ public final class Qwen3Model {
         acts.resize(config, b: B, t: T)
         lastTokens = tokens; lastB = B; lastT = T
         let w = weightPointers()
-        var logits = [Float](repeating: 0, count: N * V)
+        var logits = [Float](repeating: 0, count: (lastOnly ? B : N) * V)
         withRope(T) { cosT, sinT in
             tokens.withUnsafeBufferPointer { tok in
-                embeddingForward(out: acts.resid[0].ptr, tokens: tok.baseAddress!, wte: w[0], n: N, c: C)
+                embed(out: acts.resid[0].ptr, tokens: tok.baseAddress!, w, n: N, c: C)
             }
             for l in 0..<config.numHiddenLayers {
                 let a = acts.layers[l], p = Self.layerBase(l)
                 let x = acts.resid[l].ptr, out = acts.resid[l + 1].ptr, tmp = acts.scratchC.ptr
                 // attention block
                 rmsnormForward(out: a.ln1.ptr, rstd: a.ln1Rstd.ptr, x: x, w: w[p], rows: N, width: C, eps: eps)
-                linearForward(out: a.q.ptr, x: a.ln1.ptr, w: w[p + 1], n: N, inDim: C, outDim: HD)
-                linearForward(out: a.k.ptr, x: a.ln1.ptr, w: w[p + 2], n: N, inDim: C, outDim: KVD)
-                linearForward(out: a.v.ptr, x: a.ln1.ptr, w: w[p + 3], n: N, inDim: C, outDim: KVD)
+                linear(out: a.q.ptr, x: a.ln1.ptr, w, p + 1, n: N, inDim: C, outDim: HD)
+                linear(out: a.k.ptr, x: a.ln1.ptr, w, p + 2, n: N, inDim: C, outDim: KVD)
+                linear(out: a.v.ptr, x: a.ln1.ptr, w, p + 3, n: N, inDim: C, outDim: KVD)
                 rmsnormForward(out: a.qr.ptr, rstd: a.qRstd.ptr, x: a.q.ptr, w: w[p + 5], rows: N * H, width: D, eps: eps)
                 rmsnormForward(out: a.kr.ptr, rstd: a.kRstd.ptr, x: a.k.ptr, w: w[p + 6], rows: N * KV, width: D, eps: eps)
                 ropeForward(x: a.qr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: H, d: D, start: 0)
                 ropeForward(x: a.kr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: KV, d: D, start: 0)
                 attentionForward(y: a.atty.ptr, att: a.att.ptr, scratch: acts.attScratch.ptr, q: a.qr.ptr, k: a.kr.ptr, v: a.v.ptr,
                                  b: B, t: T, h: H, kv: KV, d: D, scale: scale)
-                linearForward(out: tmp, x: a.atty.ptr, w: w[p + 4], n: N, inDim: HD, outDim: C)
+                linear(out: tmp, x: a.atty.ptr, w, p + 4, n: N, inDim: HD, outDim: C)
                 residualForward(out: a.resid2.ptr, a: x, b: tmp, count: N * C)
                 // MLP block
                 rmsnormForward(out: a.ln2.ptr, rstd: a.ln2Rstd.ptr, x: a.resid2.ptr, w: w[p + 7], rows: N, width: C, eps: eps)
-                linearForward(out: a.gate.ptr, x: a.ln2.ptr, w: w[p + 8], n: N, inDim: C, outDim: I)
-                linearForward(out: a.up.ptr, x: a.ln2.ptr, w: w[p + 9], n: N, inDim: C, outDim: I)
+                linear(out: a.gate.ptr, x: a.ln2.ptr, w, p + 8, n: N, inDim: C, outDim: I)
+                linear(out: a.up.ptr, x: a.ln2.ptr, w, p + 9, n: N, inDim: C, outDim: I)
                 swigluForward(out: a.h.ptr, gate: a.gate.ptr, up: a.up.ptr, count: N * I, sigmoid: a.sig.ptr)
-                linearForward(out: tmp, x: a.h.ptr, w: w[p + 10], n: N, inDim: I, outDim: C)
+                linear(out: tmp, x: a.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
                 residualForward(out: out, a: a.resid2.ptr, b: tmp, count: N * C)
             }
             let L = config.numHiddenLayers
             rmsnormForward(out: acts.lnf.ptr, rstd: acts.lnfRstd.ptr, x: acts.resid[L].ptr, w: w[finalNormIndex],
                            rows: N, width: C, eps: eps)
             logits.withUnsafeMutableBufferPointer { lp in
-                linearForward(out: lp.baseAddress!, x: acts.lnf.ptr, w: w[headIndex], n: N, inDim: C, outDim: V)
+                if lastOnly {
+                    let rows = acts.scratchC.ptr
+                    for b in 0..<B { (rows + b * C).update(from: acts.lnf.ptr + (b * T + T - 1) * C, count: C) }
+                    linear(out: lp.baseAddress!, x: rows, w, headIndex, n: B, inDim: C, outDim: V)
+                } else {
+                    linear(out: lp.baseAddress!, x: acts.lnf.ptr, w, headIndex, n: N, inDim: C, outDim: V)
+                }
             }
         }
         return logits
@@ -200,6 +223,8 @@ public final class Qwen3Model {
     public func backward(dLogits: [Float]) {
         let B = lastB, T = lastT, N = B * T
         let V = config.vocabSize
+        precondition(bf16Store == nil, "backward needs Float32 weights; this model stores BF16 weights for inference only "
+                     + "(convertWeights(to: .f32) first)")
         precondition(N > 0, "backward called before forward")
         precondition(dLogits.count == N * V, "backward: dLogits has \(dLogits.count) values, expected \(N) × \(V)")
         let C = config.hiddenSize, H = config.numAttentionHeads, KV = config.numKeyValueHeads

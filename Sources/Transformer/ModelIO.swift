@@ -6,6 +6,16 @@ extension Qwen3Model {
     /// are converted to Float32. Extra tensors are ignored; a tied model ignores `lm_head.weight`.
     /// Throws `ConfigError` / `SafetensorsError` naming the file and tensor at fault.
     public static func load(directory: URL) throws -> Qwen3Model {
+        let (config, source) = try openWeights(directory: directory)
+        let tensors = try parameterLayout(config).map { name, shape -> Tensor in
+            try source(name).tensor(name, shape: shape)
+        }
+        return Qwen3Model(config: config, parameters: tensors)
+    }
+
+    /// A folder's config and, per tensor name, the (memory-mapped) safetensors file holding it;
+    /// the lookup throws `missingTensor` for a name no file holds.
+    static func openWeights(directory: URL) throws -> (Qwen3Config, (String) throws -> SafetensorsFile) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
             throw SafetensorsError.fileNotFound(path: directory.path)
@@ -40,19 +50,20 @@ extension Qwen3Model {
         if config.numHiddenLayers > layersInWeights {
             throw ConfigError.invalid("num_hidden_layers is \(config.numHiddenLayers) but the weights hold \(layersInWeights) layers; fix num_hidden_layers in config.json")
         }
-        let tensors = try parameterLayout(config).map { name, shape -> Tensor in
-            guard let shard = location[name], let f = files[shard] else {
-                throw SafetensorsError.missingTensor(path: files.count == 1 ? files.values.first!.path : index.path, tensor: name)
+        let found = files, where_ = location
+        return (config, { name in
+            guard let shard = where_[name], let f = found[shard] else {
+                throw SafetensorsError.missingTensor(path: found.count == 1 ? found.values.first!.path : index.path, tensor: name)
             }
-            return try f.tensor(name, shape: shape)
-        }
-        return Qwen3Model(config: config, parameters: tensors)
+            return f
+        })
     }
 
     /// Writes `config.json` and `model.safetensors` (F32 by default; BF16/F16 round to nearest)
     /// into `directory`, creating it. The folder loads with `load(directory:)` and with
     /// transformers' `Qwen3ForCausalLM.from_pretrained`.
     public func save(directory: URL, dtype: SafetensorsDType = .f32) throws {
+        precondition(bf16Store == nil, "save needs Float32 weights; this model stores BF16 weights (convertWeights(to: .f32) first)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try config.jsonData().write(to: directory.appendingPathComponent("config.json"), options: .atomic)
         try writeSafetensors(parameters, to: directory.appendingPathComponent("model.safetensors"),

@@ -180,6 +180,25 @@ public final class SafetensorsFile {
         }
     }
 
+    /// The tensor's values as bfloat16 bits into dst (count = the product of its shape, checked
+    /// against `shape`): BF16 copied bit for bit, F32 and F16 rounded to nearest even (`bf16Bits`).
+    public func readBF16(_ name: String, shape expected: [Int], into dst: UnsafeMutablePointer<UInt16>) throws {
+        guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
+        if expected != e.shape {
+            throw SafetensorsError.shapeMismatch(path: path, tensor: name, expected: expected, found: e.shape)
+        }
+        let n = e.shape.reduce(1, *)
+        let src = base + dataStart + e.begin
+        switch e.dtype {
+        case .bf16:
+            UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 2)
+        case .f32:
+            for i in 0..<n { dst[i] = bf16Bits(src.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
+        case .f16:
+            for i in 0..<n { dst[i] = bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+        }
+    }
+
     /// The tensor, checked against an expected shape when given.
     public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
         guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }

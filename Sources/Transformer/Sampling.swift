@@ -98,14 +98,10 @@ public func generate(model: Qwen3Model, prompts: [[Int32]], samplesPerPrompt: In
         let members = buckets[length]!
         let rows = members.count * samplesPerPrompt
         let cache = model.makeCache(batch: rows, capacity: length + sampling.maxNewTokens)
-        var logits: [Float] = []
-        for t in 0..<length {
-            var column = [Int32](repeating: 0, count: rows)
-            for (k, i) in members.enumerated() {
-                for s in 0..<samplesPerPrompt { column[k * samplesPerPrompt + s] = prompts[i][t] }
-            }
-            logits = model.decodeStep(tokens: column, cache: cache)
-        }
+        var prompt: [Int32] = []          // (rows, length) row-major
+        prompt.reserveCapacity(rows * length)
+        for i in members { for _ in 0..<samplesPerPrompt { prompt += prompts[i] } }
+        var logits = model.prefill(tokens: prompt, length: length, cache: cache)
         var completions = [[Int32]](repeating: [], count: rows)
         var done = [Bool](repeating: false, count: rows)
         for step in 0..<sampling.maxNewTokens {

@@ -17,6 +17,13 @@ public final class Tensor {
         self.data = data
     }
 
+    /// A matrix whose values are held elsewhere (a BF16 model's store): `data` is empty.
+    init(emptyMatrix name: String, shape: [Int]) {
+        self.name = name
+        self.shape = shape
+        self.data = []
+    }
+
     /// A zero tensor of the given shape.
     public convenience init(name: String, shape: [Int]) {
         self.init(name: name, shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))

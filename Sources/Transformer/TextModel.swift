@@ -12,9 +12,10 @@ public final class TextModel {
     public let tokenizer: BPETokenizer
     public let eosTokenIds: [Int32]
 
-    public init(directory: URL) throws {
+    /// Loads the folder; `storage` picks the weight matrices' storage (`.bf16`: inference only).
+    public init(directory: URL, storage: WeightStorage = .f32) throws {
         self.directory = directory
-        model = try Qwen3Model.load(directory: directory)
+        model = try Qwen3Model.load(directory: directory, storage: storage)
         tokenizer = try BPETokenizer(url: directory.appendingPathComponent("tokenizer.json"))
         eosTokenIds = try Self.eosTokenIds(directory: directory)
         if tokenizer.size > model.config.vocabSize {

@@ -39,7 +39,15 @@ struct ModelSource: ParsableArguments {
         }
     }
 
-    func load(command: String) throws -> Qwen3Model {
+    /// Parses `--weights`: f32 or bf16.
+    static func storage(_ s: String, command: String) throws -> WeightStorage {
+        guard let w = WeightStorage(rawValue: s) else {
+            throw usageFailure("--weights '\(s)' is unknown; use f32 or bf16", command: command)
+        }
+        return w
+    }
+
+    func load(command: String, storage: WeightStorage = .f32) throws -> Qwen3Model {
         switch (model, preset) {
         case (nil, nil): throw usageFailure("give --model DIR or --preset tiny|qwen3-0.6b", command: command)
         case (.some, .some): throw usageFailure("give either --model or --preset, not both", command: command)
@@ -48,14 +56,14 @@ struct ModelSource: ParsableArguments {
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw usageFailure("--model \(dir): no such folder (expected config.json and model.safetensors inside)", command: command)
             }
-            do { return try Qwen3Model.load(directory: URL(fileURLWithPath: dir)) } catch {
+            do { return try Qwen3Model.load(directory: URL(fileURLWithPath: dir), storage: storage) } catch {
                 throw usageFailure("--model \(dir): \(error)", command: command)
             }
         case (nil, let name?):
             guard let c = Self.config(ofPreset: name) else {
                 throw usageFailure("--preset '\(name)' is unknown; use tiny, small or qwen3-0.6b", command: command)
             }
-            return Qwen3Model(config: c, seed: seed)
+            return Qwen3Model(config: c, seed: seed, storage: storage)
         }
     }
 }
@@ -69,9 +77,12 @@ extension LMCommand {
             --tokens "1 5 9 2" gives {"logits": [[...], ...]}: one row of V logits per position.
             Several sequences of equal length, separated by ';' ("1 5; 9 2"), give B × T × V.
             --text T encodes T with the folder's tokenizer.json and adds "ids" to the output.
-            --last keeps only the last position's row; --top-k K prints, instead of full rows,
+            --last keeps only the last position's row (the LM head then runs on that row only);
+            --top-k K prints, instead of full rows,
             the K largest logits per row as {"top_k": [[[id, logit], ...], ...]} (so a 0.6B model
             does not print 151,936 numbers per position).
+            --weights bf16 keeps the weight matrices in bfloat16 (half the memory; Float32
+            arithmetic on the widened values; logits differ from f32 by the rounding of the weights).
             Errors (bad token list, id ≥ vocab_size, missing folder) exit with status 2.
             """)
         @OptionGroup var source: ModelSource
@@ -80,6 +91,7 @@ extension LMCommand {
         @Option(help: "Text, encoded with the folder's tokenizer.json (with --model).") var text: String?
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
+        @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights = "f32"
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
         static func parse(_ s: String) -> Result<[[Int32]], TokenListError> {
@@ -106,6 +118,7 @@ extension LMCommand {
             var seqs: [[Int32]] = []
             if (tokens == nil) == (text == nil) { throw usageFailure("give exactly one of --tokens or --text", command: "logits") }
             if let k = topK, k <= 0 { throw usageFailure("--top-k is \(k); expected a positive integer", command: "logits") }
+            let storage = try ModelSource.storage(weights, command: "logits")
             if let tokens {
                 switch Self.parse(tokens) {
                 case .success(let s): seqs = s
@@ -120,7 +133,7 @@ extension LMCommand {
                 seqs = [ids]
                 encoded = ids
             }
-            let model = try source.load(command: "logits")
+            let model = try source.load(command: "logits", storage: storage)
             let V = model.config.vocabSize
             if let bad = seqs.joined().first(where: { Int($0) >= V }) {
                 throw usageFailure("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)", command: "logits")
@@ -130,10 +143,13 @@ extension LMCommand {
                 throw usageFailure("\(T) tokens per sequence exceed the model's max_position_embeddings "
                     + "(\(model.config.maxPositionEmbeddings)); give at most that many", command: "logits")
             }
-            let logits = model.forward(tokens: Array(seqs.joined()), batch: B, length: T)
+            let flat = Array(seqs.joined())
+            let logits = last ? model.lastLogits(tokens: flat, batch: B, length: T) : model.forward(tokens: flat, batch: B, length: T)
             let positions = last ? [T - 1] : Array(0..<T)
+            let rowsPerSeq = last ? 1 : T
             func row(_ b: Int, _ t: Int) -> String {
-                let r = logits[((b * T + t) * V)..<((b * T + t + 1) * V)]
+                let i = b * rowsPerSeq + (last ? 0 : t)
+                let r = logits[(i * V)..<((i + 1) * V)]
                 if let k = topK {
                     let top = topLogits(Array(r), k: k)
                     return "[" + top.map { "[\($0.id), \($0.logit)]" }.joined(separator: ", ") + "]"

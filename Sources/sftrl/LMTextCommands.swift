@@ -91,6 +91,8 @@ extension LMCommand {
             layout: <|im_start|>user\\n PROMPT <|im_end|>\\n<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n
             (one user turn, thinking disabled; a fixed layout, not a template engine).
             Default decoding is greedy; --temperature T (> 0) samples with --top-p and --seed.
+            --weights bf16 keeps the weight matrices in bfloat16 (half the memory and the bytes
+            read per token; Float32 arithmetic), which may change a near-tied greedy choice.
             """)
         @Option(help: "The model folder.") var model: String
         @Option(help: "The prompt text.") var prompt: String
@@ -101,6 +103,7 @@ extension LMCommand {
         @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
+        @Option(help: "Weight storage: f32 or bf16 (see above).") var weights = "f32"
 
         mutating func run() throws {
             if maxNewTokens <= 0 { throw lmUsageFailure("--max-new-tokens is \(maxNewTokens); expected a positive integer", command: "generate") }
@@ -109,8 +112,9 @@ extension LMCommand {
             if !(topP > 0 && topP <= 1) { throw lmUsageFailure("--top-p is \(topP); expected a number in (0, 1]", command: "generate") }
             let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
             if text.isEmpty { throw lmUsageFailure("--prompt is empty", command: "generate") }
+            let storage = try ModelSource.storage(weights, command: "generate")
             let tm: TextModel
-            do { tm = try TextModel(directory: URL(fileURLWithPath: model)) } catch {
+            do { tm = try TextModel(directory: URL(fileURLWithPath: model), storage: storage) } catch {
                 throw lmUsageFailure("--model \(model): \(error)", command: "generate")
             }
             let promptLength = tm.tokenizer.encode(text).count

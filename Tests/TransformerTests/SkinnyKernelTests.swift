@@ -1,0 +1,108 @@
+import CKernels
+import Foundation
+import Linalg
+import Testing
+@testable import Transformer
+import TestSupport
+
+/// The skinny products y = x·Wᵀ (CKernels) against a plain triple loop in Double, on both the
+/// vectorised path (when the CPU has AVX2 + FMA) and the scalar fallback, and the BF16 helpers.
+@Suite struct SkinnyKernelTests {
+    enum Path: String, CaseIterable { case dispatched, scalar }
+
+    /// (n, in, out): every n from 1 to 33 and edges of the inner dimension (1, < 8, not a
+    /// multiple of 8, longer than one L1 slice) and of the output (not a multiple of 4).
+    static let shapes: [(Int, Int, Int)] = {
+        var s: [(Int, Int, Int)] = []
+        for n in 1...33 { s.append((n, [1, 7, 8, 9, 31, 64, 300][n % 7], [1, 2, 3, 4, 5, 7, 13][(n / 2) % 7])) }
+        // Inner slices: n = 33 and 2 slice 2,051 and 30,000 (x kept within 256 KiB), the BF16
+        // widened block slices at 4,096 floats (n ≥ 3).
+        s += [(1, 1, 1), (16, 1030, 9), (17, 2051, 6), (33, 2051, 5), (2, 30_000, 3), (3, 8200, 5), (5, 0, 3), (2, 3, 0)]
+        return s
+    }()
+
+    /// The worst ratio |y − exact| / bound over all entries, bound = γ·Σ_k |x_k w_k| + tiny with
+    /// γ = 1.01·in·2⁻²⁴ (the worst-case Float32 error of an in-term dot product in any order).
+    static func worstRatio(path: Path, bf16: Bool, n: Int, inDim: Int, outDim: Int, seed: UInt64) -> Double {
+        var rng = SeededGenerator(seed: seed)
+        let x = (0..<(n * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+        var w = (0..<(outDim * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let wb = w.map(bf16Bits)
+        if bf16 { w = wb.map { Float(bitPattern: UInt32($0) << 16) } }
+        var y = [Float](repeating: .nan, count: max(n * outDim, 1))
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in wb.withUnsafeBufferPointer { bp in
+            y.withUnsafeMutableBufferPointer { yp in
+                let xa = xp.baseAddress ?? Qwen3Model.noWeights, wa = wp.baseAddress ?? Qwen3Model.noWeights
+                let ba = bp.baseAddress ?? UnsafePointer(UnsafeMutablePointer<UInt16>.allocate(capacity: 1))
+                switch (path, bf16) {
+                case (.dispatched, false): ck_skinny_f32(yp.baseAddress!, xa, wa, n, inDim, outDim)
+                case (.dispatched, true): ck_skinny_bf16(yp.baseAddress!, xa, ba, n, inDim, outDim)
+                case (.scalar, false): ck_skinny_f32_scalar(yp.baseAddress!, xa, wa, n, inDim, outDim)
+                case (.scalar, true): ck_skinny_bf16_scalar(yp.baseAddress!, xa, ba, n, inDim, outDim)
+                }
+            }
+        } } }
+        let gamma = 1.01 * Double(max(inDim, 1)) * 0x1p-24
+        var worst = 0.0
+        for i in 0..<n {
+            for j in 0..<outDim {
+                var exact = 0.0, mag = 0.0
+                for k in 0..<inDim {
+                    let p = Double(x[i * inDim + k]) * Double(w[j * inDim + k])
+                    exact += p; mag += abs(p)
+                }
+                let got = Double(y[i * outDim + j])
+                worst = max(worst, got.isFinite ? abs(got - exact) / (gamma * mag + 1e-30) : .infinity)
+            }
+        }
+        return worst
+    }
+
+    @Test(arguments: Path.allCases, [false, true]) func skinnyMatchesTripleLoop(path: Path, bf16: Bool) {
+        for (idx, (n, inDim, outDim)) in Self.shapes.enumerated() {
+            let r = Self.worstRatio(path: path, bf16: bf16, n: n, inDim: inDim, outDim: outDim, seed: UInt64(100 + idx))
+            #expect(r <= 1, "\(path) bf16=\(bf16) n=\(n) in=\(inDim) out=\(outDim): error \(r)× the Float32 bound")
+        }
+    }
+
+    @Test func vectorisedPathIsTakenOnThisCPU() {
+        // Not a speed claim: records which path the test above checked as `dispatched`.
+        print("skinny kernel: vectorised (AVX2 + FMA) = \(SkinnyLinear.vectorised)")
+        #expect(SkinnyLinear.takes(rows: SkinnyLinear.maxRows) == SkinnyLinear.vectorised)
+        #expect(!SkinnyLinear.takes(rows: SkinnyLinear.maxRows + 1))
+    }
+
+    /// Hand-computed round-to-nearest-even table (bit patterns in, bfloat16 bits out).
+    @Test func bf16RoundingTable() {
+        let table: [(UInt32, UInt16)] = [
+            (0x3F80_0000, 0x3F80),   // 1.0 exact
+            (0x3F80_7FFF, 0x3F80),   // below half: down
+            (0x3F80_8000, 0x3F80),   // tie, even below: down
+            (0x3F81_8000, 0x3F82),   // tie, odd below: up to even
+            (0x3F80_8001, 0x3F81),   // above half: up
+            (0xBFC0_0000, 0xBFC0),   // −1.5 exact
+            (0xBF80_8001, 0xBF81),   // negative rounds by magnitude
+            (0x8000_0000, 0x8000),   // −0 kept
+            (0x0000_8000, 0x0000),   // subnormal tie → even (0)
+            (0x0001_8000, 0x0002),   // subnormal tie → even (up)
+            (0x7F7F_7FFF, 0x7F7F),   // large finite stays finite
+            (0x7F7F_FFFF, 0x7F80),   // Float.greatestFiniteMagnitude rounds to +Inf (as RNE must)
+            (0x7F80_0000, 0x7F80),   // +Inf
+            (0xFF80_0000, 0xFF80),   // −Inf
+        ]
+        for (bits, want) in table {
+            #expect(bf16Bits(Float(bitPattern: bits)) == want, "bf16Bits(0x\(String(bits, radix: 16)))")
+        }
+        for nan: UInt32 in [0x7FC0_0000, 0x7F80_0001, 0xFFC0_0001, 0x7FFF_FFFF] {
+            let b = bf16Bits(Float(bitPattern: nan))
+            #expect(Float(bitPattern: UInt32(b) << 16).isNaN, "NaN 0x\(String(nan, radix: 16)) must stay NaN")
+        }
+        // Widening is exact: every bfloat16 pattern back to its Float32.
+        let all = (0...UInt16.max).map { $0 }
+        var wide = [Float](repeating: 0, count: all.count)
+        wide.withUnsafeMutableBufferPointer { d in all.withUnsafeBufferPointer { s in
+            SkinnyLinear.widen(d.baseAddress!, s.baseAddress!, count: s.count)
+        } }
+        #expect(zip(all, wide).allSatisfy { $1.bitPattern == UInt32($0) << 16 })
+    }
+}

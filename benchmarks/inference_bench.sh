@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Inference throughput at 1 thread: sftrl (f32 and bf16 weight storage) against PyTorch CPU on the
+# same config in one run, rounds interleaved (sftrl f32, sftrl bf16, PyTorch f32[, PyTorch bf16])
+# so that load drifts hit all sides alike; medians over rounds; ratios sftrl / PyTorch f32.
+#   forward: qwen3-0.6b, random weights, 1 × 16 tokens, full logits (median of 5 per process);
+#   decode:  greedy with the KV cache, 32 tokens after the 16-token prompt;
+#   peak resident memory (ru_maxrss) of each process, and the OpenBLAS sgemm peak of the run.
+# Needs: python3 with torch + transformers (PYTHON=/path/to/python to choose one).
+# Usage: benchmarks/inference_bench.sh [--rounds 3] [--threads 1] [--length 16] [--decode 32]
+#        [--preset qwen3-0.6b] [--torch-bf16]   (SCRATCH=.build-x picks SwiftPM's build folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=3 THREADS=1 LENGTH=16 DECODE=32 PRESET=qwen3-0.6b TORCH_BF16=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2;; --threads) THREADS=$2; shift 2;; --length) LENGTH=$2; shift 2;;
+    --decode) DECODE=$2; shift 2;; --preset) PRESET=$2; shift 2;; --torch-bf16) TORCH_BF16=1; shift;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+SCRATCH=${SCRATCH:-.build}
+PYTHON=${PYTHON:-python3}
+swift build -c release --scratch-path "$SCRATCH" --product sftrl-inference-bench >&2
+BIN="$SCRATCH/release/sftrl-inference-bench"
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
+LOADS=()
+for r in $(seq 1 "$ROUNDS"); do
+  LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+  echo "round $r/$ROUNDS (load average ${LOADS[-1]})" >&2
+  "$BIN" --weights f32 --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" > "$TMP/sftrl-f32-$r.json"
+  "$BIN" --weights bf16 --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" > "$TMP/sftrl-bf16-$r.json"
+  "$PYTHON" benchmarks/inference_bench.py --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" --threads "$THREADS" > "$TMP/torch-f32-$r.json"
+  if [ "$TORCH_BF16" = 1 ]; then
+    "$PYTHON" benchmarks/inference_bench.py --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" --threads "$THREADS" --dtype bfloat16 > "$TMP/torch-bf16-$r.json"
+  fi
+done
+LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+"$PYTHON" - "$TMP" "$ROUNDS" "$THREADS" "${LOADS[*]}" <<'PY'
+import glob, json, os, statistics, sys
+tmp, rounds, threads, loads = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = {}
+for side in ["sftrl-f32", "sftrl-bf16", "torch-f32", "torch-bf16"]:
+    files = sorted(glob.glob(os.path.join(tmp, side + "-*.json")))
+    if files:
+        runs[side] = [json.load(open(f)) for f in files]
+med = lambda side, *keys: statistics.median(_get(r, keys) for r in runs[side])
+def _get(r, keys):
+    for k in keys: r = r[k]
+    return r
+s = runs["sftrl-f32"][0]
+peak = statistics.median(r["sgemm_peak_gflops"] for side in runs if side.startswith("sftrl") for r in runs[side])
+print(f"== {s['preset']}, {threads} thread(s), {rounds} interleaved rounds; load average at each round start: {loads}")
+print(f"   vectorised skinny kernel: {s['vectorised_kernel']} (rows ≤ {s['skinny_max_rows']}); "
+      f"OpenBLAS sgemm peak {peak:.1f} GFLOP/s (median over the sftrl processes)")
+print("per round: forward tok/s | decode tok/s")
+for r in range(rounds):
+    print(f"  round {r + 1}: " + "; ".join(f"{side} {runs[side][r]['forward']['tokens_per_s']:.1f} | {runs[side][r]['decode']['tokens_per_s']:.2f}"
+                                       for side in runs))
+print("| side | forward tok/s | forward ms | matmul GFLOP/s (share of peak) | decode tok/s | peak RSS MB |")
+print("|---|---|---|---|---|---|")
+for side in runs:
+    gf = f"{med(side, 'forward', 'matmul_gflops'):.1f} ({100 * med(side, 'forward', 'matmul_gflops') / peak:.0f} %)" if side.startswith("sftrl") else "—"
+    print(f"| {side} | {med(side, 'forward', 'tokens_per_s'):.1f} | {med(side, 'forward', 'median_ms'):.0f} | {gf} "
+          f"| {med(side, 'decode', 'tokens_per_s'):.2f} | {med(side, 'max_rss_mb'):.0f} |")
+def ratios(side, key):
+    return [runs[side][r][key]["tokens_per_s"] / runs["torch-f32"][r][key]["tokens_per_s"] for r in range(rounds)]
+for side in ["sftrl-f32", "sftrl-bf16"]:
+    f, d = ratios(side, "forward"), ratios(side, "decode")
+    print(f"ratio {side} / torch-f32 (median of per-round ratios, then each round): "
+          f"forward {statistics.median(f):.2f}× ({', '.join(f'{x:.2f}' for x in f)}), "
+          f"decode {statistics.median(d):.2f}× ({', '.join(f'{x:.2f}' for x in d)})")
+ids = {side: runs[side][0]["decode"]["first_ids"] for side in runs}
+print(f"first greedy ids (random weights differ between sides; f32 vs bf16 of sftrl may differ at near ties): {ids}")
+PY
