@@ -27,6 +27,8 @@ public struct LMBenchmarkSettings: Sendable, Equatable {
     public var learningRate: Float = 1e-3
     /// Which phases run.
     public var train = true, forward = true, decode = true
+    /// Weight storage of the model (`.bf16` is inference only: no train phase).
+    public var weights: WeightStorage = .f32
 
     public init(batch: Int, length: Int, steps: Int, warmupSteps: Int) {
         self.batch = batch; self.length = length; self.steps = steps; self.warmupSteps = warmupSteps
@@ -68,6 +70,9 @@ public struct LMBenchmarkSettings: Sendable, Equatable {
 public struct LMBenchmarkResult: Codable, Sendable {
     public var implementation = "sftrl"
     public var model = ""
+    /// Weight storage ("f32" or "bf16") and the bytes the weights take, in MiB.
+    public var weights = "f32"
+    public var weightMib = 0.0
     public var parameters = 0
     public var vocabSize = 0, hiddenSize = 0, intermediateSize = 0, numHiddenLayers = 0
     public var numAttentionHeads = 0, numKeyValueHeads = 0, headDim = 0
@@ -100,7 +105,8 @@ public struct LMBenchmarkResult: Codable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case implementation, model, parameters, threads, seed
+        case implementation, model, parameters, threads, seed, weights
+        case weightMib = "weight_mib"
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
         case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
         case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
@@ -127,6 +133,7 @@ public struct LMBenchmarkResult: Codable, Sendable {
         try c.encode(implementation, forKey: .implementation); try c.encode(model, forKey: .model)
         try c.encode(parameters, forKey: .parameters); try c.encode(threads, forKey: .threads)
         try c.encode(seed, forKey: .seed)
+        try c.encode(weights, forKey: .weights); try c.encode(weightMib, forKey: .weightMib)
         try c.encode(vocabSize, forKey: .vocabSize); try c.encode(hiddenSize, forKey: .hiddenSize)
         try c.encode(intermediateSize, forKey: .intermediateSize); try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
         try c.encode(numAttentionHeads, forKey: .numAttentionHeads); try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
@@ -227,7 +234,10 @@ public enum LMBenchmark {
         r.sgemmPeakGflops = sgemmPeak(n: s.peakSize)
         progress("sgemm peak", 1, 1)
         let peak = r.sgemmPeakGflops
-        let model = Qwen3Model(config: config, seed: s.seed)
+        precondition(!(s.train && s.weights != .f32), "the train phase needs Float32 weights")
+        let model = Qwen3Model(config: config, seed: s.seed, storage: s.weights)
+        r.weights = s.weights.rawValue
+        r.weightMib = Double(model.weightBytes) / 1_048_576
         var resets = true
         func phaseStart() { resets = resetPeakRSS() && resets }
         func phasePeak() -> Double { resets ? (highWaterMarkMiB() ?? peakRSSMiB()) : peakRSSMiB() }

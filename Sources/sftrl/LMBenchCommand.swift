@@ -45,14 +45,17 @@ extension LMCommand {
         @Option(help: "Tokens of the forward benchmark's single sequence (and the decode prompt).") var forwardLength = 16
         @Option(help: "Timed forwards (after one untimed forward).") var forwardRepeats = 5
         @Option(help: "Greedily decoded tokens of the decode benchmark.") var decodeTokens = 32
-        @Option(help: "Phases to run, comma-separated, from forward, decode, train.") var phases = "forward,decode,train"
+        @Option(help: "Phases to run, comma-separated, from forward, decode, train (default all three; forward,decode with --weights bf16).") var phases: String?
         @Option(help: "OpenBLAS threads (default: the CPUs this process may use).") var threads = CPUs.available
         @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048
         @Option(help: "Seed of the weights, tokens and targets.") var seed: UInt64 = 0
-        @Option(help: "Weight storage: f32 (the only storage so far).") var weights = "f32"
+        @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights = "f32"
         @Option(help: "Write the JSON here (atomically) instead of stdout.") var json: String?
 
         static let presets = ["tiny", "small", "qwen3-0.6b"]
+
+        /// The storage --weights names (f32 when unknown: validate() refuses that first).
+        var storage: WeightStorage { WeightStorage(rawValue: weights.lowercased()) ?? .f32 }
 
         private func fail(_ message: String) -> ValidationError {
             ValidationError("\(message) (see 'sftrl lm bench --help')")
@@ -78,7 +81,7 @@ extension LMCommand {
 
         /// The measured phases, from --phases.
         func phaseSet() throws -> Set<String> {
-            let names = phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = (phases ?? (storage == .bf16 ? "forward,decode" : "forward,decode,train")).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let known: Set<String> = ["forward", "decode", "train"]
             if names.isEmpty { throw fail("--phases is empty; give some of forward, decode, train") }
             for n in names where !known.contains(n) {
@@ -111,6 +114,10 @@ extension LMCommand {
             }
             let ph = try phaseSet()
             s.forward = ph.contains("forward"); s.decode = ph.contains("decode"); s.train = ph.contains("train")
+            s.weights = storage
+            if s.train && storage != .f32 {
+                throw fail("--weights \(weights) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
+            }
             let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
             if s.train && need > SizeLimits.budget {
                 let gib = { (b: Double) in formatSignificant(b / 1_073_741_824, digits: 3) }
@@ -121,7 +128,7 @@ extension LMCommand {
         }
 
         func validate() throws {
-            if weights.lowercased() != "f32" { throw fail("--weights '\(weights)' is unknown; use f32") }
+            guard WeightStorage(rawValue: weights.lowercased()) != nil else { throw fail("--weights '\(weights)' is unknown; use f32 or bf16") }
             let c = try model().config
             _ = try settings(for: c)
             if let json { try OutputPaths.checkFile(json, option: "--json") }

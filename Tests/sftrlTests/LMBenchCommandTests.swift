@@ -52,6 +52,7 @@ struct LMBenchCommandTests {
             (["--phases", "train,sleep"], "'sleep' is not a phase"),
             (["--batch", "1000000000"], "needs about"),
             (["--weights", "int4"], "--weights"),
+            (["--weights", "bf16", "--phases", "forward,train"], "inference only"),
         ]
         for c in cases {
             let args = joiningNegativeNumbers(["lm", "bench"] + c.args + ["--json", out])
@@ -112,6 +113,25 @@ struct LMBenchCommandTests {
         #expect((row["forward_tokens_per_second"] as? Double ?? 0) > 0)
         #expect(row["train_tokens_per_second"] is NSNull && row["decode_tokens_per_second"] is NSNull)
         #expect(row["model"] as? String == dir.path)
+    }
+
+    /// BF16 storage: no train phase by default, half the weight bytes of f32 for the matrices.
+    @Test func bf16WeightsRunForwardAndDecodeOnly() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rows: [String: [String: Any]] = [:]
+        for w in ["f32", "bf16"] {
+            let out = dir.appendingPathComponent("\(w).json")
+            var cmd = try SFTRL.parseAsRoot(["lm", "bench", "--preset", "tiny", "--weights", w, "--json", out.path] + Self.quick)
+            try cmd.run()
+            rows[w] = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
+        }
+        let f = try #require(rows["f32"]), b = try #require(rows["bf16"])
+        #expect(f["weights"] as? String == "f32" && b["weights"] as? String == "bf16")
+        #expect((b["decode_tokens_per_second"] as? Double ?? 0) > 0 && (b["forward_tokens_per_second"] as? Double ?? 0) > 0)
+        #expect(b["train_tokens_per_second"] is NSNull && (f["train_tokens_per_second"] as? Double ?? 0) > 0)
+        let wf = try #require(f["weight_mib"] as? Double), wb = try #require(b["weight_mib"] as? Double)
+        #expect(wb < 0.55 * wf && wb > 0.45 * wf, "bf16 \(wb) MiB against f32 \(wf) MiB")
     }
 
     @Test func presetsAndDefaults() throws {
