@@ -244,12 +244,16 @@ struct FlowCommand: ParsableCommand {
                 return
             }
             let p = try plan()
+            // The instance's hash (canonical JSON + SHA-256: a sixth of the process at 256 × 2,048)
+            // is computed on another thread while the flow integrates.
+            let file = p.file
+            let hash = Background { FlowCLI.instanceHash(file) }
             let runStarted = Date()
             let result = try FlowCommand.execute(p, samples: samples)
             let wall = Date().timeIntervalSince(started)
             let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
                                     samples: samples, started: started, wallSeconds: wall,
-                                    runSeconds: Date().timeIntervalSince(runStarted))
+                                    runSeconds: Date().timeIntervalSince(runStarted), instanceHash: hash.wait())
             do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
             if !quiet { print(report.summary()) }
         } catch let f as Failure {

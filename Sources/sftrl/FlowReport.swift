@@ -15,6 +15,8 @@ struct FlowReport {
     var wallSeconds: Double
     /// Seconds spent in the run itself (integration or steps, and the trace rows), without loading.
     var runSeconds: Double? = nil
+    /// The instance's `sha256_canonical_json`, when already computed (else computed here).
+    var instanceHash: String? = nil
 
     var isSteps: Bool { plan.method == "gd" }
 
@@ -95,7 +97,7 @@ struct FlowReport {
         var extra: [String: JSONValue] = [
             "instance": .object([
                 "path": .string(instancePath),
-                "sha256_canonical_json": .string(FlowCLI.instanceHash(plan.file)),
+                "sha256_canonical_json": .string(instanceHash ?? FlowCLI.instanceHash(plan.file)),
                 "policy": .string(inst.policy.name),
                 "prompts": .integer(inst.promptCount),
                 "responses": .array(inst.responseCounts.map { .integer($0) }),
