@@ -8,7 +8,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sftrl", targets: ["sftrl"]),
-        .executable(name: "sftrl-inference-bench", targets: ["InferenceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -44,9 +43,6 @@ let package = Package(
             "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-
-        // benchmarks/inference_bench.sh's Swift side: qwen3-0.6b forward and greedy decoding per weight storage.
-        .executableTarget(name: "InferenceBench", dependencies: ["Transformer", "Linalg"]),
 
         // Helpers shared by the test targets (temporary folders, the built binary as a subprocess,
         // approximate comparisons, finite differences, the repository root). Used only by tests.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch side of benchmarks/inference_bench.sh: the measurements of sftrl-inference-bench.
+"""PyTorch side of benchmarks/inference_bench.sh: the measurements of `sftrl lm bench --phases forward,decode`.
 
 transformers Qwen3ForCausalLM with random weights (the qwen3-0.6b config, or tiny), eval mode,
 torch.no_grad(), sdpa attention, torch.set_num_threads(--threads). Tokens i·7919 mod V.

@@ -5,6 +5,8 @@
 #   forward: qwen3-0.6b, random weights, 1 × 16 tokens, full logits (median of 5 per process);
 #   decode:  greedy with the KV cache, 32 tokens after the 16-token prompt;
 #   peak resident memory (ru_maxrss) of each process, and the OpenBLAS sgemm peak of the run.
+# The sftrl side is `sftrl lm bench --phases forward,decode --weights f32|bf16` (one storage per
+# process, so that each peak resident memory is that storage's).
 # Needs: python3 with torch + transformers (PYTHON=/path/to/python to choose one).
 # Usage: benchmarks/inference_bench.sh [--rounds 3] [--threads 1] [--length 16] [--decode 32]
 #        [--preset qwen3-0.6b] [--torch-bf16]   (SCRATCH=.build-x picks SwiftPM's build folder)
@@ -20,16 +22,18 @@ while [ $# -gt 0 ]; do
 done
 SCRATCH=${SCRATCH:-.build}
 PYTHON=${PYTHON:-python3}
-swift build -c release --scratch-path "$SCRATCH" --product sftrl-inference-bench >&2
-BIN="$SCRATCH/release/sftrl-inference-bench"
+swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+BIN="$SCRATCH/release/sftrl"
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 LOADS=()
 for r in $(seq 1 "$ROUNDS"); do
   LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
   echo "round $r/$ROUNDS (load average ${LOADS[-1]})" >&2
-  "$BIN" --weights f32 --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" > "$TMP/sftrl-f32-$r.json"
-  "$BIN" --weights bf16 --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" > "$TMP/sftrl-bf16-$r.json"
+  for w in f32 bf16; do
+    "$BIN" lm bench --preset "$PRESET" --weights "$w" --phases forward,decode --forward-length "$LENGTH" \
+      --decode-tokens "$DECODE" --forward-repeats 5 --peak-size 1024 --threads "$THREADS" --json "$TMP/sftrl-$w-$r.json"
+  done
   "$PYTHON" benchmarks/inference_bench.py --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" --threads "$THREADS" > "$TMP/torch-f32-$r.json"
   if [ "$TORCH_BF16" = 1 ]; then
     "$PYTHON" benchmarks/inference_bench.py --preset "$PRESET" --length "$LENGTH" --decode "$DECODE" --threads "$THREADS" --dtype bfloat16 > "$TMP/torch-bf16-$r.json"
@@ -44,32 +48,38 @@ for side in ["sftrl-f32", "sftrl-bf16", "torch-f32", "torch-bf16"]:
     files = sorted(glob.glob(os.path.join(tmp, side + "-*.json")))
     if files:
         runs[side] = [json.load(open(f)) for f in files]
-med = lambda side, *keys: statistics.median(_get(r, keys) for r in runs[side])
-def _get(r, keys):
-    for k in keys: r = r[k]
+# sftrl rows are `lm bench`'s flat keys; PyTorch rows are inference_bench.py's nested ones.
+KEYS = {"forward_tps": ("forward_tokens_per_second", ("forward", "tokens_per_s")),
+        "forward_ms": ("forward_ms", ("forward", "median_ms")),
+        "forward_gflops": ("forward_matmul_gflops", None),
+        "decode_tps": ("decode_tokens_per_second", ("decode", "tokens_per_s")),
+        "rss_mb": ("peak_rss_mib", ("max_rss_mb",))}
+def get(side, r, key):
+    flat, nested = KEYS[key]
+    if side.startswith("sftrl"):
+        return r[flat]
+    for k in nested: r = r[k]
     return r
+med = lambda side, key: statistics.median(get(side, r, key) for r in runs[side])
 s = runs["sftrl-f32"][0]
 peak = statistics.median(r["sgemm_peak_gflops"] for side in runs if side.startswith("sftrl") for r in runs[side])
-print(f"== {s['preset']}, {threads} thread(s), {rounds} interleaved rounds; load average at each round start: {loads}")
-print(f"   vectorised skinny kernel: {s['vectorised_kernel']} (rows ≤ {s['skinny_max_rows']}); "
-      f"OpenBLAS sgemm peak {peak:.1f} GFLOP/s (median over the sftrl processes)")
+print(f"== {s['model']}, {threads} thread(s), {rounds} interleaved rounds; load average at each round start: {loads}")
+print(f"   OpenBLAS sgemm peak {peak:.1f} GFLOP/s (median over the sftrl processes)")
 print("per round: forward tok/s | decode tok/s")
 for r in range(rounds):
-    print(f"  round {r + 1}: " + "; ".join(f"{side} {runs[side][r]['forward']['tokens_per_s']:.1f} | {runs[side][r]['decode']['tokens_per_s']:.2f}"
+    print(f"  round {r + 1}: " + "; ".join(f"{side} {get(side, runs[side][r], 'forward_tps'):.1f} | {get(side, runs[side][r], 'decode_tps'):.2f}"
                                        for side in runs))
 print("| side | forward tok/s | forward ms | matmul GFLOP/s (share of peak) | decode tok/s | peak RSS MB |")
 print("|---|---|---|---|---|---|")
 for side in runs:
-    gf = f"{med(side, 'forward', 'matmul_gflops'):.1f} ({100 * med(side, 'forward', 'matmul_gflops') / peak:.0f} %)" if side.startswith("sftrl") else "—"
-    print(f"| {side} | {med(side, 'forward', 'tokens_per_s'):.1f} | {med(side, 'forward', 'median_ms'):.0f} | {gf} "
-          f"| {med(side, 'decode', 'tokens_per_s'):.2f} | {med(side, 'max_rss_mb'):.0f} |")
+    gf = f"{med(side, 'forward_gflops'):.1f} ({100 * med(side, 'forward_gflops') / peak:.0f} %)" if side.startswith("sftrl") else "—"
+    print(f"| {side} | {med(side, 'forward_tps'):.1f} | {med(side, 'forward_ms'):.0f} | {gf} "
+          f"| {med(side, 'decode_tps'):.2f} | {med(side, 'rss_mb'):.0f} |")
 def ratios(side, key):
-    return [runs[side][r][key]["tokens_per_s"] / runs["torch-f32"][r][key]["tokens_per_s"] for r in range(rounds)]
+    return [get(side, runs[side][r], key) / get("torch-f32", runs["torch-f32"][r], key) for r in range(rounds)]
 for side in ["sftrl-f32", "sftrl-bf16"]:
-    f, d = ratios(side, "forward"), ratios(side, "decode")
+    f, d = ratios(side, "forward_tps"), ratios(side, "decode_tps")
     print(f"ratio {side} / torch-f32 (median of per-round ratios, then each round): "
           f"forward {statistics.median(f):.2f}× ({', '.join(f'{x:.2f}' for x in f)}), "
           f"decode {statistics.median(d):.2f}× ({', '.join(f'{x:.2f}' for x in d)})")
-ids = {side: runs[side][0]["decode"]["first_ids"] for side in runs}
-print(f"first greedy ids (random weights differ between sides; f32 vs bf16 of sftrl may differ at near ties): {ids}")
 PY
