@@ -13,6 +13,9 @@ import Policies
 public struct UpdateDistribution: Sendable, Codable {
     /// The largest number of joint batches enumerated exactly.
     public static let maxOutcomes = 2_000_000
+    /// The most draws `monteCarlo` accepts: 10⁸ draws already put the standard error at 10⁻⁴ of
+    /// the update's spread (it falls as 1/√N), and take minutes; more would run for hours silently.
+    public static let maxDraws = 100_000_000
 
     public var method: String
     /// "exact" or "monte-carlo".
@@ -140,6 +143,7 @@ public struct UpdateDistribution: Sendable, Codable {
     /// N batches drawn with `SeededGenerator(seed:)` (the same batches for the same seed).
     public static func monteCarlo(_ algo: SampledAlgorithm, theta: [Double], draws n: Int, seed: UInt64) throws -> UpdateDistribution {
         guard n >= 2 else { throw FlowError.invalid("--monte-carlo needs N ≥ 2 draws, got \(n)") }
+        guard n <= maxDraws else { throw FlowError.invalid("--monte-carlo \(n) is above the limit of \(maxDraws) draws (the standard error falls as 1/√N)") }
         var g = SeededGenerator(seed: seed)
         var acc = Accumulator(dimension: theta.count)
         var klAcc = 0.0

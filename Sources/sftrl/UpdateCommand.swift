@@ -44,6 +44,10 @@ struct UpdateCommand: ParsableCommand {
         if let json { try OutputPaths.checkFile(json, option: "--json") }
         guard SampledMethod(rawValue: method) != nil else { throw ValidationError("unknown --method '\(method)': use sft-sgd, reinforce, grpo or chord") }
         if let n = monteCarlo, n < 2 { throw ValidationError("--monte-carlo needs N ≥ 2, got \(n)") }
+        if let n = monteCarlo, n > UpdateDistribution.maxDraws {
+            throw ValidationError("--monte-carlo \(n) is above the limit of \(UpdateDistribution.maxDraws) draws; "
+                + "the standard error falls as 1/√N, so 10^6–10^8 draws suffice")
+        }
     }
 
     mutating func run() throws {

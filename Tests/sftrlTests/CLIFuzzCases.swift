@@ -105,7 +105,7 @@ enum CLIFuzzCases {
         add(update, "--optimizer", B.enumeration); add(update, "--scaling", B.enumeration); add(update, "--epsilon", B.nonNegative)
         add(update, "--epsilon-high", B.nonNegative); add(update, "--inner-iterations", B.count); add(update, "--kl-coef", B.nonNegative)
         add(update, "--kl-estimator", B.enumeration); add(update, "--aggregation", B.enumeration); add(updateChord, "--mix", B.probability)
-        add(update, "--monte-carlo", ["1", "0", "-1", "x", ""]); add(update, "--seed", B.seed); add(update, "--json", B.outFile)
+        add(update, "--monte-carlo", ["1", "0", "-1", "x", "", "1000000000000"]); add(update, "--seed", B.seed); add(update, "--json", B.outFile)
         add(update, "--method", B.enumeration)
         // spectrum, pareto, figures
         add(spectrum, "--at", B.enumeration)
