@@ -106,8 +106,9 @@ struct PrettyJSONWriter {
 }
 
 extension JSONValue {
-    /// The bytes `encodeJSON(self)` returns (pretty, sorted keys, final newline), written directly.
-    public func prettyJSON() -> [UInt8] {
+    /// The bytes `encodeJSON(self)` returns (pretty, sorted keys, final newline), written directly
+    /// (the manifest writer's core, exposed to the tests that compare it with JSONEncoder).
+    func prettyJSON() -> [UInt8] {
         var w = PrettyJSONWriter()
         w.value(self, depth: 0)
         return w.bytes + [0x0A]

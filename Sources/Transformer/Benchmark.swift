@@ -73,6 +73,8 @@ public struct LMBenchmarkResult: Codable, Sendable {
     /// Weight storage ("f32" or "bf16") and the bytes the weights take, in MiB.
     public var weights = "f32"
     public var weightMib = 0.0
+    /// Whether products of few rows ran the AVX2+FMA skinny kernel (`SkinnyLinear.vectorised`).
+    public var skinnyKernelVectorised = false
     public var parameters = 0
     public var vocabSize = 0, hiddenSize = 0, intermediateSize = 0, numHiddenLayers = 0
     public var numAttentionHeads = 0, numKeyValueHeads = 0, headDim = 0
@@ -106,7 +108,7 @@ public struct LMBenchmarkResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case implementation, model, parameters, threads, seed, weights
-        case weightMib = "weight_mib"
+        case weightMib = "weight_mib", skinnyKernelVectorised = "skinny_kernel_vectorised"
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
         case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
         case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
@@ -134,6 +136,7 @@ public struct LMBenchmarkResult: Codable, Sendable {
         try c.encode(parameters, forKey: .parameters); try c.encode(threads, forKey: .threads)
         try c.encode(seed, forKey: .seed)
         try c.encode(weights, forKey: .weights); try c.encode(weightMib, forKey: .weightMib)
+        try c.encode(skinnyKernelVectorised, forKey: .skinnyKernelVectorised)
         try c.encode(vocabSize, forKey: .vocabSize); try c.encode(hiddenSize, forKey: .hiddenSize)
         try c.encode(intermediateSize, forKey: .intermediateSize); try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
         try c.encode(numAttentionHeads, forKey: .numAttentionHeads); try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
@@ -238,6 +241,7 @@ public enum LMBenchmark {
         let model = Qwen3Model(config: config, seed: s.seed, storage: s.weights)
         r.weights = s.weights.rawValue
         r.weightMib = Double(model.weightBytes) / 1_048_576
+        r.skinnyKernelVectorised = SkinnyLinear.vectorised
         var resets = true
         func phaseStart() { resets = resetPeakRSS() && resets }
         func phasePeak() -> Double { resets ? (highWaterMarkMiB() ?? peakRSSMiB()) : peakRSSMiB() }

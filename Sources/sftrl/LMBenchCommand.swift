@@ -29,8 +29,9 @@ extension LMCommand {
             sgemm_peak_gflops, train_/forward_matmul_gflops and
             train_/forward_share_of_sgemm_peak (matrix-product FLOPs only,
             ×3 for a training step), peak resident memory per phase
-            (*_peak_rss_mib) and of the process (peak_rss_mib), and the
-            configuration. Progress goes to stderr. Bad input exits with
+            (*_peak_rss_mib) and of the process (peak_rss_mib), the weight
+            storage (weights, weight_mib), whether the AVX2 skinny kernel ran
+            (skinny_kernel_vectorised), and the configuration. Progress goes to stderr. Bad input exits with
             status 2 before any work. benchmarks/transformer_bench.sh runs this
             and PyTorch side by side (docs/performance.md).
             """)

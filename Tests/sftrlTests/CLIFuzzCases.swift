@@ -139,7 +139,9 @@ enum CLIFuzzCases {
         add(lmGenerate, "--max-new-tokens", B.count); add(lmGenerate, "--temperature", B.nonNegative)
         add(lmGenerate, "--top-p", ["0", "1.5", "nan", "x"]); add(lmGenerate, "--seed", B.seed)
         add(lmBench, "--batch", B.count); add(lmBench, "--length", B.count); add(lmBench, "--steps", B.count)
-        add(lmBench, "--threads", B.count); add(lmBench, "--large-steps", B.count); add(lmBench, "--peak-size", B.count)
+        add(lmBench, "--threads", B.count); add(lmBench, "--forward-repeats", B.count); add(lmBench, "--peak-size", B.count)
+        add(lmBench, "--forward-length", B.count); add(lmBench, "--decode-tokens", B.count); add(lmBench, "--warmup-steps", B.countOrZero)
+        add(lmBench, "--weights", B.enumeration); add(lmBench, "--phases", B.enumeration)
         add(lmBench, "--preset", B.enumeration); add(lmBench, "--seed", B.seed)
         // probe
         add(probe, "--beta", B.nonNegative); add(probe, "--eta", B.positive); add(probe, "--batches", B.count)

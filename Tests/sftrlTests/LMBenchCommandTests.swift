@@ -128,6 +128,7 @@ struct LMBenchCommandTests {
         }
         let f = try #require(rows["f32"]), b = try #require(rows["bf16"])
         #expect(f["weights"] as? String == "f32" && b["weights"] as? String == "bf16")
+        #expect(f["skinny_kernel_vectorised"] as? Bool == SkinnyLinear.vectorised)
         #expect((b["decode_tokens_per_second"] as? Double ?? 0) > 0 && (b["forward_tokens_per_second"] as? Double ?? 0) > 0)
         #expect(b["train_tokens_per_second"] is NSNull && (f["train_tokens_per_second"] as? Double ?? 0) > 0)
         let wf = try #require(f["weight_mib"] as? Double), wb = try #require(b["weight_mib"] as? Double)
