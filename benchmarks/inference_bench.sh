@@ -9,7 +9,8 @@
 # process, so that each peak resident memory is that storage's).
 # Needs: python3 with torch + transformers (PYTHON=/path/to/python to choose one).
 # Usage: benchmarks/inference_bench.sh [--rounds 3] [--threads 1] [--length 16] [--decode 32]
-#        [--preset qwen3-0.6b] [--torch-bf16]   (SCRATCH=.build-x picks SwiftPM's build folder)
+#        [--preset qwen3-0.6b] [--torch-bf16]   (SCRATCH=.build-x picks SwiftPM's build folder;
+#        BIN=path/to/sftrl times an existing binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=3 THREADS=1 LENGTH=16 DECODE=32 PRESET=qwen3-0.6b TORCH_BF16=0
@@ -20,10 +21,12 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-SCRATCH=${SCRATCH:-.build}
 PYTHON=${PYTHON:-python3}
-swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
-BIN="$SCRATCH/release/sftrl"
+if [ -z "${BIN:-}" ]; then   # BIN=path/to/sftrl times an existing binary (no build)
+  SCRATCH=${SCRATCH:-.build}
+  swift build -c release --scratch-path "$SCRATCH" --product sftrl >&2
+  BIN="$SCRATCH/release/sftrl"
+fi
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 LOADS=()

@@ -180,22 +180,35 @@ public final class SafetensorsFile {
         }
     }
 
-    /// The tensor's values as bfloat16 bits into dst (count = the product of its shape, checked
-    /// against `shape`): BF16 copied bit for bit, F32 and F16 rounded to nearest even (`bf16Bits`).
-    public func readBF16(_ name: String, shape expected: [Int], into dst: UnsafeMutablePointer<UInt16>) throws {
+    /// The tensor's values as bfloat16 bits, in row-major order (count = the product of its shape,
+    /// checked against `shape`), handed to `take(start, bits, count)` in chunks: BF16 bits straight
+    /// from the file (2-byte values, any alignment), F32 and F16 rounded to nearest even
+    /// (`bf16Bits`) through a buffer of at most 65,536 values.
+    public func readBF16(_ name: String, shape expected: [Int],
+                         _ take: (_ start: Int, _ bits: UnsafeRawPointer, _ count: Int) -> Void) throws {
         guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
         if expected != e.shape {
             throw SafetensorsError.shapeMismatch(path: path, tensor: name, expected: expected, found: e.shape)
         }
         let n = e.shape.reduce(1, *)
         let src = base + dataStart + e.begin
-        switch e.dtype {
-        case .bf16:
-            UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 2)
-        case .f32:
-            for i in 0..<n { dst[i] = bf16Bits(src.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
-        case .f16:
-            for i in 0..<n { dst[i] = bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+        if e.dtype == .bf16 { take(0, UnsafeRawPointer(src), n); return }
+        let chunk = 1 << 16
+        let buf = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk)
+        defer { buf.deallocate() }
+        var done = 0
+        while done < n {
+            let m = min(chunk, n - done)
+            for i in 0..<m {
+                let j = done + i
+                switch e.dtype {
+                case .f32: buf[i] = bf16Bits(src.loadUnaligned(fromByteOffset: 4 * j, as: Float.self))
+                case .f16: buf[i] = bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))))
+                case .bf16: buf[i] = src.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)
+                }
+            }
+            take(done, buf, m)
+            done += m
         }
     }
 

@@ -28,8 +28,8 @@ public enum SkinnyLinear {
         ck_skinny_f32(out, x, w, n, inDim, outDim)
     }
 
-    /// out = x·Wᵀ with W in bfloat16 bits, widened exactly to Float32 (Float32 accumulation).
-    /// Any n: rows go in blocks of `bf16Rows`, each of which streams W once.
+    /// out = x·Wᵀ with W in bfloat16 bits as panels (`BF16Matrices`), widened exactly to Float32
+    /// (Float32 accumulation). Any n: rows go in blocks of `bf16Rows`, each of which streams W once.
     public static func bf16(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<UInt16>,
                             n: Int, inDim: Int, outDim: Int) {
         var i = 0

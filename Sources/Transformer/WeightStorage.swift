@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 
@@ -15,21 +16,49 @@ public enum WeightStorage: String, Sendable, CaseIterable {
     case bf16
 }
 
-/// The BF16 matrices of a model, by parameter index (nil for 1-D parameters), in buffers that
-/// never move. Never written after creation, so copies of a model share them.
+/// The BF16 matrices of a model, by parameter index (nil for 1-D parameters), as BF16 panels
+/// (`ck_bf16_pack_span`: blocks of 4 rows interleaved per 16 inputs, so that a one-row product
+/// reads each matrix as one stream), in 64-byte aligned buffers that never move. Never written
+/// after creation, so copies of a model share them.
 final class BF16Matrices: @unchecked Sendable {
     let pointers: [UnsafeMutablePointer<UInt16>?]
-    let counts: [Int]
+    /// (rows, inputs) of each matrix: its parameter shape [out, in].
+    let shapes: [(rows: Int, inputs: Int)?]
 
-    init(counts: [Int?]) {
-        self.counts = counts.map { $0 ?? 0 }
-        pointers = counts.map { c in c.map { UnsafeMutablePointer<UInt16>.allocate(capacity: max($0, 1)) } }
+    init(shapes: [[Int]]) {
+        self.shapes = shapes.map { $0.count == 2 ? ($0[0], $0[1]) : nil }
+        pointers = self.shapes.map { s in
+            s.map { s in
+                let n = max(ck_bf16_packed_count(s.inputs, s.rows), 1)
+                let p = UnsafeMutableRawPointer.allocate(byteCount: 2 * n, alignment: 64).bindMemory(to: UInt16.self, capacity: n)
+                p.initialize(repeating: 0, count: n)
+                return p
+            }
+        }
     }
 
     deinit { for p in pointers { p?.deallocate() } }
 
-    /// The number of bytes held.
-    var bytes: Int { counts.reduce(0, +) * 2 }
+    /// The number of bytes held (padding included).
+    var bytes: Int { shapes.reduce(0) { $0 + ($1.map { 2 * ck_bf16_packed_count($0.inputs, $0.rows) } ?? 0) } }
+
+    /// Stores `count` row-major BF16 values of matrix `index` starting at flat index `start`.
+    func store(_ index: Int, _ src: UnsafeRawPointer, start: Int, count: Int) {
+        ck_bf16_pack_span(pointers[index]!, src, start, count, shapes[index]!.inputs)
+    }
+
+    /// Rows j0 ..< j0 + rows of matrix `index`, widened exactly to Float32, row-major into dst.
+    func widenRows(_ index: Int, into dst: UnsafeMutablePointer<Float>, from j0: Int, rows: Int) {
+        ck_bf16_packed_rows(dst, pointers[index]!, shapes[index]!.inputs, j0, rows)
+    }
+
+    /// Matrix `index` as row-major bfloat16 bits.
+    func rowMajorBits(_ index: Int) -> [UInt16] {
+        let (rows, inputs) = shapes[index]!
+        var f = [Float](repeating: 0, count: rows * inputs)
+        f.withUnsafeMutableBufferPointer { widenRows(index, into: $0.baseAddress!, from: 0, rows: rows) }
+        return f.map { UInt16($0.bitPattern >> 16) }
+    }
 }
 
 extension Qwen3Model {
@@ -47,20 +76,21 @@ extension Qwen3Model {
         precondition((try? config.validate()) != nil, "invalid config: \(config)")
         let layout = Self.parameterLayout(config)
         var rng = SeededGenerator(seed: seed)
-        let store = BF16Matrices(counts: layout.map { $0.shape.count == 2 ? $0.shape.reduce(1, *) : nil })
+        let store = BF16Matrices(shapes: layout.map(\.shape))
         let chunk = 1 << 16   // even: fillNormal draws pairs, so chunks continue one stream exactly
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
-        defer { scratch.deallocate() }
+        let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk)
+        defer { scratch.deallocate(); bits.deallocate() }
         var tensors: [Tensor] = []
         for (i, (name, shape)) in layout.enumerated() {
             let n = shape.reduce(1, *)
             if shape.count == 1 { tensors.append(Tensor(name: name, shape: shape, data: [Float](repeating: 1, count: n))); continue }
-            let dst = store.pointers[i]!
             var done = 0
             while done < n {
                 let m = min(chunk, n - done)
                 rng.fillNormal(scratch, count: m, std: 0.02)
-                for j in 0..<m { dst[done + j] = bf16Bits(scratch[j]) }
+                for j in 0..<m { bits[j] = bf16Bits(scratch[j]) }
+                store.store(i, bits, start: done, count: m)
                 done += m
             }
             tensors.append(Tensor(emptyMatrix: name, shape: shape))
@@ -75,18 +105,17 @@ extension Qwen3Model {
     public func convertWeights(to storage: WeightStorage) {
         switch (storage, bf16Store) {
         case (.bf16, nil):
-            let store = BF16Matrices(counts: parameters.map { $0.shape.count == 2 ? $0.count : nil })
+            let store = BF16Matrices(shapes: parameters.map(\.shape))
             for (i, t) in parameters.enumerated() where t.shape.count == 2 {
-                let dst = store.pointers[i]!
-                t.data.withUnsafeBufferPointer { src in for j in 0..<src.count { dst[j] = bf16Bits(src[j]) } }
+                let bits = t.data.map(bf16Bits)
+                bits.withUnsafeBytes { store.store(i, $0.baseAddress!, start: 0, count: bits.count) }
                 t.data = []
             }
             bf16Store = store
         case (.f32, let store?):
             for (i, t) in parameters.enumerated() where t.shape.count == 2 {
-                let src = store.pointers[i]!
                 t.data = [Float](unsafeUninitializedCapacity: t.count) { buf, count in
-                    SkinnyLinear.widen(buf.baseAddress!, src, count: t.count)
+                    store.widenRows(i, into: buf.baseAddress!, from: 0, rows: t.shape[0])
                     count = t.count
                 }
             }
@@ -113,8 +142,8 @@ extension Qwen3Model {
 
     /// The token embedding (parameter 0), whichever its storage.
     func embed(out: FPtr, tokens: UnsafePointer<Int32>, _ w: [CFPtr], n: Int, c: Int) {
-        if let b = bf16Store?.pointers[0] {
-            for i in 0..<n { SkinnyLinear.widen(out + i * c, b + Int(tokens[i]) * c, count: c) }
+        if let store = bf16Store {
+            for i in 0..<n { store.widenRows(0, into: out + i * c, from: Int(tokens[i]), rows: 1) }
         } else {
             embeddingForward(out: out, tokens: tokens, wte: w[0], n: n, c: c)
         }
@@ -127,12 +156,12 @@ extension Qwen3Model {
         if storage == .f32 { return try load(directory: directory) }
         let (config, source) = try openWeights(directory: directory)
         let layout = parameterLayout(config)
-        let store = BF16Matrices(counts: layout.map { $0.shape.count == 2 ? $0.shape.reduce(1, *) : nil })
+        let store = BF16Matrices(shapes: layout.map(\.shape))
         var tensors: [Tensor] = []
         for (i, (name, shape)) in layout.enumerated() {
             let f = try source(name)
             if shape.count == 2 {
-                try f.readBF16(name, shape: shape, into: store.pointers[i]!)
+                try f.readBF16(name, shape: shape) { start, bits, count in store.store(i, bits, start: start, count: count) }
                 tensors.append(Tensor(emptyMatrix: name, shape: shape))
             } else {
                 tensors.append(try f.tensor(name, shape: shape))

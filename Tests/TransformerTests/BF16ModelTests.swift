@@ -106,8 +106,7 @@ import TestSupport
         let b = Qwen3Model(config: config, seed: 21); b.convertWeights(to: .bf16)
         for (i, t) in b.parameters.enumerated() {
             if t.shape.count == 2 {
-                let pa = a.bf16Store!.pointers[i]!, pb = b.bf16Store!.pointers[i]!
-                #expect((0..<t.count).allSatisfy { pa[$0] == pb[$0] }, "\(t.name)")
+                #expect(a.bf16Store!.rowMajorBits(i) == b.bf16Store!.rowMajorBits(i), "\(t.name)")
                 #expect(t.data.isEmpty && a.parameters[i].data.isEmpty)
             } else {
                 #expect(a.parameters[i].data == t.data, "\(t.name)")
@@ -123,8 +122,7 @@ import TestSupport
         let viaF32 = try Qwen3Model.load(directory: dir); viaF32.convertWeights(to: .bf16)
         let direct = try Qwen3Model.load(directory: dir, storage: .bf16)
         for (i, t) in viaF32.parameters.enumerated() where t.shape.count == 2 {
-            let p = viaF32.bf16Store!.pointers[i]!, q = direct.bf16Store!.pointers[i]!
-            #expect((0..<t.count).allSatisfy { p[$0] == q[$0] }, "\(t.name)")
+            #expect(viaF32.bf16Store!.rowMajorBits(i) == direct.bf16Store!.rowMajorBits(i), "\(t.name)")
         }
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("sftrl-bf16-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -136,8 +134,8 @@ import TestSupport
         for (i, t) in fromBF16.parameters.enumerated() where t.shape.count == 2 {
             #expect(file.entries[t.name]?.dtype == .bf16)
             let widened = try file.floats(t.name)     // exact widening of the stored bits
-            let q = fromBF16.bf16Store!.pointers[i]!
-            #expect((0..<t.count).allSatisfy { UInt32(q[$0]) << 16 == widened[$0].bitPattern }, "\(t.name)")
+            let q = fromBF16.bf16Store!.rowMajorBits(i)
+            #expect(q.count == t.count && (0..<t.count).allSatisfy { UInt32(q[$0]) << 16 == widened[$0].bitPattern }, "\(t.name)")
         }
     }
 }

@@ -27,8 +27,9 @@ import TestSupport
         var rng = SeededGenerator(seed: seed)
         let x = (0..<(n * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
         var w = (0..<(outDim * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
-        let wb = w.map(bf16Bits)
-        if bf16 { w = wb.map { Float(bitPattern: UInt32($0) << 16) } }
+        let bits = w.map(bf16Bits)
+        if bf16 { w = bits.map { Float(bitPattern: UInt32($0) << 16) } }
+        let wb = Self.panels(bits, inDim: inDim, outDim: outDim)
         var y = [Float](repeating: .nan, count: max(n * outDim, 1))
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in wb.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
@@ -56,6 +57,49 @@ import TestSupport
             }
         }
         return worst
+    }
+
+    /// Row-major BF16 bits as the panels the BF16 kernel reads (`ck_bf16_pack_span`).
+    static func panels(_ bits: [UInt16], inDim: Int, outDim: Int) -> [UInt16] {
+        var p = [UInt16](repeating: 0, count: ck_bf16_packed_count(inDim, outDim))
+        p.withUnsafeMutableBufferPointer { d in bits.withUnsafeBytes { s in
+            if let sb = s.baseAddress { ck_bf16_pack_span(d.baseAddress!, sb, 0, bits.count, inDim) }
+        } }
+        return p
+    }
+
+    /// The panel layout element by element: (j, k) at (j/4)·4·inP + (k/16)·64 + (j%4)·16 + k%16,
+    /// zero padding, packing in arbitrary spans (odd starts, unaligned sources) equal to packing
+    /// at once, and the exact widening of any rows back.
+    @Test func bf16PanelLayout() {
+        var rng = SeededGenerator(seed: 5)
+        for (inDim, outDim) in [(1, 1), (16, 4), (17, 5), (33, 9), (100, 3), (1024, 7)] {
+            let bits = (0..<(inDim * outDim)).map { _ in UInt16(truncatingIfNeeded: rng.next()) & 0x7F7F }
+            let p = Self.panels(bits, inDim: inDim, outDim: outDim)
+            let inP = (inDim + 15) / 16 * 16
+            #expect(p.count == (outDim + 3) / 4 * 4 * inP)
+            var expected = [UInt16](repeating: 0, count: p.count)
+            for j in 0..<outDim { for k in 0..<inDim { expected[(j / 4) * 4 * inP + (k / 16) * 64 + (j % 4) * 16 + k % 16] = bits[j * inDim + k] } }
+            #expect(p == expected, "in \(inDim) out \(outDim)")
+            // The same panels from spans of odd lengths, read from an odd byte offset.
+            var q = [UInt16](repeating: 0, count: p.count)
+            var bytes = [UInt8](repeating: 0, count: 1)
+            for b in bits { bytes += [UInt8(b & 0xFF), UInt8(b >> 8)] }
+            var start = 0
+            while start < bits.count {
+                let m = min(1 + Int(rng.next() % 37), bits.count - start)
+                q.withUnsafeMutableBufferPointer { d in bytes.withUnsafeBytes { s in ck_bf16_pack_span(d.baseAddress!, s.baseAddress! + 1 + 2 * start, start, m, inDim) } }
+                start += m
+            }
+            #expect(q == p, "spans, in \(inDim) out \(outDim)")
+            // Rows back, widened: rows 1 … out−1 in one call, row 0 alone.
+            var f = [Float](repeating: .nan, count: inDim * outDim)
+            f.withUnsafeMutableBufferPointer { d in p.withUnsafeBufferPointer { s in
+                ck_bf16_packed_rows(d.baseAddress!, s.baseAddress!, inDim, 0, 1)
+                if outDim > 1 { ck_bf16_packed_rows(d.baseAddress! + inDim, s.baseAddress!, inDim, 1, outDim - 1) }
+            } }
+            #expect(f.map { UInt16($0.bitPattern >> 16) } == bits && f.allSatisfy { $0.bitPattern & 0xFFFF == 0 })
+        }
     }
 
     @Test(arguments: Path.allCases, [false, true]) func skinnyMatchesTripleLoop(path: Path, bf16: Bool) {

@@ -1,8 +1,9 @@
-// Skinny matrix products for inference: y (n, out) = x (n, in) · Wᵀ with W row-major (out, in), as
-// Hugging Face stores Linear weights, for few rows n (decoding, short prompts). W is read in place
-// (no packing), each element once per call; x is kept in cache by slicing the inner dimension.
-// An AVX2 + FMA path is chosen at run time (the package is never compiled with -march flags);
-// the portable scalar path serves other CPUs and the tests.
+// Skinny matrix products for inference: y (n, out) = x (n, in) · Wᵀ for few rows n (decoding,
+// short prompts). Float32 W is row-major (out, in), as Hugging Face stores Linear weights, and read
+// in place (no packing); BF16 W is kept as panels (below) so that a one-row product reads it as one
+// stream. Each element of W is read once per call; x is kept in cache by slicing the inner
+// dimension. An AVX2 + FMA path is chosen at run time (the package is never compiled with -march
+// flags); the portable scalar path serves other CPUs and the tests.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -15,8 +16,23 @@ int ck_avx2_active(void);
 /// Float32 accumulation; the order of the sum differs from sgemm's (round-off only).
 void ck_skinny_f32(float *y, const float *x, const float *w, long n, long in, long out);
 
-/// The same with W in bfloat16 bits (the upper 16 bits of a Float32), widened exactly to Float32.
+/// The same with W in bfloat16 bits (the upper 16 bits of a Float32), widened exactly to Float32,
+/// stored as BF16 panels (ck_bf16_pack_span).
 void ck_skinny_bf16(float *y, const float *x, const uint16_t *w, long n, long in, long out);
+
+/// BF16 panels: W (out, in) in blocks of 4 rows; each block holds, per 16 consecutive inputs, the
+/// 16 weights of its row 0, then of rows 1, 2, 3 (128 bytes). Element (j, k) is at
+/// (j/4)·4·inP + (k/16)·64 + (j%4)·16 + k%16 with inP = in rounded up to 16, so a one-row product
+/// reads W as one contiguous stream. Padding (rows ≥ out, inputs ≥ in) must be zero.
+/// The number of uint16_t a panel matrix takes: (out rounded up to 4) · inP.
+long ck_bf16_packed_count(long in, long out);
+
+/// Stores count row-major bfloat16 values (src: 2-byte values, any alignment) that start at flat
+/// index `start` = j·in + k of W into the panels dst (zero-initialised before the first call).
+void ck_bf16_pack_span(uint16_t *dst, const void *src, long start, long count, long in);
+
+/// Rows j0 … j0+rows−1 of the panel matrix w, widened exactly to Float32, row-major into dst.
+void ck_bf16_packed_rows(float *dst, const uint16_t *w, long in, long j0, long rows);
 
 /// The portable scalar paths that ck_skinny_* take on CPUs without AVX2 + FMA (callable
 /// directly so that tests check them on any CPU, without process-wide state).
