@@ -123,6 +123,26 @@ public struct Manifest: Codable, Equatable, Sendable {
             self.wallSeconds = wallSeconds
         }
 
+        /// A start time as `started_at`, ISO 8601 in UTC to the second ("2026-12-06T02:56:02Z", what
+        /// Foundation's `ISO8601DateFormatter` gives by default), with elapsed seconds. Formatted
+        /// from `gmtime_r` directly: the first ISO8601DateFormatter of a process loads the time-zone
+        /// and calendar data, about 1 ms of a 20 ms `sftrl flow`.
+        public init(started: Date, wallSeconds: Double? = nil) {
+            self.init(startedAt: Self.iso8601(started), wallSeconds: wallSeconds)
+        }
+
+        /// `date` as "yyyy-MM-ddTHH:mm:ssZ" in UTC (seconds rounded down).
+        public static func iso8601(_ date: Date) -> String {
+            var t = time_t(date.timeIntervalSince1970.rounded(.down))
+            var c = tm()
+            gmtime_r(&t, &c)
+            func pad(_ v: Int32, _ width: Int) -> String {
+                let d = String(v)
+                return String(repeating: "0", count: max(0, width - d.count)) + d
+            }
+            return "\(pad(c.tm_year + 1900, 4))-\(pad(c.tm_mon + 1, 2))-\(pad(c.tm_mday, 2))T\(pad(c.tm_hour, 2)):\(pad(c.tm_min, 2)):\(pad(c.tm_sec, 2))Z"
+        }
+
         enum CodingKeys: String, CodingKey {
             case startedAt = "started_at"
             case wallSeconds = "wall_seconds"

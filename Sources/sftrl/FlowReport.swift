@@ -128,9 +128,8 @@ struct FlowReport {
             extra["stats"] = FlowReport.json(run.stats)
             if let runSeconds { extra["run_seconds"] = .number(runSeconds) }
         }
-        let iso = ISO8601DateFormatter()
         return Manifest(command: command, version: sftrlVersion, extra: extra,
-                        timing: .init(startedAt: iso.string(from: started), wallSeconds: wallSeconds))
+                        timing: .init(started: started, wallSeconds: wallSeconds))
     }
 
     static func json(_ s: IntegrationStats) -> JSONValue {

@@ -9,6 +9,7 @@ extension LMCommand {
     /// seeded random weights, against the sgemm peak of the same run (`Transformer.LMBenchmark`).
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Measure the transformer's training, forward and decoding throughput (one flat JSON row).",
             discussion: """
             The model is a preset (tiny, small, qwen3-0.6b) or any Qwen3

@@ -72,6 +72,7 @@ extension LMCommand {
     /// `sftrl lm logits`: prints {"logits": [[…V…] × T]} (one sequence) or B × T × V (several).
     struct Logits: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "logits",
             abstract: "Print a model's logits for token ids or text as JSON.",
             discussion: """
             --tokens "1 5 9 2" gives {"logits": [[...], ...]}: one row of V logits per position.
@@ -171,6 +172,7 @@ extension LMCommand {
     /// `sftrl lm init`: writes a preset with seeded random weights as a Hugging Face folder.
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Write a preset with random weights as a Hugging Face model folder.",
             discussion: """
             Writes config.json and model.safetensors into --out (created). The folder loads with

@@ -29,6 +29,7 @@ extension LMCommand {
     /// `sftrl lm tokenize`: text → ids, or ids → text, with a folder's tokenizer.json.
     struct Tokenize: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tokenize",
             abstract: "Encode text to token ids, or decode ids to text, with a model folder's tokenizer.json.",
             discussion: """
             Qwen2/Qwen3 tokenizers: byte-level BPE with Qwen2's split pattern, NFC, added tokens
@@ -83,6 +84,7 @@ extension LMCommand {
     /// `sftrl lm generate`: a completion of a text prompt.
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Generate a completion of a text prompt with a model folder (config.json, model.safetensors, tokenizer.json).",
             discussion: """
             Stops at the eos ids of config.json and generation_config.json (kept in "ids", left out

@@ -127,7 +127,7 @@ struct ParetoCommand: ParsableCommand {
         extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(FlowCLI.instanceHash(p.file)),
                                      "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
         let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
-                                timing: .init(startedAt: ISO8601DateFormatter().string(from: started),
+                                timing: .init(started: started,
                                               wallSeconds: Date().timeIntervalSince(started)))
         do {
             let files: [(String, Data)] = [("front.csv", Data(study.frontTable().render().utf8)), ("paths.csv", Data(study.pathsTable().render().utf8)),

@@ -83,8 +83,7 @@ struct SampledFlowReport {
             "rows": .integer(run.steps.count),
             "files": ["trace.csv", "flow.svg", "manifest.json"],
         ]
-        let iso = ISO8601DateFormatter()
-        return Manifest(command: command, version: sftrlVersion, extra: extra, timing: .init(startedAt: iso.string(from: started), wallSeconds: wallSeconds))
+        return Manifest(command: command, version: sftrlVersion, extra: extra, timing: .init(started: started, wallSeconds: wallSeconds))
     }
 
     func write() throws {

@@ -12,6 +12,7 @@ struct TaskCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the synthetic task's train and test splits as CoLA TSV and TRL JSONL files.",
             discussion: """
             Writes into --out (created; must not exist or be empty):
