@@ -1,5 +1,5 @@
 // The skinny kernel (Sources/CKernels) against OpenBLAS sgemm/sgemv on one thread, by rows n:
-// GFLOP/s of y (n, out) = x (n, in) · Wᵀ for Float32 W (skinny and sgemm) and BF16 W (skinny).
+// GFLOP/s of y (n, out) = x (n, in) · Wᵀ for Float32 W (skinny and sgemm) and BF16 W (skinny, panels).
 // Times are the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID, best of REPS), so that a
 // loaded machine's descheduling does not count; run with OPENBLAS_NUM_THREADS=1 (else sgemm's
 // other threads are not counted). Build and run from the repository root:
@@ -19,12 +19,14 @@ int main(int argc, char **argv) {
     long in = atol(argv[1]), out = atol(argv[2]); int reps = atoi(argv[3]);
     float *w = malloc(sizeof(float) * in * out), *x = malloc(sizeof(float) * 64 * in);
     float *y = malloc(sizeof(float) * 64 * out), *y2 = malloc(sizeof(float) * 64 * out);
-    uint16_t *wb = malloc(2 * in * out);
+    uint16_t *bits = malloc(2 * in * out), *wb = calloc(ck_bf16_packed_count(in, out), 2);
     srand(1);
     for (long i = 0; i < in * out; i++) {
         w[i] = rand() / (float)RAND_MAX - 0.5f;
-        uint32_t u; memcpy(&u, &w[i], 4); wb[i] = (uint16_t)(u >> 16);
+        uint32_t u; memcpy(&u, &w[i], 4); bits[i] = (uint16_t)(u >> 16);
     }
+    ck_bf16_pack_span(wb, bits, 0, in * out, in);   /* the BF16 kernel reads panels */
+    free(bits);
     for (long i = 0; i < 64 * in; i++) x[i] = rand() / (float)RAND_MAX - 0.5f;
     printf("in %ld, out %ld, vectorised %d; GFLOP/s (thread CPU time, best of %d)\n", in, out, ck_avx2_active(), reps);
     int ns[] = {1, 2, 4, 8, 12, 16, 24, 32, 48, 64};

@@ -89,6 +89,7 @@ private func temporaryFile(_ name: String, _ text: String) throws -> URL {
     /// change and the first-order prediction η g_Sᵀ ĝ_J closes like η² (ratio ≈ 4 per halving),
     /// and the second-order prediction (with the finite-difference curvature) is closer still.
     @Test func predictionGapClosesQuadratically() throws {
+        BLASThreads.set(1)   // process-wide: another test setting it mid-run would change the sums' order
         let tm = try TextModel(directory: fixture)
         let rows = (0..<16).map { i in "s\t\(i % 2)\t\tthe dog\(i % 3 == 0 ? "s" : "") near my cat run\(i % 2 == 0 ? "s" : "")" }
         let xs = try CoLA.load(temporaryFile("p.tsv", rows.joined(separator: "\n")))
