@@ -40,8 +40,8 @@ void ck_bf16_to_f32(float *dst, const uint16_t *src, long count) {
 
 // MARK: scalar path (any CPU): each row of W is reused from cache by all n rows of x.
 
-void ck_skinny_f32_scalar(float *y, const float *x, const float *w, long n, long in, long out) {
-    for (long j = 0; j < out; j++) {
+static void skinny_f32_scalar(float *y, const float *x, const float *w, long n, long in, long out, long j0, long j1) {
+    for (long j = j0; j < j1; j++) {
         const float *wj = w + j * in;
         for (long i = 0; i < n; i++) {
             const float *xi = x + i * in;
@@ -84,9 +84,9 @@ void ck_bf16_packed_rows(float *dst, const uint16_t *w, long in, long j0, long r
     }
 }
 
-void ck_skinny_bf16_scalar(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
+static void skinny_bf16_scalar(float *y, const float *x, const uint16_t *w, long n, long in, long out, long j0, long j1) {
     long inp = bf16_inp(in);
-    for (long j = 0; j < out; j++) {
+    for (long j = j0; j < j1; j++) {
         for (long i = 0; i < n; i++) {
             const float *xi = x + i * in;
             float s = 0;
@@ -94,6 +94,14 @@ void ck_skinny_bf16_scalar(float *y, const float *x, const uint16_t *w, long n, 
             y[i * out + j] = s;
         }
     }
+}
+
+void ck_skinny_f32_scalar(float *y, const float *x, const float *w, long n, long in, long out) {
+    skinny_f32_scalar(y, x, w, n, in, out, 0, out);
+}
+
+void ck_skinny_bf16_scalar(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
+    skinny_bf16_scalar(y, x, w, n, in, out, 0, out);
 }
 
 #if CK_X86
@@ -179,14 +187,14 @@ void blocks_f32(float *y, long out, const float *x, long ldx, const float *wb, l
 }
 
 // Float32 W read in place: slices of the inner dimension, then blocks of 4 rows of W.
-static CK_AVX2 void skinny_avx2_f32(float *y, const float *x, const float *w, long n, long in, long out) {
+static CK_AVX2 void skinny_avx2_f32(float *y, const float *x, const float *w, long n, long in, long out, long j0, long j1) {
     long kb = (CK_X_BYTES / (4 * (n < 3 ? 3 : n))) & ~7L;
     if (kb < 256) kb = 256;
     if (kb >= in) kb = in;
     for (long k0 = 0; k0 < in; k0 += kb) {
         long len = k0 + kb < in ? kb : in - k0;
-        for (long j = 0; j < out; j += 4) {
-            int R = out - j < 4 ? (int)(out - j) : 4;
+        for (long j = j0; j < j1; j += 4) {
+            int R = j1 - j < 4 ? (int)(j1 - j) : 4;
             blocks_f32(y + j, out, x + k0, in, w + j * in + k0, in, len, n, R, k0 == 0);
         }
     }
@@ -201,7 +209,7 @@ static CK_AVX2 void skinny_avx2_f32(float *y, const float *x, const float *w, lo
 // 1.19 GB): 20.4–21.9 GB/s, the single-core read limit of the machine, against 17.4–18.1 GB/s for
 // four in-place rows widened with vpmovzxwd (the hardware prefetcher loses four 2 KiB streams).
 #define CK_BF16_PREFETCH 1024
-static CK_AVX2 void skinny_avx2_bf16_panels(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
+static CK_AVX2 void skinny_avx2_bf16_panels(float *y, const float *x, const uint16_t *w, long n, long in, long out, long j0, long j1) {
     long inp = bf16_inp(in);
     float *xp = aligned_alloc(32, sizeof(float) * (size_t)(n * inp));
     for (long s = 0; s < n; s++)
@@ -211,7 +219,7 @@ static CK_AVX2 void skinny_avx2_bf16_panels(float *y, const float *x, const uint
                 xp[s * inp + c + q] = k < in ? x[s * in + k] : 0;
             }
     const __m256i hi = _mm256_set1_epi32((int)0xFFFF0000u);
-    for (long j = 0; j < out; j += 4) {
+    for (long j = j0; j < j1; j += 4) {
         const uint16_t *wb = w + j * inp;   // the panel of rows j … j+3
         __m256 acc[2][4][2];
         for (int s = 0; s < 2; s++)
@@ -239,7 +247,7 @@ static CK_AVX2 void skinny_avx2_bf16_panels(float *y, const float *x, const uint
                 }
             }
         }
-        int R = out - j < 4 ? (int)(out - j) : 4;
+        int R = j1 - j < 4 ? (int)(j1 - j) : 4;
         for (long s = 0; s < n; s++) {
             float t[4];
             _mm_storeu_ps(t, hsum4(_mm256_add_ps(acc[s][0][0], acc[s][0][1]), _mm256_add_ps(acc[s][1][0], acc[s][1][1]),
@@ -254,7 +262,7 @@ static CK_AVX2 void skinny_avx2_bf16_panels(float *y, const float *x, const uint
 // Float32 block in L1, then multiplied by every block of x rows like Float32 W (widening in
 // registers would repeat it per block of x rows). Measured (1 thread, n = 16, 1,024 × 151,936):
 // 50–56 GFLOP/s, like Float32 W read in place (43–50).
-static CK_AVX2 void skinny_avx2_bf16_staged(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
+static CK_AVX2 void skinny_avx2_bf16_staged(float *y, const float *x, const uint16_t *w, long n, long in, long out, long j0, long j1) {
     long inp = bf16_inp(in);
     long kb = (CK_X_BYTES / (4 * n)) & ~15L;
     if (kb < 256) kb = 256;
@@ -264,7 +272,7 @@ static CK_AVX2 void skinny_avx2_bf16_staged(float *y, const float *x, const uint
     for (long k0 = 0; k0 < in; k0 += kb) {
         long ldw = k0 + kb < inp ? kb : inp - k0;               /* widened (multiple of 16) */
         long len = k0 + kb < in ? kb : in - k0;                  /* used */
-        for (long j = 0; j < out; j += 4) {
+        for (long j = j0; j < j1; j += 4) {
             const uint16_t *wc = w + j * inp + 4 * k0;
             for (long c = 0; c < ldw; c += 16)
                 for (int r = 0; r < 4; r++) {
@@ -274,34 +282,44 @@ static CK_AVX2 void skinny_avx2_bf16_staged(float *y, const float *x, const uint
                     _mm256_store_ps(wf + r * ldw + c, _mm256_castsi256_ps(_mm256_slli_epi32(lo, 16)));
                     _mm256_store_ps(wf + r * ldw + c + 8, _mm256_castsi256_ps(_mm256_slli_epi32(up, 16)));
                 }
-            int R = out - j < 4 ? (int)(out - j) : 4;
+            int R = j1 - j < 4 ? (int)(j1 - j) : 4;
             blocks_f32(y + j, out, x + k0, in, wf, ldw, len, n, R, k0 == 0);
         }
     }
 }
 #endif
 
-void ck_skinny_f32(float *y, const float *x, const float *w, long n, long in, long out) {
-    if (n <= 0 || out <= 0) return;
-    if (in <= 0) { for (long i = 0; i < n * out; i++) y[i] = 0; return; }
+void ck_skinny_f32_cols(float *y, const float *x, const float *w, long n, long in, long out, long j0, long j1) {
+    if (j1 > out) j1 = out;
+    if (n <= 0 || j0 >= j1) return;
+    if (in <= 0) { for (long i = 0; i < n; i++) for (long j = j0; j < j1; j++) y[i * out + j] = 0; return; }
+#if CK_X86
+    if (ck_avx2_active()) { skinny_avx2_f32(y, x, w, n, in, out, j0, j1); return; }
+#endif
+    skinny_f32_scalar(y, x, w, n, in, out, j0, j1);
+}
+
+void ck_skinny_bf16_cols(float *y, const float *x, const uint16_t *w, long n, long in, long out, long j0, long j1) {
+    if (j1 > out) j1 = out;
+    if (n <= 0 || j0 >= j1) return;
+    if (in <= 0) { for (long i = 0; i < n; i++) for (long j = j0; j < j1; j++) y[i * out + j] = 0; return; }
 #if CK_X86
     if (ck_avx2_active()) {
-        skinny_avx2_f32(y, x, w, n, in, out);
+        long head = (j0 + 3) & ~3L;   /* panels start at multiples of 4: columns before the first whole panel */
+        if (head > j0) { skinny_bf16_scalar(y, x, w, n, in, out, j0, head < j1 ? head : j1); j0 = head; }
+        if (j0 >= j1) return;
+        if (n <= 2) skinny_avx2_bf16_panels(y, x, w, n, in, out, j0, j1);
+        else skinny_avx2_bf16_staged(y, x, w, n, in, out, j0, j1);
         return;
     }
 #endif
-    ck_skinny_f32_scalar(y, x, w, n, in, out);
+    skinny_bf16_scalar(y, x, w, n, in, out, j0, j1);
+}
+
+void ck_skinny_f32(float *y, const float *x, const float *w, long n, long in, long out) {
+    ck_skinny_f32_cols(y, x, w, n, in, out, 0, out);
 }
 
 void ck_skinny_bf16(float *y, const float *x, const uint16_t *w, long n, long in, long out) {
-    if (n <= 0 || out <= 0) return;
-    if (in <= 0) { for (long i = 0; i < n * out; i++) y[i] = 0; return; }
-#if CK_X86
-    if (ck_avx2_active()) {
-        if (n <= 2) skinny_avx2_bf16_panels(y, x, w, n, in, out);
-        else skinny_avx2_bf16_staged(y, x, w, n, in, out);
-        return;
-    }
-#endif
-    ck_skinny_bf16_scalar(y, x, w, n, in, out);
+    ck_skinny_bf16_cols(y, x, w, n, in, out, 0, out);
 }

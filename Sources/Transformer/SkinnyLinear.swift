@@ -1,4 +1,6 @@
 import CKernels
+import Dispatch
+import Linalg
 
 /// y (n, out) = x (n, in) · Wᵀ for few rows n, W row-major (out, in) read in place: the CKernels
 /// skinny product (AVX2 + FMA when the CPU has them, chosen at run time). OpenBLAS's sgemm packs
@@ -15,6 +17,26 @@ public enum SkinnyLinear {
     /// up to 48 rows (66–74 GFLOP/s measured at 48 against 52–60 at 16), each call streaming W once.
     public static let bf16Rows = 48
 
+    /// Threads that share one product, each taking a block of W's rows (of y's columns): the
+    /// process's CPUs (`CPUs.available`, its affinity mask) unless set; `sftrl lm bench --threads`
+    /// sets it. Process-wide, like OpenBLAS's count. Splits are at multiples of 4 rows, the
+    /// kernels' blocks, so every thread count gives the same bits; products of fewer than
+    /// `parallelWeights` weights stay on one thread (one dispatch costs microseconds).
+    nonisolated(unsafe) public static var threads = CPUs.available
+
+    /// The fewest weights (in·out) for which a product is split across threads.
+    public static let parallelWeights = 1 << 18
+
+    /// Runs body(j0, j1) over column blocks of [0, out) on `threads` threads (or directly). The
+    /// callers pass their buffers as addresses (`UInt(bitPattern:)`), which are Sendable.
+    @inline(__always)
+    static func split(inDim: Int, outDim: Int, _ body: @Sendable (Int, Int) -> Void) {
+        let t = min(threads, outDim / 64)
+        if t <= 1 || inDim * outDim < parallelWeights { body(0, outDim); return }
+        let block = ((outDim + t - 1) / t + 3) / 4 * 4
+        DispatchQueue.concurrentPerform(iterations: t) { c in body(c * block, min((c + 1) * block, outDim)) }
+    }
+
     /// True when this CPU runs the vectorised kernel (AVX2 + FMA).
     public static var vectorised: Bool { ck_avx2_active() != 0 }
 
@@ -25,7 +47,10 @@ public enum SkinnyLinear {
     /// out = x·Wᵀ with Float32 W (out overwritten).
     public static func f32(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                            n: Int, inDim: Int, outDim: Int) {
-        ck_skinny_f32(out, x, w, n, inDim, outDim)
+        let (ya, xa, wa) = (UInt(bitPattern: out), UInt(bitPattern: x), UInt(bitPattern: w))
+        split(inDim: inDim, outDim: outDim) { j0, j1 in
+            ck_skinny_f32_cols(.init(bitPattern: ya), .init(bitPattern: xa), .init(bitPattern: wa), n, inDim, outDim, j0, j1)
+        }
     }
 
     /// out = x·Wᵀ with W in bfloat16 bits as panels (`BF16Matrices`), widened exactly to Float32
@@ -35,7 +60,10 @@ public enum SkinnyLinear {
         var i = 0
         while i < n {
             let rows = min(bf16Rows, n - i)
-            ck_skinny_bf16(out + i * outDim, x + i * inDim, w, rows, inDim, outDim)
+            let (ya, xa, wa) = (UInt(bitPattern: out + i * outDim), UInt(bitPattern: x + i * inDim), UInt(bitPattern: w))
+            split(inDim: inDim, outDim: outDim) { j0, j1 in
+                ck_skinny_bf16_cols(.init(bitPattern: ya), .init(bitPattern: xa), .init(bitPattern: wa), rows, inDim, outDim, j0, j1)
+            }
             i += rows
         }
     }

@@ -109,6 +109,57 @@ import TestSupport
         }
     }
 
+    /// Column blocks: any split of [0, out) at multiples of 4 gives the whole product's bits (f32
+    /// and BF16, 1 to 3 rows and 5 rows for the staged BF16 path); BF16 splits elsewhere stay
+    /// within the Float32 bound (their leading columns take the scalar path). SkinnyLinear with
+    /// 1 and 3 threads on a product large enough to split gives the same bits.
+    @Test func columnBlocksAndThreadsGiveTheWholeProduct() {
+        var rng = SeededGenerator(seed: 44)
+        for (n, inDim, outDim) in [(1, 300, 37), (2, 64, 96), (3, 129, 21), (5, 40, 64)] {
+            let x = (0..<(n * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+            let w = (0..<(outDim * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+            let bits = w.map(bf16Bits), panels = Self.panels(bits, inDim: inDim, outDim: outDim)
+            for bf16 in [false, true] {
+                func run(_ cuts: [Int]) -> [Float] {
+                    var y = [Float](repeating: .nan, count: n * outDim)
+                    y.withUnsafeMutableBufferPointer { yp in
+                        for (j0, j1) in zip(cuts, cuts.dropFirst()) {
+                            if bf16 { ck_skinny_bf16_cols(yp.baseAddress!, x, panels, n, inDim, outDim, j0, j1) }
+                            else { ck_skinny_f32_cols(yp.baseAddress!, x, w, n, inDim, outDim, j0, j1) }
+                        }
+                    }
+                    return y
+                }
+                let whole = run([0, outDim])
+                let byFours = run([0] + stride(from: 4, to: outDim, by: 8).map { $0 } + [outDim + 5])
+                #expect(byFours.map(\.bitPattern) == whole.map(\.bitPattern), "n \(n) in \(inDim) out \(outDim) bf16 \(bf16)")
+                let odd = run([0, 3, 10, 11, outDim])
+                let scale = x.map { abs($0) }.reduce(0, +)
+                #expect(zip(odd, whole).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "odd cuts, n \(n) bf16 \(bf16)")
+            }
+        }
+        // Threads: 2,050 × 600 weights (above parallelWeights), 1 and 2 rows, 1, 3 and 7 threads
+        // (blocks of 684 and 296 columns, the last one shorter).
+        let (inDim, outDim) = (600, 2050)
+        let w = (0..<(outDim * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let panels = Self.panels(w.map(bf16Bits), inDim: inDim, outDim: outDim)
+        #expect(inDim * outDim >= SkinnyLinear.parallelWeights)
+        let saved = SkinnyLinear.threads
+        defer { SkinnyLinear.threads = saved }
+        for n in [1, 2] {
+            let x = (0..<(n * inDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+            var results: [[UInt32]] = []
+            for t in [1, 3, 7] {
+                SkinnyLinear.threads = t
+                var yf = [Float](repeating: .nan, count: n * outDim), yb = yf
+                SkinnyLinear.f32(out: &yf, x: x, w: w, n: n, inDim: inDim, outDim: outDim)
+                panels.withUnsafeBufferPointer { SkinnyLinear.bf16(out: &yb, x: x, w: $0.baseAddress!, n: n, inDim: inDim, outDim: outDim) }
+                results.append((yf + yb).map(\.bitPattern))
+            }
+            #expect(results[0] == results[1] && results[0] == results[2] && !results[0].contains(Float.nan.bitPattern), "threads, n \(n)")
+        }
+    }
+
     @Test func vectorisedPathIsTakenOnThisCPU() {
         // Not a speed claim: records which path the test above checked as `dispatched`.
         print("skinny kernel: vectorised (AVX2 + FMA) = \(SkinnyLinear.vectorised)")

@@ -20,6 +20,13 @@ void ck_skinny_f32(float *y, const float *x, const float *w, long n, long in, lo
 /// stored as BF16 panels (ck_bf16_pack_span).
 void ck_skinny_bf16(float *y, const float *x, const uint16_t *w, long n, long in, long out);
 
+/// Columns j0 ..< j1 of y only (rows j0 ..< j1 of W; j1 is clipped to out; y keeps its row stride
+/// out), so that threads can share one product. When j0 and j1 (unless j1 ≥ out) are multiples of
+/// 4, every column is computed exactly as by the whole product (the kernels work in blocks of 4
+/// rows of W). For BF16, columns before the first multiple of 4 take the scalar path.
+void ck_skinny_f32_cols(float *y, const float *x, const float *w, long n, long in, long out, long j0, long j1);
+void ck_skinny_bf16_cols(float *y, const float *x, const uint16_t *w, long n, long in, long out, long j0, long j1);
+
 /// BF16 panels: W (out, in) in blocks of 4 rows; each block holds, per 16 consecutive inputs, the
 /// 16 weights of its row 0, then of rows 1, 2, 3 (128 bytes). Element (j, k) is at
 /// (j/4)·4·inP + (k/16)·64 + (j%4)·16 + k%16 with inP = in rounded up to 16, so a one-row product
