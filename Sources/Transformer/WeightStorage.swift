@@ -37,7 +37,7 @@ final class BF16Matrices: @unchecked Sendable {
         }
     }
 
-    deinit { for p in pointers { p?.deallocate() } }
+    deinit { for p in pointers { p.map { UnsafeMutableRawPointer($0).deallocate() } } }
 
     /// The number of bytes held (padding included).
     var bytes: Int { shapes.reduce(0) { $0 + ($1.map { 2 * ck_bf16_packed_count($0.inputs, $0.rows) } ?? 0) } }
@@ -106,9 +106,17 @@ extension Qwen3Model {
         switch (storage, bf16Store) {
         case (.bf16, nil):
             let store = BF16Matrices(shapes: parameters.map(\.shape))
+            let chunk = 1 << 16
+            let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk)
+            defer { bits.deallocate() }
             for (i, t) in parameters.enumerated() where t.shape.count == 2 {
-                let bits = t.data.map(bf16Bits)
-                bits.withUnsafeBytes { store.store(i, $0.baseAddress!, start: 0, count: bits.count) }
+                t.data.withUnsafeBufferPointer { src in
+                    for start in stride(from: 0, to: src.count, by: chunk) {
+                        let m = min(chunk, src.count - start)
+                        for j in 0..<m { bits[j] = bf16Bits(src[start + j]) }
+                        store.store(i, bits, start: start, count: m)
+                    }
+                }
                 t.data = []
             }
             bf16Store = store
