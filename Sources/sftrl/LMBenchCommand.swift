@@ -140,8 +140,7 @@ extension LMCommand {
             try validate()
             let (c, name) = try model()
             let s = try settings(for: c)
-            BLASThreads.set(threads)
-            SkinnyLinear.threads = threads
+            try ModelSource.setThreads(threads, command: "bench")
             var reporter: ProgressReporter?
             var current = ""
             let result = LMBenchmark.run(config: c, name: name, settings: s) { phase, done, total in

@@ -39,6 +39,14 @@ struct ModelSource: ParsableArguments {
         }
     }
 
+    /// Applies `--threads` (≥ 1): OpenBLAS's thread count and the few-row products'
+    /// (`SkinnyLinear.threads`), both process-wide.
+    static func setThreads(_ n: Int, command: String) throws {
+        guard n >= 1 else { throw usageFailure("--threads is \(n); expected a positive integer", command: command) }
+        BLASThreads.set(n)
+        SkinnyLinear.threads = n
+    }
+
     /// Parses `--weights`: f32 or bf16.
     static func storage(_ s: String, command: String) throws -> WeightStorage {
         guard let w = WeightStorage(rawValue: s) else {
@@ -93,6 +101,7 @@ extension LMCommand {
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
         @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights = "f32"
+        @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
         static func parse(_ s: String) -> Result<[[Int32]], TokenListError> {
@@ -120,6 +129,7 @@ extension LMCommand {
             if (tokens == nil) == (text == nil) { throw usageFailure("give exactly one of --tokens or --text", command: "logits") }
             if let k = topK, k <= 0 { throw usageFailure("--top-k is \(k); expected a positive integer", command: "logits") }
             let storage = try ModelSource.storage(weights, command: "logits")
+            try ModelSource.setThreads(threads, command: "logits")
             if let tokens {
                 switch Self.parse(tokens) {
                 case .success(let s): seqs = s

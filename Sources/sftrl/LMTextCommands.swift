@@ -106,6 +106,7 @@ extension LMCommand {
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
         @Option(help: "Weight storage: f32 or bf16 (see above).") var weights = "f32"
+        @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         mutating func run() throws {
             if maxNewTokens <= 0 { throw lmUsageFailure("--max-new-tokens is \(maxNewTokens); expected a positive integer", command: "generate") }
@@ -115,6 +116,8 @@ extension LMCommand {
             let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
             if text.isEmpty { throw lmUsageFailure("--prompt is empty", command: "generate") }
             let storage = try ModelSource.storage(weights, command: "generate")
+            if threads < 1 { throw lmUsageFailure("--threads is \(threads); expected a positive integer", command: "generate") }
+            try ModelSource.setThreads(threads, command: "generate")
             let tm: TextModel
             do { tm = try TextModel(directory: URL(fileURLWithPath: model), storage: storage) } catch {
                 throw lmUsageFailure("--model \(model): \(error)", command: "generate")
