@@ -19,9 +19,10 @@ public enum SkinnyLinear {
 
     /// Threads that share one product, each taking a block of W's rows (of y's columns): the
     /// process's CPUs (`CPUs.available`, its affinity mask) unless set; the `--threads` of
-    /// `sftrl lm logits`, `lm generate` and `lm bench` sets it. Process-wide, like OpenBLAS's count. Splits are at multiples of 4 rows, the
-    /// kernels' blocks, so every thread count gives the same bits; products of fewer than
-    /// `parallelWeights` weights stay on one thread (one dispatch costs microseconds).
+    /// `sftrl lm logits`, `lm generate` and `lm bench` sets it. Process-wide, like OpenBLAS's
+    /// count. Splits are at multiples of 4 rows, the kernels' blocks, so every thread count gives
+    /// the same bits; products of fewer than `parallelWeights` weights stay on one thread (one
+    /// dispatch costs microseconds).
     nonisolated(unsafe) public static var threads = CPUs.available
 
     /// The fewest weights (in·out) for which a product is split across threads.
