@@ -34,10 +34,6 @@ static inline float bf16_to_f32(uint16_t b) {
     return v.f;
 }
 
-void ck_bf16_to_f32(float *dst, const uint16_t *src, long count) {
-    for (long i = 0; i < count; i++) dst[i] = bf16_to_f32(src[i]);
-}
-
 // MARK: scalar path (any CPU): each row of W is reused from cache by all n rows of x.
 
 static void skinny_f32_scalar(float *y, const float *x, const float *w, long n, long in, long out, long j0, long j1) {

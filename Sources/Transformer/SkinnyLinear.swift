@@ -68,9 +68,4 @@ public enum SkinnyLinear {
             i += rows
         }
     }
-
-    /// dst[i] = the Float32 value of the bfloat16 bits src[i] (exact).
-    public static func widen(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>, count: Int) {
-        ck_bf16_to_f32(dst, src, count)
-    }
 }

@@ -192,11 +192,12 @@ import TestSupport
             let b = bf16Bits(Float(bitPattern: nan))
             #expect(Float(bitPattern: UInt32(b) << 16).isNaN, "NaN 0x\(String(nan, radix: 16)) must stay NaN")
         }
-        // Widening is exact: every bfloat16 pattern back to its Float32.
+        // Widening is exact: every bfloat16 pattern, as one row of panels, back to its Float32.
         let all = (0...UInt16.max).map { $0 }
+        let panels = Self.panels(all, inDim: all.count, outDim: 1)
         var wide = [Float](repeating: 0, count: all.count)
-        wide.withUnsafeMutableBufferPointer { d in all.withUnsafeBufferPointer { s in
-            SkinnyLinear.widen(d.baseAddress!, s.baseAddress!, count: s.count)
+        wide.withUnsafeMutableBufferPointer { d in panels.withUnsafeBufferPointer { s in
+            ck_bf16_packed_rows(d.baseAddress!, s.baseAddress!, all.count, 0, 1)
         } }
         #expect(zip(all, wide).allSatisfy { $1.bitPattern == UInt32($0) << 16 })
     }

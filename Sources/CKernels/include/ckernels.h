@@ -46,7 +46,4 @@ void ck_bf16_packed_rows(float *dst, const uint16_t *w, long in, long j0, long r
 void ck_skinny_f32_scalar(float *y, const float *x, const float *w, long n, long in, long out);
 void ck_skinny_bf16_scalar(float *y, const float *x, const uint16_t *w, long n, long in, long out);
 
-/// dst[i] = the Float32 value of the bfloat16 bits src[i] (exact).
-void ck_bf16_to_f32(float *dst, const uint16_t *src, long count);
-
 #endif
