@@ -192,21 +192,19 @@ public final class SafetensorsFile {
         }
         let n = e.shape.reduce(1, *)
         let src = base + dataStart + e.begin
-        if e.dtype == .bf16 { take(0, UnsafeRawPointer(src), n); return }
+        let rounded: (Int) -> UInt16   // element j of an F32 or F16 tensor, rounded to bfloat16
+        switch e.dtype {
+        case .bf16: take(0, UnsafeRawPointer(src), n); return
+        case .f32: rounded = { bf16Bits(src.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self)) }
+        case .f16: rounded = { bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+        }
         let chunk = 1 << 16
         let buf = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk)
         defer { buf.deallocate() }
         var done = 0
         while done < n {
             let m = min(chunk, n - done)
-            for i in 0..<m {
-                let j = done + i
-                switch e.dtype {
-                case .f32: buf[i] = bf16Bits(src.loadUnaligned(fromByteOffset: 4 * j, as: Float.self))
-                case .f16: buf[i] = bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))))
-                case .bf16: buf[i] = src.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)
-                }
-            }
+            for i in 0..<m { buf[i] = rounded(done + i) }
             take(done, buf, m)
             done += m
         }
