@@ -20,19 +20,12 @@ import warnings
 import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-PRESETS = {
-    "tiny": dict(vocab_size=128, hidden_size=64, intermediate_size=192, num_hidden_layers=2,
-                 num_attention_heads=4, num_key_value_heads=2, head_dim=32, rope_theta=1e6,
-                 rms_norm_eps=1e-6, tie_word_embeddings=True, max_position_embeddings=1024),
-    "qwen3-0.6b": dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
-                       num_attention_heads=16, num_key_value_heads=8, head_dim=128, rope_theta=1e6,
-                       rms_norm_eps=1e-6, tie_word_embeddings=True, max_position_embeddings=40960),
-}
+from transformer_bench import PRESETS  # the same preset configs as the training benchmark (this folder)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--preset", default="qwen3-0.6b")
+    ap.add_argument("--preset", default="qwen3-0.6b", choices=sorted(PRESETS))
     ap.add_argument("--length", type=int, default=16)
     ap.add_argument("--decode", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=5)
