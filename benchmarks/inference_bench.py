@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch side of benchmarks/inference_bench.sh: the measurements of `sftrl lm bench --phases forward,decode`.
 
-transformers Qwen3ForCausalLM with random weights (the qwen3-0.6b config, or tiny), eval mode,
+transformers Qwen3ForCausalLM with random weights (the qwen3-0.6b config, or tiny or small), eval mode,
 torch.no_grad(), sdpa attention, torch.set_num_threads(--threads). Tokens i·7919 mod V.
   forward: model(input_ids) on 1 × --length (full logits), median of --repeats after a warm-up;
   decode:  prefill with use_cache=True, then --decode greedy steps each feeding the argmax
