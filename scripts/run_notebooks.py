@@ -109,7 +109,8 @@ def main(argv):
     problems = [f"notebooks-data/{f.name}/ has no notebook notebooks/{f.name}.ipynb"
                 for f in sorted(p for p in DATA.iterdir() if p.is_dir())
                 if not (NOTEBOOKS / f"{f.name}.ipynb").is_file()]
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # Figures are shown inline (and so saved in the executed notebook), never in a window.
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     failed = 0
     for path in paths:
         committed = nbformat.read(path, as_version=4)
