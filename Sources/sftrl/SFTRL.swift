@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Policies
 import Claims
+import Reports
+import Figures
 
 /// The root command. Each subcommand lives in its own file (`CheckCommand.swift`, ...).
 @main
@@ -47,14 +49,14 @@ struct SFTRL: ParsableCommand {
         }
     }
 
-    /// Errors that mean "change your input", as opposed to a failed computation.
+    /// Errors that mean "change your input", as opposed to a failed computation: the one place
+    /// that maps them to exit status 2.
     static func isInputError(_ error: Error) -> Bool {
-        error is ValidationError || error is InstanceError || error is ClaimError || error is DecodingError || error is CocoaError
+        if let f = error as? FiguresError { return f.isInputError }
+        return error is ValidationError || error is UserInputError || error is InstanceError || error is ClaimError
+            || error is DecodingError || error is CocoaError
     }
 }
-
-/// The toolkit's version, recorded in every manifest and report.
-let sftrlVersion = "0.1.0"
 
 /// `--rtol -1` as `--rtol=-1`: ArgumentParser reads a token starting with "-" as an option and would
 /// answer "Missing value"; joined, the number reaches the command's own validation, which names the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import Figures
 import Linalg
 import Policies
 import Reports
@@ -89,16 +90,7 @@ struct FlowCommand: ParsableCommand {
     var quiet = false
 
     /// Everything checked before any work: a run that starts cannot fail on its input.
-    struct Plan {
-        var file: InstanceFile
-        var instance: Instance
-        var schedule: Schedule
-        var method: String
-        var eta: Double?
-        var options: IntegratorOptions
-        var events: [LevelEvent]
-        var out: URL
-    }
+    typealias Plan = FlowPlan
 
     /// A message for stderr with its exit code.
     struct Failure: Error, CustomStringConvertible {
@@ -247,7 +239,7 @@ struct FlowCommand: ParsableCommand {
             // The instance's hash (canonical JSON + SHA-256: a sixth of the process at 256 × 2,048)
             // is computed on another thread while the flow integrates.
             let file = p.file
-            let hash = Background { FlowCLI.instanceHash(file) }
+            let hash = Background { canonicalJSONHash(file) }
             let runStarted = Date()
             let result = try FlowCommand.execute(p, samples: samples)
             let wall = Date().timeIntervalSince(started)

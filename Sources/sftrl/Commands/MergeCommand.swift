@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Figures
 import StrictJSON
 import Claims
 import Search

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import Figures
 import Linalg
 import Policies
 import Reports
@@ -124,7 +125,7 @@ struct ParetoCommand: ParsableCommand {
             throw ExitCode(1)
         }
         var extra = study.manifestExtra()
-        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(FlowCLI.instanceHash(p.file)),
+        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(canonicalJSONHash(p.file)),
                                      "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
         let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
                                 timing: .init(started: started,

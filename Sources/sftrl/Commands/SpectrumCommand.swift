@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Figures
 import Flows
 import Linalg
 import Policies
@@ -122,7 +123,7 @@ struct SpectrumCommand: ParsableCommand {
             throw FlowCommand.Failure(description: "eigenvalue computation failed: \(error)", code: 1)
         }
         let pt = inst.point(theta)
-        return Output(instance: instance, hash: FlowCLI.instanceHash(loaded.file), at: at, beta: inst.beta, theta: theta,
+        return Output(instance: instance, hash: canonicalJSONHash(loaded.file), at: at, beta: inst.beta, theta: theta,
                       report: report, cos: TraceQuantity.cosSFTRL.value(inst, at: theta), sftLoss: inst.value(.sft, at: pt),
                       reward: inst.value(.reward, at: pt), rewardRegularized: inst.value(.rewardRegularized, at: pt))
     }

@@ -16,9 +16,6 @@ enum FlowCLI {
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
     }
-
-    /// The SHA-256 of the instance's canonical JSON.
-    static func instanceHash(_ file: InstanceFile) -> String { sha256Hex(file.canonicalJSONFast()) }
 }
 
 /// A value computed on its own thread while the caller goes on; `wait()` blocks until it is ready.

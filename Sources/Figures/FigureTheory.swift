@@ -57,7 +57,7 @@ enum FigureC1 {
             "min_C1": .number(minC1),
             "y_range_note": "C₁ grows like (max r − E_{p_D} r)/β as β → 0; the plot clips at 1.6",
         ]
-        var folder = FigureFolder(key: "b", name: Figures.folderName("b"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "b", name: FigureCatalog.folderName("b"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("c1.csv", table.render())
         folder.add("c1-beta.svg", plot.render())
         return folder
@@ -115,7 +115,7 @@ enum FigureThreshold {
         plot.legend = .topRight
         extra["description"] = "ΔL(β) for three instances with p_SFT ≠ p_D: one with a threshold β* (RL lowers L_SFT exactly for β > β*, shaded), one where RL never lowers it (E_{p_SFT} r ≥ E_{p_D} r), one where it always does (p_D on the argmax of r). From the claim r4-threshold."
         extra["beta_grid"] = .string("\(betas.count) log-spaced points in [1e-2, 1e2]")
-        var folder = FigureFolder(key: "c", name: Figures.folderName("c"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "c", name: FigureCatalog.folderName("c"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("threshold.csv", table.render())
         folder.add("beta-star.csv", thresholds.render())
         folder.add("threshold.svg", plot.render())
@@ -165,7 +165,7 @@ enum FigureDuration {
             "anisotropic_lambdas_with_measured_after_T_star": .integer(laterCount),
             "lambdas": .integer(lambdas.count),
         ]
-        var folder = FigureFolder(key: "d", name: Figures.folderName("d"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "d", name: FigureCatalog.folderName("d"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("duration.csv", table.render())
         folder.add("duration.svg", plot.render())
         return folder

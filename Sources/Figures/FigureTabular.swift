@@ -59,7 +59,7 @@ enum FigureTabularFig3 {
         extra["instance"] = "instance.json; regenerate one trace with: sftrl flow --instance notebooks-data/a-fig3-tabular/instance.json --schedule sft:10,rl:10 --out OUT"
         extra["description"] = "Fig. 3a/3b on exact tabular flows: SFT loss through SFT→RL, reward through RL→SFT; base values and phase boundaries marked."
 
-        var folder = FigureFolder(key: "a", name: Figures.folderName("a"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "a", name: FigureCatalog.folderName("a"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("trace.csv", trace.render())
         folder.add("markers.csv", markers.render())
         folder.add("instance.json", file.canonicalJSON(pretty: true) + Data("\n".utf8))
@@ -161,7 +161,7 @@ enum FigureSimplex {
             "gibbs_optimum": .array(gibbs.map { .number($0) }),
             "grid": .string("interior points of the lattice with step 1/\(grid)"),
         ]
-        var folder = FigureFolder(key: "e", name: Figures.folderName("e"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "e", name: FigureCatalog.folderName("e"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("trajectories.csv", traj.render())
         folder.add("field.csv", field.render())
         folder.add("points.csv", pointsTable.render())
