@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // sftrl: numerical evidence for "On the Non-decoupling of SFT and RL in Post-training".
-// Dependencies run one way (docs/ARCHITECTURE.md, enforced by ArchitectureTests):
-// sftrl → (Figures, Search, Training) → (Claims, Reports, Transformer) → Flows → Policies → (Linalg, StrictJSON) → C shims.
+// Dependencies run one way (docs/ARCHITECTURE.md, enforced by ArchitectureTests): sftrl → Figures →
+// (Search → Claims, Reports) → Flows → Policies → (Linalg, StrictJSON) → C shims; sftrl → Training → Transformer → Linalg.
 import PackageDescription
 
 let package = Package(
@@ -39,9 +39,9 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
-        // The data and SVG behind every figure folder, and the views of reports (check tables, flow and
-        // sampled-flow files, the Pareto study's files, explain's text, replay-file loading).
-        .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Reports"]),
+        // The data and SVG behind every figure folder, and the views of reports (check and search tables,
+        // report merging, flow and sampled-flow files, the Pareto study's files, spectrum, explain, replay loading).
+        .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Search", "Reports"]),
         // The command layer only: parse, call a library, print.
         .executableTarget(name: "sftrl", dependencies: [
             "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports", "Figures",

@@ -66,12 +66,12 @@ public enum Explain {
     static func proofPage(_ id: String) -> String { "proofs/\(id).md" }
 
     public static func listing() -> [ListEntry] {
-        Registry.all.map { ListEntry(id: $0.id, reference: $0.reference, hypotheses: $0.hypothesisNames, proofPage: proofPage($0.id)) }
+        Registry.all.map { ListEntry(id: $0.id, reference: $0.reference, hypotheses: $0.hypothesisIDs, proofPage: proofPage($0.id)) }
     }
 
     public static func listText() -> String {
         var t = ConsoleTable(columns: ["id", "reference", "hypotheses"], alignments: [.left, .left, .left])
-        for c in Registry.all { t.append([c.id, c.reference, c.hypothesisNames.isEmpty ? "—" : c.hypothesisNames.joined(separator: ", ")]) }
+        for c in Registry.all { t.append([c.id, c.reference, c.hypothesisIDs.isEmpty ? "—" : c.hypothesisIDs.joined(separator: ", ")]) }
         return t.render() + "\nRun `sftrl explain ID` for one claim; its proof is proofs/ID.md."
     }
 
@@ -133,9 +133,11 @@ public enum Explain {
         if r.hypotheses.isEmpty {
             out.append("Hypotheses: none")
         } else {
-            out.append("Hypotheses (names as `sftrl check --drop` takes them):")
-            let w = r.hypotheses.map(\.name.count).max() ?? 0
-            for h in r.hypotheses { out.append("  \(h.name.padding(toLength: w, withPad: " ", startingAt: 0))  \(h.text)") }
+            out.append("Hypotheses (ids as `sftrl check --drop` takes them):")
+            let w = r.hypotheses.map(\.id.count).max() ?? 0
+            for h in r.hypotheses {
+                out.append("  \(h.id.padding(toLength: w, withPad: " ", startingAt: 0))  \(h.text)" + (h.id == h.name ? "" : " (\(h.name))"))
+            }
         }
         out.append("Generator families: \(r.families.joined(separator: ", "))")
         out.append("Proof: \(r.proofPage)")

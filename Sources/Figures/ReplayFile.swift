@@ -72,10 +72,10 @@ public enum Replay {
         guard let recorded, !recorded.isEmpty else { return [] }
         let missing = recorded.filter { !given.contains($0) }
         guard !missing.isEmpty else { return [] }
-        var out = ["note: this instance was found with --drop \(recorded.joined(separator: " --drop ")); it need not meet \(recorded.count == 1 ? "that hypothesis" : "those hypotheses")."]
+        var out = ["note: this instance was found with --drop \(recorded.map(Hypothesis.id(forName:)).joined(separator: " --drop ")); it need not meet \(recorded.count == 1 ? "that hypothesis" : "those hypotheses")."]
         let unmet = missing.filter { j.unmet.contains($0) }
         if !unmet.isEmpty {
-            out.append("it misses the dropped hypothesis \(unmet.map { "\($0) (margin \(formatSignificant(j.double.hypotheses[$0] ?? .nan, digits: 6)))" }.joined(separator: ", ")): replay with \(missing.map { "--drop \($0)" }.joined(separator: " ")) to judge the conclusion without it.")
+            out.append("it misses the dropped hypothesis \(unmet.map { "\($0) (margin \(formatSignificant(j.double.hypotheses[$0] ?? .nan, digits: 6)))" }.joined(separator: ", ")): replay with \(missing.map { "--drop \(Hypothesis.id(forName: $0))" }.joined(separator: " ")) to judge the conclusion without it.")
         } else {
             out.append("it happens to meet \(missing.joined(separator: ", ")) as well, so the verdict above needs no --drop.")
         }

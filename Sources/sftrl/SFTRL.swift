@@ -39,14 +39,24 @@ struct SFTRL: ParsableCommand {
             Foundation.exit(code.rawValue)
         } catch {
             let message = error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? plainMessage(error) : fullMessage(for: error)
-            let code = exitCode(for: error)
-            if code == .success {
+            let status = exitStatus(for: error)
+            if status == 0 {
                 print(message)
                 Foundation.exit(0)
             }
             FileHandle.standardError.write(Data(("error: " + withRange(message.replacingOccurrences(of: "Error: ", with: "")) + "\n").utf8))
-            Foundation.exit(isInputError(error) || code == .validationFailure ? 2 : 1)
+            Foundation.exit(status)
         }
+    }
+
+    /// The exit status of an error that ends a command: 0 for --help and --version, 2 for an input
+    /// error (`isInputError`, or ArgumentParser's usage errors, which it would exit with 64), 1 for
+    /// a failed run; an `ExitCode` keeps its own.
+    static func exitStatus(for error: Error) -> Int32 {
+        if let code = error as? ExitCode { return code.rawValue }
+        let code = exitCode(for: error)
+        if code == .success { return 0 }
+        return isInputError(error) || code == .validationFailure ? 2 : 1
     }
 
     /// Errors that mean "change your input", as opposed to a failed computation: the one place
@@ -56,6 +66,13 @@ struct SFTRL: ParsableCommand {
         return error is ValidationError || error is UserInputError || error is InstanceError || error is ClaimError
             || error is DecodingError || error is CocoaError
     }
+}
+
+/// A computation or a write that failed after the input was accepted (exit status 1); the message
+/// says what failed.
+struct RunFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// `--rtol -1` as `--rtol=-1`: ArgumentParser reads a token starting with "-" as an option and would

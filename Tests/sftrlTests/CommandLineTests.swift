@@ -44,7 +44,7 @@ struct BoundedWorkTests {
         try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         var cmd = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:10", "--method", "gd", "--eta", "1e-7", "--out", out.path])
-        do { try cmd.run(); Issue.record("10^8 gradient steps attempted") } catch let e as ExitCode { #expect(e.rawValue == 2) }
+        do { try cmd.run(); Issue.record("10^8 gradient steps attempted") } catch { #expect(SFTRL.exitStatus(for: error) == 2) }
         #expect(!FileManager.default.fileExists(atPath: out.path))
         // Within the bound the same command runs (10 steps of η = 1).
         var small = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:10", "--method", "gd", "--eta", "1", "--max-steps", "10", "--out", out.path])

@@ -26,12 +26,12 @@ private func scratch() throws -> URL {
 
 /// Runs `sftrl flow ARGS` in process; returns the exit code (0 when run() returned).
 private func flowExitCode(_ args: [String]) throws -> Int32 {
-    var cmd = try FlowCommand.parse(args)
     do {
+        var cmd = try FlowCommand.parse(args)
         try cmd.run()
         return 0
-    } catch let e as ExitCode {
-        return e.rawValue
+    } catch {
+        return SFTRL.exitStatus(for: error)
     }
 }
 
@@ -70,11 +70,16 @@ struct FlowCommandTests {
             #expect(!FileManager.default.fileExists(atPath: out.path))
         }
         let cmd = try FlowCommand.parse(["--instance", bad.path, "--schedule", "sft:1", "--out", out.path])
-        #expect(throws: FlowCommand.Failure.self) { try cmd.plan() }
+        #expect(throws: UserInputError.self) { try cmd.plan() }
         do { _ = try cmd.plan() } catch { #expect("\(error)".contains("prompts[0].data: is not a probability vector")) }
-        let stepper = try FlowCommand.parse(["--instance", bad.path, "--schedule", "sft:1", "--stepper", "x", "--out", out.path])
-        do { _ = try stepper.plan() } catch {
-            #expect("\(error)" == "unknown --stepper 'x': use one of rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf")
+        // An unknown stepper is refused by the parser (exit 2), naming the option and every stepper.
+        do {
+            _ = try FlowCommand.parse(["--instance", bad.path, "--schedule", "sft:1", "--stepper", "x", "--out", out.path])
+            Issue.record("--stepper x accepted")
+        } catch {
+            let message = FlowCommand.message(for: error)
+            #expect(message.contains("--stepper") && message.contains("rk8pd") && message.contains("msbdf"), "\(message)")
+            #expect(SFTRL.exitStatus(for: error) == 2)
         }
     }
 
@@ -144,7 +149,7 @@ struct FlowCommandTests {
             let o = try SpectrumCommand.parse(["--instance", inst, "--at", at]).compute()
             #expect(o.subspaceDimension == 2 && o.eigenvalues.sftHessian.count == 2)
             #expect(o.constants.muSFT > 0)
-            #expect(SpectrumCommand.table(o).contains("μ_S = λ_min(∇²L_SFT)"))
+            #expect(o.table().contains("μ_S = λ_min(∇²L_SFT)"))
         }
         let rl = try SpectrumCommand.parse(["--instance", inst, "--at", "rl-optimum"]).compute()
         #expect(rl.gradRLNorm < 1e-12)
@@ -154,10 +159,10 @@ struct FlowCommandTests {
         do {
             _ = try SpectrumCommand.parse(["--instance", zero.path, "--at", "rl-optimum"]).compute()
             Issue.record("no error")
-        } catch let f as FlowCommand.Failure {
-            #expect(f.code == 2 && f.description.contains("not attained"))
+        } catch let f as UserInputError {
+            #expect(SFTRL.exitStatus(for: f) == 2 && f.description.contains("not attained"))
         }
-        #expect(throws: FlowCommand.Failure.self) { try SpectrumCommand.parse(["--instance", inst, "--at", "middle"]).compute() }
+        #expect(throws: (any Error).self) { _ = try SpectrumCommand.parse(["--instance", inst, "--at", "middle"]) }
     }
 }
 
@@ -178,8 +183,7 @@ struct SampledCommandTests {
     }
 
     static func exitCode<C: ParsableCommand>(_ type: C.Type, _ args: [String]) throws -> Int32 {
-        var cmd = try type.parse(args)
-        do { try cmd.run(); return 0 } catch let e as ExitCode { return e.rawValue } catch is ValidationError { return 2 }
+        do { var cmd = try type.parse(args); try cmd.run(); return 0 } catch { return SFTRL.exitStatus(for: error) }
     }
 
     @Test func sampledFlowWritesBandsAndIsDeterministic() throws {
@@ -259,7 +263,7 @@ struct ParetoCommandTests {
         let dir = try ParetoCommandTests.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        var cmd = try ParetoCommand.parse(["--instance", dir.appendingPathComponent("instance.json").path, "--points", "9",
+        let cmd = try ParetoCommand.parse(["--instance", dir.appendingPathComponent("instance.json").path, "--points", "9",
                                            "--samples", "11", "--schedule", "sft:1,rl:1,sft:1", "--quiet", "--out", out.path])
         try cmd.run()
         let front = try String(contentsOf: out.appendingPathComponent("front.csv"), encoding: .utf8).split(separator: "\n")
@@ -307,8 +311,8 @@ struct SizeLimitTests {
         do {
             _ = try SpectrumCommand.parse(["--instance", path.path]).compute()
             Issue.record("a 200,000-parameter spectrum was attempted")
-        } catch let f as FlowCommand.Failure {
-            #expect(f.code == 2)
+        } catch let f as UserInputError {
+            #expect(SFTRL.exitStatus(for: f) == 2)
             #expect(f.description.contains("200000 parameters") && f.description.contains("GiB"), "\(f.description)")
         }
     }
@@ -324,7 +328,7 @@ struct MoreSizeLimitTests {
         try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         var cmd = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:1", "--samples", "2000000000000", "--out", out.path])
-        do { try cmd.run(); Issue.record("2e12 samples attempted") } catch let e as ExitCode { #expect(e.rawValue == 2) }
+        do { try cmd.run(); Issue.record("2e12 samples attempted") } catch { #expect(SFTRL.exitStatus(for: error) == 2) }
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
@@ -342,11 +346,28 @@ struct MoreSizeLimitTests {
 /// `check` and `search` default `--threads` to the CPUs in the affinity mask (`CPUs.available`),
 /// not the machine's count; an explicit value wins. (The Slurm smoke test checks the same from
 /// inside a one-CPU task: scripts/slurm/smoke.sh.)
+/// `--drop` takes a hypothesis id (`beta-positive`) and, as an alias, its mathematical name.
+@Suite struct DropIdTests {
+    @Test func idAndNameBothDropTheHypothesis() throws {
+        let byId = try CheckCommand.parse(["--claim", "thm3.1", "--drop", "beta-positive"])
+        let byName = try CheckCommand.parse(["--claim", "thm3.1", "--drop", "β > 0"])
+        #expect(byId.drop == ["β > 0"] && byName.drop == ["β > 0"])
+        #expect(try SearchCommand.parse(["--claim", "thm3.1", "--drop", "beta-positive"]).drop == ["β > 0"])
+        do {
+            _ = try CheckCommand.parse(["--claim", "thm3.1", "--drop", "beta-negative"])
+            Issue.record("--drop beta-negative accepted")
+        } catch {
+            let message = CheckCommand.message(for: error)
+            #expect(message.contains("beta-positive") && !message.contains("β > 0"), "\(message)")
+        }
+    }
+}
+
 @Suite struct ThreadsDefaultTests {
     @Test func checkAndSearchDefaultToTheAffinityMask() throws {
-        #expect(try CheckCommand.parse([]).threads == CPUs.available)
-        #expect(try SearchCommand.parse(["--claim", "eq5"]).threads == CPUs.available)
-        #expect(try CheckCommand.parse(["--threads", "3"]).threads == 3)
+        #expect(try CheckCommand.parse([]).control.threads == CPUs.available)
+        #expect(try SearchCommand.parse(["--claim", "eq5"]).control.threads == CPUs.available)
+        #expect(try CheckCommand.parse(["--threads", "3"]).control.threads == 3)
     }
 }
 

@@ -31,17 +31,14 @@ struct CheckCommand: ParsableCommand {
         whatever the thread count (unless --timing adds wall times).
         """)
 
-    @Option(name: .customLong("claim"), help: "A claim id to check (repeatable; default: all). See `sftrl explain --list`.")
-    var claims: [String] = []
+    @OptionGroup(title: "Claims") var selection: ClaimSelection
 
     @Option(help: "Instances per claim that must meet the hypotheses.")
     var instances: Int = 1000
 
-    @Option(help: "Seed of the run; instance k of a claim is a function of (seed, claim id, k).")
-    var seed: UInt64 = 1
+    @OptionGroup(title: "Run") var control: RunControl
 
-    @Option(help: "Write the report as JSON to this file.")
-    var json: String?
+    @OptionGroup(title: "Output files") var report: ReportOutput
 
     @Option(help: "Write the report as a Markdown table to this file.")
     var markdown: String?
@@ -52,38 +49,16 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Re-check one saved instance and print every margin and the verdict (same certification rule as the check); needs exactly one --claim. Accepts a counterexample or search finding, a claim instance, an instance file, or a `check --json` report (then the counterexample of --claim).")
     var replay: String?
 
-    @Option(help: "Hypotheses to drop (repeatable): instances need not satisfy them. See `sftrl explain ID` for the names.")
-    var drop: [String] = []
-
-    @Option(help: "Worker threads (default: the CPUs this process may use, its affinity mask as taskset, a Slurm task or a container cpuset sets it). The results do not depend on it.")
-    var threads: Int = CPUs.available
-
-    @Option(help: "Run shard K of N (K in 0..<N): only the instance indices ≡ K mod N. Combine shards with `sftrl merge`.")
-    var shard: String?
-
-    @Flag(help: "Record wall time and instances per second per claim in the JSON (makes it non-deterministic).")
-    var timing = false
-
-    @Flag(help: "No progress display on stderr.")
-    var quiet = false
+    var claims: [String] { selection.claims }
+    var drop: [String] { selection.dropNames }
 
     func validate() throws {
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
         if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
-        try OutputPaths.checkDistinct([("--json", json), ("--markdown", markdown)])
+        try OutputPaths.checkDistinct([("--json", report.json), ("--markdown", markdown)])
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
         try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances per claim", hint: "; lower it")
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        for id in claims where !Registry.ids.contains(id) {
-            throw ValidationError("--claim: unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
-        }
         if replay != nil && claims.count != 1 { throw ValidationError("--replay needs exactly one --claim ID") }
-        if let s = shard { _ = try parseShard(s) }
-        for c in try selected() {
-            for d in drop where !c.hypothesisNames.contains(d) && claims.count == 1 {
-                throw ValidationError("--drop: claim \(c.id) has no hypothesis \"\(d)\"; its hypotheses: \(c.hypothesisNames.isEmpty ? "(none, so there is nothing to drop)" : c.hypothesisNames.joined(separator: ", "))")
-            }
-        }
+        try selection.checkDrops(for: claims)
     }
 
     func selected() throws -> [any Claim] { claims.isEmpty ? Registry.all : try claims.map { try Registry.claim($0) } }
@@ -92,15 +67,15 @@ struct CheckCommand: ParsableCommand {
         if let replay { return try runReplay(replay) }
         var options = CheckOptions()
         options.instances = instances
-        options.seed = seed
-        options.threads = threads
-        options.timing = timing
+        options.seed = control.seed
+        options.threads = control.threads
+        options.timing = control.timing
         options.dropping = Set(drop)
-        if let s = shard { options.shard = try parseShard(s) }
+        options.shard = control.shardIndex
         // Parallelism is across instances; one BLAS thread keeps LAPACK's results bit-identical.
         BLASThreads.set(1)
         let chosen = try selected()
-        let progress = ProgressReporter(total: chosen.count * instances, label: "check", quiet: quiet)
+        let progress = ProgressReporter(total: chosen.count * instances, label: "check", quiet: control.quiet)
         var results: [ClaimResult] = []
         var times: [Double] = []
         for claim in chosen {
@@ -118,9 +93,9 @@ struct CheckCommand: ParsableCommand {
             times.append(Date().timeIntervalSince(t0))
         }
         progress.finish()
-        let report = CheckReport(seed: seed, version: sftrlVersion, instances: instances, shard: shard, claims: results)
+        let checked = CheckReport(seed: control.seed, version: sftrlVersion, instances: instances, shard: control.shard, claims: results)
         // Outputs are written only after the whole run succeeded, each atomically.
-        if let json { try writeJSON(report, to: URL(fileURLWithPath: json)) }
+        if let json = report.json { try writeJSON(checked, to: URL(fileURLWithPath: json)) }
         if let markdown { try writeAtomically(CheckReport.markdown(results), to: URL(fileURLWithPath: markdown)) }
         print(CheckReport.table(results, times: times))
         if strict && results.contains(where: { $0.verdict == .fails }) { throw ExitCode(1) }
@@ -135,13 +110,4 @@ struct CheckCommand: ParsableCommand {
         print("verdict: \(j.sentence)")
         for line in Replay.droppedNotes(judgement: j, recorded: loaded.dropped, given: drop) { print(line) }
     }
-}
-
-/// Parses "K/N" with 0 ≤ K < N.
-func parseShard(_ s: String) throws -> (index: Int, count: Int) {
-    let parts = s.split(separator: "/")
-    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
-        throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"")
-    }
-    return (k, n)
 }
