@@ -10,10 +10,10 @@ public struct FigureFolder {
     public var name: String
     public var files: [(name: String, data: Data)]
     public var seed: UInt64?
-    public var extra: [String: JSONValue]
+    public var extra: [String: ReportJSON]
     public var quick: Bool
 
-    public init(key: String, name: String, files: [(name: String, data: Data)], seed: UInt64?, extra: [String: JSONValue], quick: Bool) {
+    public init(key: String, name: String, files: [(name: String, data: Data)], seed: UInt64?, extra: [String: ReportJSON], quick: Bool) {
         self.key = key; self.name = name; self.files = files; self.seed = seed; self.extra = extra; self.quick = quick
     }
 

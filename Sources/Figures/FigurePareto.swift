@@ -19,7 +19,7 @@ enum FigurePareto {
 
     static func build(quick: Bool) throws -> FigureFolder {
         let s = try study(FigureTabularFig3.file, name: "figure a's instance", quick: quick)
-        var extra: [String: JSONValue] = s.manifestExtra()
+        var extra: [String: ReportJSON] = s.manifestExtra()
         extra.removeValue(forKey: "files")
         extra["instance"] = "instance.json (figure a's: one prompt, three responses, beta 0.5, reference = start = uniform)"
         extra["description"] = "The exact Pareto front of (L_SFT, J_beta) and the SFT->RL, RL->SFT, alternating and mix flows (phases of 10 time units) with their distance to it."

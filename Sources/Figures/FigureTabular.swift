@@ -41,7 +41,7 @@ enum FigureTabularFig3 {
             }
         }
         var markers = CSVTable(columns: ["pipeline", "kind", "quantity", "value"])
-        var extra: [String: JSONValue] = [:]
+        var extra: [String: ReportJSON] = [:]
         for (name, run) in runs {
             markers.append([.string(name), "base", "sft_loss", .double(baseValues[.sftLoss])])
             markers.append([.string(name), "base", "reward", .double(baseValues[.reward])])
@@ -155,7 +155,7 @@ enum FigureSimplex {
         sftOnly.field = arrows["sft"]!
         let svg = overlayField(plot.render(), from: sftOnly.render(), color: sftFieldColor)
 
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "Phase portrait on the 3-response simplex: RL (grey) and SFT (green) vector fields ṗ, the two pipelines of figure a, p_D, the Gibbs optimum and π_ref.",
             "instance": "the instance of figure a (a-fig3-tabular/instance.json)",
             "gibbs_optimum": .array(gibbs.map { .number($0) }),

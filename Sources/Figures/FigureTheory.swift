@@ -50,7 +50,7 @@ enum FigureC1 {
         plot.yRange = 0...1.6
         plot.referenceLines.append(ReferenceLine(y: 0, label: "0 (Jensen: C₁ ≥ 0)"))
         plot.legend = .topRight
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "C₁(β) of Thm 3.1 (line) and L_SFT(p_RL) − L_SFT(p_SFT) computed directly from the Gibbs optimum (dots), π_ref = p_SFT = p_D; both from the claim thm3.1-identity.",
             "instances": .array(family.map { .string($0.name) }),
             "beta_grid": .string("\(betas.count) log-spaced points in [1e-2, 1e2]"),
@@ -83,7 +83,7 @@ enum FigureThreshold {
         var plot = LinePlot(title: "R4: does the RL optimum lower the SFT loss? (π_ref = p_SFT ≠ p_D)", xLabel: "β (KL coefficient, log scale)",
                             yLabel: "ΔL = L_SFT(p_RL) − L_SFT(p_SFT)")
         plot.xScale = .log
-        var extra: [String: JSONValue] = [:]
+        var extra: [String: ReportJSON] = [:]
         var starts: [Double] = []
         for (i, member) in family.enumerated() {
             var ys: [Double] = []
@@ -155,7 +155,7 @@ enum FigureDuration {
         plot.series.append(.scatter(name: "measured argmax, isotropic A = I, B = 2I", xs: lambdas, ys: iso, color: Palette.color(0), marker: .circle))
         plot.series.append(.scatter(name: "measured argmax, anisotropic B = diag(2, 0.02)", xs: lambdas, ys: aniso, color: Palette.color(1), marker: .triangle))
         plot.legend = .topRight
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "T*(λ) against the first maximum of U(t) = [J(θ_t) − J(θ₀)] − λ L_SFT(θ_t) located as an event on the integrated RL flow (claims r3-duration and r3-duration-actual, rtol 1e-10).",
             "isotropic": .object(["diag_A": .array(isotropic.a.map { .number($0) }), "diag_B": .array(isotropic.b.map { .number($0) }),
                                   "theta_R": .array(isotropic.thetaR.map { .number($0) }), "theta_0": .array(isotropic.theta0.map { .number($0) })]),

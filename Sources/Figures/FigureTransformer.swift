@@ -26,7 +26,7 @@ enum FigureTransformer {
         try ensureDirectory(scratch)
         defer { try? fm.removeItem(at: scratch) }
         var folder = FigureFolder(key: "f", name: FigureCatalog.folderName("f"), files: [], seed: seed, extra: [:], quick: quick)
-        var commands: [JSONValue] = []
+        var commands: [ReportJSON] = []
         for p in pipelines {
             let dir = scratch.appendingPathComponent(p)
             let args = trainArguments(pipeline: p, out: dir.path)

@@ -70,9 +70,9 @@ public struct FlowReport {
     public func manifest() -> Manifest {
         let inst = plan.instance
         let b = plan.schedule.boundaries
-        var phases: [JSONValue] = []
+        var phases: [ReportJSON] = []
         for (k, p) in plan.schedule.phases.enumerated() {
-            var o: [String: JSONValue] = [
+            var o: [String: ReportJSON] = [
                 "index": .integer(k + 1), "label": .string(p.kind.label), "spec": .string(p.spec),
                 "start": .number(b[k]), "end": .number(b[k + 1]), "duration": .number(p.duration),
             ]
@@ -81,8 +81,8 @@ public struct FlowReport {
             if !isSteps && k < run.phaseStats.count { o["stats"] = FlowReport.json(run.phaseStats[k]) }
             phases.append(.object(o))
         }
-        let events: [JSONValue] = run.events.map { e in
-            var o: [String: JSONValue] = ["spec": .string(e.spec), "quantity": .string(e.quantity.rawValue), "level": .number(e.level)]
+        let events: [ReportJSON] = run.events.map { e in
+            var o: [String: ReportJSON] = ["spec": .string(e.spec), "quantity": .string(e.quantity.rawValue), "level": .number(e.level)]
             if let h = run.hit(for: e) {
                 o["reached"] = true
                 o["t"] = .number(h.t)
@@ -95,12 +95,12 @@ public struct FlowReport {
             }
             return .object(o)
         }
-        var finalValues: [String: JSONValue] = ["t": .number(run.rows.last?.t ?? 0)]
+        var finalValues: [String: ReportJSON] = ["t": .number(run.rows.last?.t ?? 0)]
         if let last = run.rows.last {
             for q in TraceQuantity.allCases { finalValues[q.rawValue] = .number(last.values[q]) }
         }
         finalValues["theta"] = .array(run.finalTheta.map { .number($0) })
-        var extra: [String: JSONValue] = [
+        var extra: [String: ReportJSON] = [
             "instance": .object([
                 "path": .string(instancePath),
                 "sha256_canonical_json": .string(instanceHash ?? canonicalJSONHash(plan.file)),
@@ -138,7 +138,7 @@ public struct FlowReport {
                         timing: .init(started: started, wallSeconds: wallSeconds))
     }
 
-    public static func json(_ s: IntegrationStats) -> JSONValue {
+    public static func json(_ s: IntegrationStats) -> ReportJSON {
         .object(["accepted": .integer(s.accepted), "rejected": .integer(s.rejected),
                  "rhs_evaluations": .integer(s.rhsEvaluations), "jacobian_evaluations": .integer(s.jacobianEvaluations)])
     }

@@ -55,8 +55,8 @@ extension ParetoStudy {
         return plot
     }
 
-    public func manifestExtra() -> [String: JSONValue] {
-        var pathsJSON: [JSONValue] = []
+    public func manifestExtra() -> [String: ReportJSON] {
+        var pathsJSON: [ReportJSON] = []
         for p in paths {
             pathsJSON.append(.object(["name": .string(p.name), "schedule": .string(p.schedule.spec),
                                       "final_distance": .number(p.final.distance), "final_reward_gap": .number(p.final.rewardGap),

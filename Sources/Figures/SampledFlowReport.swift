@@ -68,7 +68,7 @@ public struct SampledFlowReport {
 
     public func manifest() -> Manifest {
         let c = config
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "instance": .object([
                 "path": .string(instancePath), "sha256_canonical_json": .string(canonicalJSONHash(file)),
                 "policy": .string(instance.policy.name), "prompts": .integer(instance.promptCount),

@@ -361,6 +361,14 @@ struct MoreSizeLimitTests {
             #expect(message.contains("beta-positive") && !message.contains("β > 0"), "\(message)")
         }
     }
+
+    /// `train` and `probe` take `--threads` like every other command; `--blas-threads` is an alias.
+    @Test func threadsAndItsAlias() throws {
+        #expect(try TrainCommand.parse(["--pipeline", "sft-rl", "--out", "x", "--threads", "3"]).blasThreads == 3)
+        #expect(try TrainCommand.parse(["--pipeline", "sft-rl", "--out", "x", "--blas-threads", "2"]).blasThreads == 2)
+        #expect(try TrainCommand.parse(["--pipeline", "sft-rl", "--out", "x"]).blasThreads == 1)
+        #expect(try ProbeCommand.parse(["--model", "m", "--sft-data", "s", "--rl-data", "r", "--blas-threads", "2"]).blasThreads == 2)
+    }
 }
 
 @Suite struct ThreadsDefaultTests {

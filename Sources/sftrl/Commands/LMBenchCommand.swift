@@ -51,13 +51,13 @@ extension LMCommand {
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
         @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048
         @Option(help: "Seed of the weights, tokens and targets.") var seed: UInt64 = 0
-        @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights = "f32"
+        @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights: WeightStorage = .f32
         @Option(help: "Write the JSON here (atomically) instead of stdout.") var json: String?
 
         static let presets = ["tiny", "small", "qwen3-0.6b"]
 
-        /// The storage --weights names (f32 when unknown: validate() refuses that first).
-        var storage: WeightStorage { WeightStorage(rawValue: weights.lowercased()) ?? .f32 }
+        /// The storage --weights names.
+        var storage: WeightStorage { weights }
 
         /// The configuration and the name recorded in the output.
         func model() throws -> (config: Qwen3Config, name: String) {
@@ -114,7 +114,7 @@ extension LMCommand {
             s.forward = ph.contains("forward"); s.decode = ph.contains("decode"); s.train = ph.contains("train")
             s.weights = storage
             if s.train && storage != .f32 {
-                throw ValidationError("--weights \(weights) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
+                throw ValidationError("--weights \(weights.rawValue) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
             }
             let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
             if s.train && need > SizeLimits.budget {
@@ -126,7 +126,6 @@ extension LMCommand {
         }
 
         func validate() throws {
-            guard WeightStorage(rawValue: weights.lowercased()) != nil else { throw ValidationError("--weights '\(weights)' is unknown; use f32 or bf16") }
             let c = try model().config
             _ = try settings(for: c)
             if let json { try OutputPaths.checkFile(json, option: "--json") }

@@ -41,13 +41,6 @@ struct ModelSource: ParsableArguments {
         SkinnyLinear.threads = n
     }
 
-    /// Parses `--weights`: f32 or bf16.
-    static func storage(_ s: String) throws -> WeightStorage {
-        guard let w = WeightStorage(rawValue: s) else {
-            throw ValidationError("--weights '\(s)' is unknown; use f32 or bf16")
-        }
-        return w
-    }
 
     func load(storage: WeightStorage = .f32) throws -> Qwen3Model {
         switch (model, preset) {
@@ -94,7 +87,7 @@ extension LMCommand {
         @Option(help: "Text, encoded with the folder's tokenizer.json (with --model).") var text: String?
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
-        @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights = "f32"
+        @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights: WeightStorage = .f32
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
@@ -122,7 +115,7 @@ extension LMCommand {
             var seqs: [[Int32]] = []
             if (tokens == nil) == (text == nil) { throw ValidationError("give exactly one of --tokens or --text") }
             if let k = topK, k <= 0 { throw ValidationError("--top-k is \(k); expected a positive integer") }
-            let storage = try ModelSource.storage(weights)
+            let storage = weights
             try ModelSource.setThreads(threads)
             if let tokens {
                 switch Self.parse(tokens) {

@@ -101,7 +101,7 @@ extension LMCommand {
         @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
-        @Option(help: "Weight storage: f32 or bf16 (see above).") var weights = "f32"
+        @Option(help: "Weight storage: f32 or bf16 (see above).") var weights: WeightStorage = .f32
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         mutating func run() throws {
@@ -111,7 +111,7 @@ extension LMCommand {
             if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected a number in (0, 1]") }
             let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
             if text.isEmpty { throw UserInputError("--prompt is empty") }
-            let storage = try ModelSource.storage(weights)
+            let storage = weights
             if threads < 1 { throw UserInputError("--threads is \(threads); expected a positive integer") }
             try ModelSource.setThreads(threads)
             let tm: TextModel

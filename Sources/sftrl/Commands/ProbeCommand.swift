@@ -33,11 +33,11 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Most new tokens per sample.") var maxNewTokens = 4
     @Option(help: "Finite-difference step h of the Hessian-vector product (along the unit RL direction).") var hessianStep = 1e-3
     @Option(help: "Seed of the samples.") var seed: UInt64 = 0
-    @Option(help: "BLAS threads.") var blasThreads = 1
+    @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (--blas-threads is an alias).") var blasThreads = 1
 
     mutating func run() throws {
         for (n, v) in [("--batches", batches), ("--sft-batch-size", sftBatchSize), ("--prompts", prompts),
-                       ("--max-new-tokens", maxNewTokens), ("--blas-threads", blasThreads)] where v <= 0 {
+                       ("--max-new-tokens", maxNewTokens), ("--threads", blasThreads)] where v <= 0 {
             throw UserInputError("\(n) is \(v); expected a positive integer")
         }
         if numGenerations < 2 { throw UserInputError("--num-generations is \(numGenerations); the group baseline needs at least 2") }

@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
 
         Evaluation: eval_sft_loss on all 256 test examples; eval_reward = mean@1 on the first --eval-prompts test prompts (temperature 0.6, top_p 0.95, robust parser, the same sampler seed at every step).
 
-        Deterministic from --seed with --blas-threads 1 (the default): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
+        Deterministic from --seed with --threads 1 (the default; --blas-threads is an alias): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
 
         Invalid option values, including values that are not numbers at all, exit with status 2 and create nothing.
         """)
@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Advantage scaling: group, batch or none.") var scaleRewards = "group"
     // Evaluation.
     @Option(help: "Test prompts for the mean@1 reward at every step (of 256).") var evalPrompts = 128
-    @Option(help: "BLAS threads (1 makes metrics bitwise reproducible).") var blasThreads = 1
+    @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (1 makes metrics bitwise reproducible; --blas-threads is an alias).") var blasThreads = 1
 
     /// Checks every option and builds the configuration; throws ``UserInputError`` naming the option (exit status 2).
     func makeConfig() throws -> PipelineConfig {
@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
         try positive(numIterations, "--num-iterations")
         try positive(maxCompletionLength, "--max-completion-length")
         try positive(evalPrompts, "--eval-prompts")
-        try positive(blasThreads, "--blas-threads")
+        try positive(blasThreads, "--threads")
         if numGenerations < 2 { throw UserInputError("--num-generations is \(numGenerations); GRPO needs at least 2 completions per prompt") }
         try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
         if !(temperature > 0 && temperature.isFinite) { throw UserInputError("--temperature is \(temperature); expected > 0") }
