@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // sftrl: numerical evidence for "On the Non-decoupling of SFT and RL in Post-training".
-// Dependencies run one way: sftrl → (Claims, Search, Transformer, Reports) → (Flows → Policies) → Linalg → C shims.
+// Dependencies run one way (docs/ARCHITECTURE.md, enforced by ArchitectureTests): sftrl → Figures →
+// (Search → Claims, Reports) → Flows → Policies → (Linalg, StrictJSON) → C shims; sftrl → Training → Transformer → Linalg.
 import PackageDescription
 
 let package = Package(
@@ -38,8 +39,12 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
+        // The data and SVG behind every figure folder, and the views of reports (check and search tables,
+        // report merging, flow and sampled-flow files, the Pareto study's files, spectrum, explain, replay loading).
+        .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Search", "Reports"]),
+        // The command layer only: parse, call a library, print.
         .executableTarget(name: "sftrl", dependencies: [
-            "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
+            "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports", "Figures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,6 +74,9 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg"]),
+        .testTarget(name: "FiguresTests", dependencies: ["TestSupport", "Figures", "Claims", "Flows", "Policies", "Reports", "Linalg", "StrictJSON"]),
+        // The import directions of docs/ARCHITECTURE.md, read from every Sources/<Target>/*.swift.
+        .testTarget(name: "ArchitectureTests", dependencies: ["TestSupport"]),
         .testTarget(name: "sftrlTests", dependencies: ["TestSupport", "sftrl"]),
     ]
 )

@@ -77,7 +77,8 @@ public struct Evaluation: Codable, Equatable, Sendable {
     }
 }
 
-/// A named hypothesis of a claim (the names `sftrl search --drop` takes).
+/// A named hypothesis of a claim: `name` is its mathematical name (display, and the key of
+/// evaluations and reports), `id` (HypothesisID.swift) the ASCII word `--drop` takes.
 public struct Hypothesis: Sendable, Codable, Equatable {
     public let name: String
     public let text: String

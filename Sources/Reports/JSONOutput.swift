@@ -46,12 +46,13 @@ public func writeJSON(_ value: Manifest, to url: URL) throws {
     try writeAtomically(encodeJSON(value), to: url)
 }
 
-/// A free-form JSON value for manifests and metadata.
+/// A free-form JSON value for manifests and metadata (named apart from StrictJSON's `JSONValue`,
+/// the tree of a parsed input file).
 ///
 /// Integers that fit `Int` decode as `.integer`, other numbers as `.number` (so a whole-valued
 /// `.number(2.0)`, written `2`, reads back as `.integer(2)`). A `.number` holding
 /// NaN or ±∞ encodes as the string `"nan"` / `"inf"` / `"-inf"` (and so decodes as `.string`).
-public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByNilLiteral, ExpressibleByBooleanLiteral,
+public enum ReportJSON: Codable, Equatable, Sendable, ExpressibleByNilLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
@@ -60,16 +61,16 @@ public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByNilLiteral, Ex
     case integer(Int)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([ReportJSON])
+    case object([String: ReportJSON])
 
     public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .integer(value) }
     public init(floatLiteral value: Double) { self = .number(value) }
     public init(stringLiteral value: String) { self = .string(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    public init(arrayLiteral elements: ReportJSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, ReportJSON)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 
@@ -80,8 +81,8 @@ public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByNilLiteral, Ex
         if let n = try? c.decode(Int.self) { self = .integer(n); return }
         if let x = try? c.decode(Double.self) { self = .number(x); return }
         if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
-        if let o = try? c.decode([String: JSONValue].self) { self = .object(o); return }
+        if let a = try? c.decode([ReportJSON].self) { self = .array(a); return }
+        if let o = try? c.decode([String: ReportJSON].self) { self = .object(o); return }
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
     }
 
@@ -158,12 +159,12 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// Who wrote the file; default `"sftrl"`.
     public var createdBy: String
     /// Anything else (parameters, counts, file list). Keys are sorted on output.
-    public var extra: [String: JSONValue]
+    public var extra: [String: ReportJSON]
     /// Optional timing; leave nil for reproducible output.
     public var timing: Timing?
 
     public init(command: [String], version: String, seed: UInt64? = nil, createdBy: String = "sftrl",
-                extra: [String: JSONValue] = [:], timing: Timing? = nil) {
+                extra: [String: ReportJSON] = [:], timing: Timing? = nil) {
         self.command = command
         self.version = version
         self.seed = seed

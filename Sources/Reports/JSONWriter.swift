@@ -1,4 +1,4 @@
-/// A direct writer for `JSONValue` trees and `Manifest`s that produces exactly the bytes of
+/// A direct writer for `ReportJSON` trees and `Manifest`s that produces exactly the bytes of
 /// `makeJSONEncoder()` (sorted keys, two-space pretty printing, `"key" : value`, unescaped slashes,
 /// non-finite doubles as `"nan"` / `"inf"` / `"-inf"`) without the `Encoder` machinery, which
 /// dominates the cost of manifests holding hundreds of thousands of numbers (a flow's final θ).
@@ -89,8 +89,8 @@ struct PrettyJSONWriter {
         bytes.append(0x5D)
     }
 
-    /// Any `JSONValue`, keys sorted by their UTF-8 bytes (JSONEncoder's `.sortedKeys` order).
-    mutating func value(_ v: JSONValue, depth: Int) {
+    /// Any `ReportJSON`, keys sorted by their UTF-8 bytes (JSONEncoder's `.sortedKeys` order).
+    mutating func value(_ v: ReportJSON, depth: Int) {
         switch v {
         case .null: ascii("null")
         case .bool(let b): if b { ascii("true") } else { ascii("false") }
@@ -105,7 +105,7 @@ struct PrettyJSONWriter {
     }
 }
 
-extension JSONValue {
+extension ReportJSON {
     /// The bytes `encodeJSON(self)` returns (pretty, sorted keys, final newline), written directly
     /// (the manifest writer's core, exposed to the tests that compare it with JSONEncoder).
     func prettyJSON() -> [UInt8] {

@@ -71,7 +71,7 @@ public struct AcceptabilityTask: Sendable {
     public static let negativeWord = "unacceptable"
 
     public let config: Config
-    public let tokenizer: Tokenizer
+    public let tokenizer: WordTokenizer
     public let train: [Example]
     public let test: [Example]
     /// Unlabeled pretraining text: `<bos> SENTENCE <eos>`, acceptable sentences only.
@@ -86,7 +86,7 @@ public struct AcceptabilityTask: Sendable {
         words += AcceptabilityTask.determiners + AcceptabilityTask.adjectives + AcceptabilityTask.prepositions
         for (s, p) in AcceptabilityTask.nouns { words += [s, p] }
         for (s, p) in AcceptabilityTask.intransitiveVerbs + AcceptabilityTask.transitiveVerbs { words += [s, p] }
-        tokenizer = Tokenizer(words: words)
+        tokenizer = WordTokenizer(words: words)
 
         // Each part has its own stream, drawn in a fixed order (test, train, pretraining), each
         // half acceptable, skipping sentences already drawn: the test split does not depend on
@@ -120,7 +120,7 @@ public struct AcceptabilityTask: Sendable {
         while text.count < config.pretrainSentences {
             let ex = AcceptabilityTask.drawExample(rng: &rng, config: config, acceptable: true)
             if seen.insert(ex.sentence).inserted {
-                text.append([Tokenizer.bos] + tokenizer.encode(ex.sentence) + [Tokenizer.eos])
+                text.append([WordTokenizer.bos] + tokenizer.encode(ex.sentence) + [WordTokenizer.eos])
             }
         }
         pretrainText = text
@@ -177,14 +177,14 @@ public struct AcceptabilityTask: Sendable {
 
     /// `<bos> is this sentence acceptable ? <sep> SENTENCE <sep> answer :`
     public func prompt(_ sentence: String) -> [Int32] {
-        [Tokenizer.bos] + tokenizer.encode(AcceptabilityTask.instruction.joined(separator: " "))
-            + [Tokenizer.sep] + tokenizer.encode(sentence) + [Tokenizer.sep]
+        [WordTokenizer.bos] + tokenizer.encode(AcceptabilityTask.instruction.joined(separator: " "))
+            + [WordTokenizer.sep] + tokenizer.encode(sentence) + [WordTokenizer.sep]
             + tokenizer.encode(AcceptabilityTask.answerCue.joined(separator: " "))
     }
 
     /// `acceptable <eos>` or `unacceptable <eos>`.
     public func completion(label: Bool) -> [Int32] {
-        [label ? positiveToken : negativeToken, Tokenizer.eos]
+        [label ? positiveToken : negativeToken, WordTokenizer.eos]
     }
 
     public var positiveToken: Int32 { tokenizer.id(AcceptabilityTask.positiveWord)! }
@@ -193,7 +193,7 @@ public struct AcceptabilityTask: Sendable {
     /// Strict parser (training): the completion must be exactly two tokens, one label word then
     /// `<eos>`. Anything else (extra tokens, a missing `<eos>`, no label word) is nil.
     public func strictParse(_ completion: [Int32]) -> Bool? {
-        guard completion.count == 2, completion[1] == Tokenizer.eos else { return nil }
+        guard completion.count == 2, completion[1] == WordTokenizer.eos else { return nil }
         if completion[0] == positiveToken { return true }
         if completion[0] == negativeToken { return false }
         return nil
@@ -204,7 +204,7 @@ public struct AcceptabilityTask: Sendable {
     public func robustParse(_ completion: [Int32]) -> Bool? {
         var last: Bool?
         for t in completion {
-            if t == Tokenizer.eos { break }
+            if t == WordTokenizer.eos { break }
             if t == positiveToken { last = true } else if t == negativeToken { last = false }
         }
         return last

@@ -65,7 +65,7 @@ public struct RLPrompts: Sendable {
         let labels = examples.map(\.acceptable)
         self.init(prompts: examples.map { task.prompt($0.sentence) },
                   reward: { i, c in task.reward(c, acceptable: labels[i], strict: true) },
-                  stopTokens: [Tokenizer.eos])
+                  stopTokens: [WordTokenizer.eos])
     }
 }
 

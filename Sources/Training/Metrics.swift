@@ -51,7 +51,7 @@ public struct Evaluator: Sendable {
         self.init(sftPairs: task.test.map { (prompt: task.prompt($0.sentence), completion: task.completion(label: $0.sftLabel)) },
                   rl: RLPrompts(prompts: test.map { task.prompt($0.sentence) },
                                 reward: { i, c in task.reward(c, acceptable: labels[i], strict: false) },
-                                stopTokens: [Tokenizer.eos]),
+                                stopTokens: [WordTokenizer.eos]),
                   format: { _, c in task.strictParse(c) != nil },
                   sampling: sampling, seed: seed)
     }

@@ -17,7 +17,7 @@ public struct TokenBatch: Sendable, Equatable {
     /// (and j ≥ 1): `firstTarget = 1` is plain language modelling, `prompt.count` masks a prompt.
     public static func make(_ sequences: [(tokens: [Int32], firstTarget: Int)]) -> TokenBatch {
         let length = sequences.map(\.tokens.count).max() ?? 0
-        var tokens = [Int32](repeating: Tokenizer.pad, count: sequences.count * length)
+        var tokens = [Int32](repeating: WordTokenizer.pad, count: sequences.count * length)
         var mask = [Bool](repeating: false, count: sequences.count * length)
         for (b, seq) in sequences.enumerated() {
             for (t, tok) in seq.tokens.enumerated() { tokens[b * length + t] = tok }
@@ -37,7 +37,7 @@ public struct TokenBatch: Sendable, Equatable {
     }
 
     /// Number of non-pad tokens (TRL's `num_tokens` counts the tokens fed to the model).
-    public var nonPadTokens: Int { tokens.reduce(0) { $0 + ($1 == Tokenizer.pad ? 0 : 1) } }
+    public var nonPadTokens: Int { tokens.reduce(0) { $0 + ($1 == WordTokenizer.pad ? 0 : 1) } }
     public var targetCount: Int { targetMask.reduce(0) { $0 + ($1 ? 1 : 0) } }
 }
 

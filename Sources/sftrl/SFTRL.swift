@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Policies
 import Claims
+import Reports
+import Figures
 
 /// The root command. Each subcommand lives in its own file (`CheckCommand.swift`, ...).
 @main
@@ -37,24 +39,41 @@ struct SFTRL: ParsableCommand {
             Foundation.exit(code.rawValue)
         } catch {
             let message = error is CocoaError || (error as NSError).domain == NSPOSIXErrorDomain ? plainMessage(error) : fullMessage(for: error)
-            let code = exitCode(for: error)
-            if code == .success {
+            let status = exitStatus(for: error)
+            if status == 0 {
                 print(message)
                 Foundation.exit(0)
             }
             FileHandle.standardError.write(Data(("error: " + withRange(message.replacingOccurrences(of: "Error: ", with: "")) + "\n").utf8))
-            Foundation.exit(isInputError(error) || code == .validationFailure ? 2 : 1)
+            Foundation.exit(status)
         }
     }
 
-    /// Errors that mean "change your input", as opposed to a failed computation.
+    /// The exit status of an error that ends a command: 0 for --help and --version, 2 for an input
+    /// error (`isInputError`, or ArgumentParser's usage errors, which it would exit with 64), 1 for
+    /// a failed run; an `ExitCode` keeps its own.
+    static func exitStatus(for error: Error) -> Int32 {
+        if let code = error as? ExitCode { return code.rawValue }
+        let code = exitCode(for: error)
+        if code == .success { return 0 }
+        return isInputError(error) || code == .validationFailure ? 2 : 1
+    }
+
+    /// Errors that mean "change your input", as opposed to a failed computation: the one place
+    /// that maps them to exit status 2.
     static func isInputError(_ error: Error) -> Bool {
-        error is ValidationError || error is InstanceError || error is ClaimError || error is DecodingError || error is CocoaError
+        if let f = error as? FiguresError { return f.isInputError }
+        return error is ValidationError || error is UserInputError || error is InstanceError || error is ClaimError
+            || error is DecodingError || error is CocoaError
     }
 }
 
-/// The toolkit's version, recorded in every manifest and report.
-let sftrlVersion = "0.1.0"
+/// A computation or a write that failed after the input was accepted (exit status 1); the message
+/// says what failed.
+struct RunFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
 
 /// `--rtol -1` as `--rtol=-1`: ArgumentParser reads a token starting with "-" as an option and would
 /// answer "Missing value"; joined, the number reaches the command's own validation, which names the

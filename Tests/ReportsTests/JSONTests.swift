@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func deterministic() throws {
-        let v: JSONValue = ["z": 1, "a": [true, nil, 2.5, "s"], "m": ["y": 0.1, "x": .number(.nan)]]
+        let v: ReportJSON = ["z": 1, "a": [true, nil, 2.5, "s"], "m": ["y": 0.1, "x": .number(.nan)]]
         let d1 = try encodeJSON(v), d2 = try encodeJSON(v)
         #expect(d1 == d2)
         let text = String(decoding: d1, as: UTF8.self)
@@ -31,8 +31,8 @@ import Testing
     }
 
     @Test func jsonValueRoundTrip() throws {
-        let v: JSONValue = ["n": 3, "x": 0.25, "s": "t", "b": false, "nil": nil, "arr": [1, [2]]]
-        let back = try makeJSONDecoder().decode(JSONValue.self, from: encodeJSON(v))
+        let v: ReportJSON = ["n": 3, "x": 0.25, "s": "t", "b": false, "nil": nil, "arr": [1, [2]]]
+        let back = try makeJSONDecoder().decode(ReportJSON.self, from: encodeJSON(v))
         #expect(back == v)
     }
 

@@ -35,7 +35,7 @@ private func string(_ g: inout Mix) -> String {
     return (0..<g.below(6)).map { _ in alphabet[g.below(alphabet.count)] }.joined()
 }
 
-private func tree(_ g: inout Mix, depth: Int) -> JSONValue {
+private func tree(_ g: inout Mix, depth: Int) -> ReportJSON {
     switch g.below(depth > 3 ? 5 : 7) {
     case 0: return .null
     case 1: return .bool(g.below(2) == 0)
@@ -44,7 +44,7 @@ private func tree(_ g: inout Mix, depth: Int) -> JSONValue {
     case 4: return .string(string(&g))
     case 5: return .array((0..<g.below(5)).map { _ in tree(&g, depth: depth + 1) })
     default:
-        var o: [String: JSONValue] = [:]
+        var o: [String: ReportJSON] = [:]
         for _ in 0..<g.below(5) { o[string(&g)] = tree(&g, depth: depth + 1) }
         return .object(o)
     }
@@ -52,7 +52,7 @@ private func tree(_ g: inout Mix, depth: Int) -> JSONValue {
 
 @Suite("direct JSON writer")
 struct JSONWriterTests {
-    @Test("JSONValue trees: the same bytes as JSONEncoder", arguments: 0..<4)
+    @Test("ReportJSON trees: the same bytes as JSONEncoder", arguments: 0..<4)
     func trees(batch: UInt64) throws {
         var g = Mix(s: batch)
         for _ in 0..<200 {
@@ -67,7 +67,7 @@ struct JSONWriterTests {
     func manifests() throws {
         var g = Mix(s: 99)
         for i in 0..<100 {
-            var extra: [String: JSONValue] = [:]
+            var extra: [String: ReportJSON] = [:]
             for _ in 0..<g.below(4) { extra[string(&g)] = tree(&g, depth: 1) }
             extra["final_theta"] = .array((0..<g.below(50)).map { _ in .number(double(&g)) })
             let timing: Manifest.Timing? = [nil, Manifest.Timing(), Manifest.Timing(startedAt: "2026-12-06T00:00:00Z"),

@@ -52,14 +52,14 @@ import Testing
         }
         let p = Self.task.prompt("the dog runs")
         #expect(tok.decode(p) == "<bos> is this sentence acceptable ? <sep> the dog runs <sep> answer :")
-        #expect(tok.encode("<eos> <pad>") == [Tokenizer.eos, Tokenizer.pad])
-        #expect(tok.encode("the zebra") == [tok.id("the")!, Tokenizer.unk])
+        #expect(tok.encode("<eos> <pad>") == [WordTokenizer.eos, WordTokenizer.pad])
+        #expect(tok.encode("the zebra") == [tok.id("the")!, WordTokenizer.unk])
         #expect(Set(tok.vocabulary).count == tok.count)
     }
 
     @Test func strictAndRobustParsers() {
         let t = Self.task
-        let acc = t.positiveToken, un = t.negativeToken, eos = Tokenizer.eos
+        let acc = t.positiveToken, un = t.negativeToken, eos = WordTokenizer.eos
         let the = t.tokenizer.id("the")!
         // Exactly a label word then <eos>.
         #expect(t.strictParse([acc, eos]) == true)

@@ -128,20 +128,20 @@ import TestSupport
         let prompts = task.test.prefix(5).map { task.prompt($0.sentence) }
         let s = SamplingConfig(temperature: 1.0, topP: 0.95, maxNewTokens: 4)
         var r1 = SeededGenerator(seed: 8), r2 = SeededGenerator(seed: 8), r3 = SeededGenerator(seed: 9)
-        let a = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r1)
-        let b = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r2)
-        let c = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [Tokenizer.eos], rng: &r3)
+        let a = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [WordTokenizer.eos], rng: &r1)
+        let b = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [WordTokenizer.eos], rng: &r2)
+        let c = generate(model: model, prompts: Array(prompts), samplesPerPrompt: 3, sampling: s, stopTokens: [WordTokenizer.eos], rng: &r3)
         #expect(a == b)
         #expect(a != c)
         #expect(a.count == 5 && a.allSatisfy { $0.count == 3 })
         // Stopping at <eos>: a flat distribution (temperature 5) makes early <eos> likely.
         var r4 = SeededGenerator(seed: 10)
         let many = generate(model: model, prompts: Array(task.test.prefix(16).map { task.prompt($0.sentence) }), samplesPerPrompt: 8,
-                            sampling: SamplingConfig(temperature: 5, topP: 1, maxNewTokens: 4), stopTokens: [Tokenizer.eos], rng: &r4)
+                            sampling: SamplingConfig(temperature: 5, topP: 1, maxNewTokens: 4), stopTokens: [WordTokenizer.eos], rng: &r4)
         var early = 0
         for comp in (a + many).flatMap({ $0 }) {
             #expect(!comp.isEmpty && comp.count <= 4)
-            if let e = comp.firstIndex(of: Tokenizer.eos) {
+            if let e = comp.firstIndex(of: WordTokenizer.eos) {
                 #expect(e == comp.count - 1, "tokens after <eos>: \(comp)")
                 if e < 3 { early += 1 }
             } else {
@@ -151,7 +151,7 @@ import TestSupport
         #expect(early > 0, "no completion stopped early: the test did not exercise the stop")
         // Greedy generation equals the arg-max of a full forward pass at the first new token.
         let g = generate(model: model, prompts: [prompts[0]], samplesPerPrompt: 1,
-                         sampling: SamplingConfig(temperature: 0, topP: 1, maxNewTokens: 1), stopTokens: [Tokenizer.eos], rng: &r1)
+                         sampling: SamplingConfig(temperature: 0, topP: 1, maxNewTokens: 1), stopTokens: [WordTokenizer.eos], rng: &r1)
         let p = prompts[0]
         let logits = model.forward(tokens: p, batch: 1, length: p.count)
         let V = model.config.vocabSize

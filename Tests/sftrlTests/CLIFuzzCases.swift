@@ -123,7 +123,7 @@ enum CLIFuzzCases {
         add(train, "--prompts-per-step", B.count); add(train, "--max-completion-length", B.count)
         add(train, "--train-size", B.count + ["100000000000"]); add(train, "--sft-label-noise", B.probability)
         add(train, "--pretrain-text-fraction", B.probability); add(train, "--sft-batch-size", B.count)
-        add(train, "--eval-prompts", B.count + ["257"]); add(train, "--blas-threads", B.count)
+        add(train, "--eval-prompts", B.count + ["257"]); add(train, "--threads", B.count)
         add(train, "--pipeline", B.enumeration); add(train, "--preset", B.enumeration); add(train, "--kl-estimator", B.enumeration)
         add(train, "--loss-type", B.enumeration); add(train, "--scale-rewards", B.enumeration); add(train, "--lr-scheduler", B.enumeration)
         add(train, "--out", B.outFolder + ["full"]); add(train, "--base", ["@F/missing", "@F/inst.json", ""])
@@ -146,7 +146,7 @@ enum CLIFuzzCases {
         // probe
         add(probe, "--beta", B.nonNegative); add(probe, "--eta", B.positive); add(probe, "--batches", B.count)
         add(probe, "--prompts", B.count); add(probe, "--hessian-step", B.positive); add(probe, "--num-generations", B.atLeastTwo)
-        add(probe, "--max-new-tokens", B.count); add(probe, "--blas-threads", B.count); add(probe, "--sft-batch-size", B.count)
+        add(probe, "--max-new-tokens", B.count); add(probe, "--threads", B.count); add(probe, "--sft-batch-size", B.count)
         add(probe, "--seed", B.seed)
         // merge
         add(merge, "--out", B.outFile)

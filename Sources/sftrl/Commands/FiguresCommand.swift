@@ -2,9 +2,7 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Reports
-#if canImport(Glibc)
-import Glibc
-#endif
+import Figures
 
 /// `sftrl figures`: regenerates notebooks-data, one folder per figure, deterministically.
 struct FiguresCommand: ParsableCommand {
@@ -41,143 +39,27 @@ struct FiguresCommand: ParsableCommand {
 
     func validate() throws {
         try OutputPaths.checkFolder(out, option: "--out")
-        _ = try Figures.selection(only, includeTransformer: includeTransformer)
-        if includeTransformer && !FigureTransformer.trainAvailable {
+        do { _ = try FigureCatalog.selection(only, includeTransformer: includeTransformer) } catch let e as FiguresError {
+            throw ValidationError(e.description)
+        }
+        if includeTransformer && !SFTRL.configuration.subcommands.contains(where: { $0.configuration.commandName == "train" }) {
             throw ValidationError("--include-transformer needs the `sftrl train` command, which this build does not have (figure f is written by it)")
         }
     }
 
     func run() throws {
         BLASThreads.set(1)
-        let keys = try Figures.selection(only, includeTransformer: includeTransformer)
+        let keys = try FigureCatalog.selection(only, includeTransformer: includeTransformer)
         let progress = ProgressReporter(total: keys.count, label: "figures", quiet: quiet)
         var written: [String] = []
         for key in keys {
-            progress.setStatus("\(key): \(Figures.folderName(key))")
-            let folder = try Figures.build(key, quick: quick)
-            try Figures.write(folder, into: URL(fileURLWithPath: out))
+            progress.setStatus("\(key): \(FigureCatalog.folderName(key))")
+            let folder = try FigureCatalog.build(key, quick: quick)
+            try FigureCatalog.write(folder, into: URL(fileURLWithPath: out))
             written.append("\(out)/\(folder.name)/ (\(folder.files.map(\.name).joined(separator: ", ")))")
             progress.advance(status: "\(key) done")
         }
         progress.finish()
         for w in written { print("wrote \(w)") }
-    }
-}
-
-/// One generated folder: its files (name, bytes) and the manifest's content.
-struct FigureFolder {
-    var key: String
-    var name: String
-    var files: [(name: String, data: Data)]
-    var seed: UInt64?
-    var extra: [String: JSONValue]
-    var quick: Bool
-
-    mutating func add(_ name: String, _ text: String) { files.append((name, Data(text.utf8))) }
-    mutating func add(_ name: String, _ data: Data) { files.append((name, data)) }
-
-    /// The command that regenerates exactly this folder (run from the repository root).
-    var command: [String] { ["sftrl", "figures", "--only", key] + (quick ? ["--quick"] : []) + (key == "f" ? ["--include-transformer"] : []) }
-
-    func manifest() -> Manifest {
-        var e = extra
-        e["files"] = .array((files.map(\.name) + ["manifest.json"]).sorted().map { .string($0) })
-        e["quick"] = .bool(quick)
-        return Manifest(command: command, version: sftrlVersion, seed: seed, extra: e)
-    }
-}
-
-enum FiguresError: Error, CustomStringConvertible {
-    case unknownFigure(String)
-    case transformerUnavailable
-    case subprocess(String)
-
-    var description: String {
-        switch self {
-        case let .unknownFigure(s): return "unknown figure \"\(s)\"; use letters a–h or the folder names \(Figures.all.map { Figures.folderName($0) }.joined(separator: ", "))"
-        case .transformerUnavailable: return "figure f needs the `sftrl train` command, which this build does not have"
-        case let .subprocess(s): return s
-        }
-    }
-}
-
-/// Selection, building and atomic writing of the figure folders.
-enum Figures {
-    static let all = ["a", "b", "c", "d", "e", "f", "g", "h", "p"]
-    static let folders = ["a": "a-fig3-tabular", "b": "b-c1-beta", "c": "c-threshold", "d": "d-rl-duration",
-                          "e": "e-simplex", "f": "f-qwen3-tiny", "g": "g-sampled-fig3", "h": "h-update-bias", "p": "p-pareto"]
-
-    static func folderName(_ key: String) -> String { folders[key]! }
-
-    /// The figure keys to build, in order. Default: a–e, g, h, p (f only with --include-transformer).
-    static func selection(_ only: String?, includeTransformer: Bool) throws -> [String] {
-        guard let only else { return ["a", "b", "c", "d", "e", "g", "h", "p"] + (includeTransformer ? ["f"] : []) }
-        var keys: [String] = []
-        let items = only.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if items.count > 1, items.contains(where: \.isEmpty) {
-            throw ValidationError("--only '\(only)' has an empty item (a stray comma?); give letters such as a,b")
-        }
-        for raw in items where !raw.isEmpty {
-            guard let k = all.first(where: { $0 == raw || folders[$0] == raw }) else { throw ValidationError(FiguresError.unknownFigure(raw).description) }
-            if k == "f" && !includeTransformer { throw ValidationError("figure f runs `sftrl train`: add --include-transformer") }
-            if !keys.contains(k) { keys.append(k) }
-        }
-        if includeTransformer && !keys.contains("f") { keys.append("f") }
-        guard !keys.isEmpty else { throw ValidationError("--only is empty; give letters such as a,b") }
-        return keys.sorted()
-    }
-
-    static func build(_ key: String, quick: Bool) throws -> FigureFolder {
-        switch key {
-        case "a": return try FigureTabularFig3.build(quick: quick)
-        case "b": return try FigureC1.build(quick: quick)
-        case "c": return try FigureThreshold.build(quick: quick)
-        case "d": return try FigureDuration.build(quick: quick)
-        case "e": return try FigureSimplex.build(quick: quick)
-        case "f": return try FigureTransformer.build(quick: quick)
-        case "g": return try FigureSampledFig3.build(quick: quick)
-        case "h": return try FigureUpdateBias.build(quick: quick)
-        case "p": return try FigurePareto.build(quick: quick)
-        default: throw FiguresError.unknownFigure(key)
-        }
-    }
-
-    /// Writes the folder atomically: every file into a fresh temporary folder beside the target,
-    /// then the old folder (if any) is renamed away, the new one renamed into place and the old
-    /// one removed. A failure before the swap leaves the old folder untouched and no temporary.
-    static func write(_ folder: FigureFolder, into out: URL) throws {
-        try ensureDirectory(out)
-        let fm = FileManager.default
-        let target = out.appendingPathComponent(folder.name)
-        var template = Array((out.path + "/.\(folder.name).tmp-XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw ReportIOError.cannotCreateDirectory(path: out.path, reason: String(cString: strerror(errno)))
-        }
-        let tmp = URL(fileURLWithPath: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
-        var done = false
-        defer { if !done { try? fm.removeItem(at: tmp) } }
-        _ = chmod(tmp.path, 0o755)
-        for (name, data) in folder.files {
-            let url = tmp.appendingPathComponent(name)
-            try ensureDirectory(url.deletingLastPathComponent())
-            try writeAtomically(data, to: url)
-        }
-        try writeAtomically(encodeJSON(folder.manifest()), to: tmp.appendingPathComponent("manifest.json"))
-        var old: URL?
-        if fm.fileExists(atPath: target.path) {
-            let o = out.appendingPathComponent(".\(folder.name).old-\(getpid())")
-            try? fm.removeItem(at: o)
-            guard rename(target.path, o.path) == 0 else {
-                throw ReportIOError.cannotReplace(path: target.path, reason: String(cString: strerror(errno)))
-            }
-            old = o
-        }
-        guard rename(tmp.path, target.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { _ = rename(old.path, target.path) }
-            throw ReportIOError.cannotReplace(path: target.path, reason: reason)
-        }
-        done = true
-        if let old { try? fm.removeItem(at: old) }
     }
 }

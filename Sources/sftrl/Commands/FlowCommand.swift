@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import Figures
 import Linalg
 import Policies
 import Reports
@@ -60,7 +61,7 @@ struct FlowCommand: ParsableCommand {
     var eta: Double?
 
     @Option(help: ArgumentHelp("GSL stepper (flow only): \(Stepper.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    var stepper: String = "rk8pd"
+    var stepper: Stepper = .rk8pd
 
     @Option(help: "Relative tolerance of the integrator (flow only).")
     var rtol: Double = 1e-8
@@ -89,76 +90,57 @@ struct FlowCommand: ParsableCommand {
     var quiet = false
 
     /// Everything checked before any work: a run that starts cannot fail on its input.
-    struct Plan {
-        var file: InstanceFile
-        var instance: Instance
-        var schedule: Schedule
-        var method: String
-        var eta: Double?
-        var options: IntegratorOptions
-        var events: [LevelEvent]
-        var out: URL
-    }
+    typealias Plan = FlowPlan
 
-    /// A message for stderr with its exit code.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        var code: Int32
-    }
-
-    /// Validates every argument and the instance; throws ``Failure`` with code 2 naming the first problem.
+    /// Validates every argument and the instance; throws ``UserInputError`` naming the first problem.
     func plan() throws -> Plan {
-        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
-        guard ["flow", "gd"].contains(method) else { throw bad("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
-        if method == "flow" && eta != nil { throw bad("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
-        guard let stepperValue = Stepper(rawValue: stepper) else {
-            throw bad("unknown --stepper '\(stepper)': use one of \(Stepper.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        guard ["flow", "gd"].contains(method) else { throw UserInputError("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
+        if method == "flow" && eta != nil { throw UserInputError("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
         var options = IntegratorOptions()
-        options.stepper = stepperValue
+        options.stepper = stepper
         options.rtol = rtol
         options.atol = atol
         options.maxSteps = maxSteps
         options.denseOutput = denseOutput
         options.automaticInitialStep = true
-        if denseOutput && method == "gd" { throw bad("--dense-output applies to --method flow only: drop it for gradient steps") }
-        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw bad(e.message) }
-        do { try options.validate() } catch { throw bad("\(error)") }
-        guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
+        if denseOutput && method == "gd" { throw UserInputError("--dense-output applies to --method flow only: drop it for gradient steps") }
+        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw UserInputError(e.message) }
+        do { try options.validate() } catch { throw UserInputError("\(error)") }
+        guard samples >= 2 else { throw UserInputError("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
-        do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
+        do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw UserInputError("--schedule: \(error)") }
         var parsedEvents: [LevelEvent] = []
         for e in events {
-            do { parsedEvents.append(try LevelEvent(parsing: e)) } catch { throw bad("--event: \(error)") }
+            do { parsedEvents.append(try LevelEvent(parsing: e)) } catch { throw UserInputError("--event: \(error)") }
         }
         if method == "gd" {
-            guard let eta else { throw bad("--method gd needs --eta, the step size (e.g. --eta 0.1)") }
+            guard let eta else { throw UserInputError("--method gd needs --eta, the step size (e.g. --eta 0.1)") }
             let steps: [Int]
-            do { steps = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw bad("--eta: \(error)") }
+            do { steps = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw UserInputError("--eta: \(error)") }
             let total = steps.reduce(0, +)
             if total > maxSteps {
-                throw bad("--method gd with --eta \(eta) takes \(total) steps, more than --max-steps \(maxSteps): use a larger --eta or raise --max-steps")
+                throw UserInputError("--method gd with --eta \(eta) takes \(total) steps, more than --max-steps \(maxSteps): use a larger --eta or raise --max-steps")
             }
         }
         let loaded: (file: InstanceFile, instance: Instance)
         do {
             loaded = try FlowCLI.loadInstance(instance)
             try loaded.instance.validateForFlows()
-        } catch { throw bad("instance \(instance): \(error)") }
+        } catch { throw UserInputError("instance \(instance): \(error)") }
         // The trace keeps θ and about 16 quantities per output time: refuse what cannot fit in half the memory.
         let bytesPerSample = Double(loaded.instance.policy.dimension + 16) * 8
         let memoryLimit = SizeLimits.budget
         if Double(samples) * bytesPerSample > memoryLimit {
-            throw bad("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
+            throw UserInputError("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
                 + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
         }
-        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw UserInputError(e.message) }
         let outURL = URL(fileURLWithPath: out)
         return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method, eta: eta,
                     options: options, events: parsedEvents, out: outURL)
     }
 
-    /// Runs the plan (flow or gradient steps); throws ``Failure`` with code 1 on a failed run.
+    /// Runs the plan (flow or gradient steps); throws ``RunFailure`` on a failed run.
     static func execute(_ plan: Plan, samples: Int) throws -> ScheduleRun {
         do {
             if plan.method == "gd" {
@@ -168,41 +150,39 @@ struct FlowCommand: ParsableCommand {
             return try runFlow(instance: plan.instance, schedule: plan.schedule, samples: samples, events: plan.events,
                                options: plan.options)
         } catch {
-            throw Failure(description: "\(error)", code: 1)
+            throw RunFailure("\(error)")
         }
     }
 
     /// The sampled schedule, when the run is sampled (a sampled --method, or sampled phases).
     func sampledSchedule() throws -> SampledSchedule? {
-        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
         if let m = SampledMethod(rawValue: method) {
             if m == .chord, !(sampled.mix >= 0 && sampled.mix <= 1) {
-                throw bad("--mix must be chord's SFT weight μ in [0, 1] (0 pure RL, 1 pure SFT), got \(sampled.mix)")
+                throw UserInputError("--mix must be chord's SFT weight μ in [0, 1] (0 pure RL, 1 pure SFT), got \(sampled.mix)")
             }
-            guard let n = Int(schedule), n >= 1 else { throw bad("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
+            guard let n = Int(schedule), n >= 1 else { throw UserInputError("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
             let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
             return try SampledSchedule(parsing: spec)
         }
         guard SampledSchedule.isSampled(schedule) else { return nil }
-        guard method == "flow" else { throw bad("--schedule with sampled phases runs the sampled algorithms: drop --method \(method)") }
-        do { return try SampledSchedule(parsing: schedule) } catch { throw bad("--schedule: \(error)") }
+        guard method == "flow" else { throw UserInputError("--schedule with sampled phases runs the sampled algorithms: drop --method \(method)") }
+        do { return try SampledSchedule(parsing: schedule) } catch { throw UserInputError("--schedule: \(error)") }
     }
 
     func runSampledPhases(_ sched: SampledSchedule, started: Date) throws {
-        func bad(_ s: String) -> Failure { Failure(description: s, code: 2) }
-        guard let eta else { throw bad("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
-        guard seeds >= 1 else { throw bad("--seeds must be ≥ 1, got \(seeds)") }
-        guard maxSteps >= 1 else { throw bad("--max-steps must be ≥ 1, got \(maxSteps)") }
+        guard let eta else { throw UserInputError("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
+        guard seeds >= 1 else { throw UserInputError("--seeds must be ≥ 1, got \(seeds)") }
+        guard maxSteps >= 1 else { throw UserInputError("--max-steps must be ≥ 1, got \(maxSteps)") }
         // The work is bounded before it starts, as for --method gd (grpo:10⁸ ran silently for hours).
         let work = Double(sched.totalSteps) * Double(seeds)
         if work > Double(maxSteps) {
-            throw bad("--schedule '\(schedule)' with --seeds \(seeds) runs \(formatSignificant(work, digits: 4)) sampled steps, more than --max-steps \(maxSteps): "
+            throw UserInputError("--schedule '\(schedule)' with --seeds \(seeds) runs \(formatSignificant(work, digits: 4)) sampled steps, more than --max-steps \(maxSteps): "
                 + "shorten the schedule, lower --seeds, or raise --max-steps")
         }
-        if let every, every < 1 { throw bad("--every must be ≥ 1, got \(every)") }
-        if !events.isEmpty { throw bad("--event is not available for sampled phases") }
+        if let every, every < 1 { throw UserInputError("--every must be ≥ 1, got \(every)") }
+        if !events.isEmpty { throw UserInputError("--event is not available for sampled phases") }
         let config: SampledConfig
-        do { config = try sampled.config(method: sched.phases[0].method, eta: eta) } catch { throw bad("\(error)") }
+        do { config = try sampled.config(method: sched.phases[0].method, eta: eta) } catch { throw UserInputError("\(error)") }
         let loaded: (file: InstanceFile, instance: Instance)
         do {
             loaded = try FlowCLI.loadInstance(instance)
@@ -212,54 +192,49 @@ struct FlowCommand: ParsableCommand {
                 c.mix = ph.mix
                 _ = try SampledAlgorithm(instance: loaded.instance, config: c)
             }
-        } catch { throw bad("instance \(instance): \(error)") }
+        } catch { throw UserInputError("instance \(instance): \(error)") }
         // Each seeded run keeps its recorded rows (about 16 quantities) and its final θ until the
         // quantiles are taken: refuse what cannot fit in half the memory (--seeds 10¹² aborted).
         let rows = Double(sched.totalSteps / (every ?? max(1, sched.totalSteps / 200)) + 2)
         let bytes = Double(seeds) * (rows * 16 + Double(loaded.instance.policy.dimension)) * 8
         let memoryLimit = SizeLimits.budget
         if bytes > memoryLimit {
-            throw bad("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
+            throw UserInputError("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
                 + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")
         }
-        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw bad(e.message) }
+        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw UserInputError(e.message) }
         let outURL = URL(fileURLWithPath: out)
         let result: SampledRunResult
         do {
             result = try runSampled(instance: loaded.instance, schedule: sched, config: config, seeds: seeds, seed: seed,
                                     every: every ?? max(1, sched.totalSteps / 200))
-        } catch { throw Failure(description: "\(error)", code: 1) }
+        } catch { throw RunFailure("\(error)") }
         let report = SampledFlowReport(file: loaded.file, instance: loaded.instance, config: config, run: result, out: outURL,
                                        command: CommandLine.arguments, instancePath: instance, started: started,
                                        wallSeconds: Date().timeIntervalSince(started))
-        do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
+        do { try report.write() } catch { throw RunFailure("\(plainMessage(error))") }
         if !quiet { print(report.summary()) }
     }
 
     mutating func run() throws {
         let started = Date()
-        do {
-            if let sched = try sampledSchedule() {
-                try runSampledPhases(sched, started: started)
-                return
-            }
-            let p = try plan()
-            // The instance's hash (canonical JSON + SHA-256: a sixth of the process at 256 × 2,048)
-            // is computed on another thread while the flow integrates.
-            let file = p.file
-            let hash = Background { FlowCLI.instanceHash(file) }
-            let runStarted = Date()
-            let result = try FlowCommand.execute(p, samples: samples)
-            let wall = Date().timeIntervalSince(started)
-            let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
-                                    samples: samples, started: started, wallSeconds: wall,
-                                    runSeconds: Date().timeIntervalSince(runStarted), instanceHash: hash.wait())
-            do { try report.write() } catch { throw Failure(description: "\(plainMessage(error))", code: 1) }
-            if !quiet { print(report.summary()) }
-        } catch let f as Failure {
-            FlowCLI.printError(f.description)
-            throw ExitCode(f.code)
+        if let sched = try sampledSchedule() {
+            try runSampledPhases(sched, started: started)
+            return
         }
+        let p = try plan()
+        // The instance's hash (canonical JSON + SHA-256: a sixth of the process at 256 × 2,048)
+        // is computed on another thread while the flow integrates.
+        let file = p.file
+        let hash = Background { canonicalJSONHash(file) }
+        let runStarted = Date()
+        let result = try FlowCommand.execute(p, samples: samples)
+        let wall = Date().timeIntervalSince(started)
+        let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
+                                samples: samples, started: started, wallSeconds: wall,
+                                runSeconds: Date().timeIntervalSince(runStarted), instanceHash: hash.wait())
+        do { try report.write() } catch { throw RunFailure("\(plainMessage(error))") }
+        if !quiet { print(report.summary()) }
     }
 }
 

@@ -51,31 +51,27 @@ extension LMCommand {
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
         @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048
         @Option(help: "Seed of the weights, tokens and targets.") var seed: UInt64 = 0
-        @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights = "f32"
+        @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights: WeightStorage = .f32
         @Option(help: "Write the JSON here (atomically) instead of stdout.") var json: String?
 
         static let presets = ["tiny", "small", "qwen3-0.6b"]
 
-        /// The storage --weights names (f32 when unknown: validate() refuses that first).
-        var storage: WeightStorage { WeightStorage(rawValue: weights.lowercased()) ?? .f32 }
-
-        private func fail(_ message: String) -> ValidationError {
-            ValidationError("\(message) (see 'sftrl lm bench --help')")
-        }
+        /// The storage --weights names.
+        var storage: WeightStorage { weights }
 
         /// The configuration and the name recorded in the output.
         func model() throws -> (config: Qwen3Config, name: String) {
             switch (preset, config) {
-            case (.some, .some): throw fail("give either --preset or --config, not both")
+            case (.some, .some): throw ValidationError("give either --preset or --config, not both")
             case (nil, let path?):
-                guard !path.isEmpty else { throw fail("--config needs a path to a config.json") }
+                guard !path.isEmpty else { throw ValidationError("--config needs a path to a config.json") }
                 do { return (try Qwen3Config.load(from: URL(fileURLWithPath: path)), path) } catch {
-                    throw fail("--config \(path): \(error)")
+                    throw ValidationError("--config \(path): \(error)")
                 }
             case (let name, nil):
                 let name = name ?? "tiny"
                 guard Self.presets.contains(name), let c = ModelSource.config(ofPreset: name) else {
-                    throw fail("--preset '\(name)' is unknown; use \(Self.presets.joined(separator: ", ")) or --config FILE")
+                    throw ValidationError("--preset '\(name)' is unknown; use \(Self.presets.joined(separator: ", ")) or --config FILE")
                 }
                 return (c, name)
             }
@@ -85,9 +81,9 @@ extension LMCommand {
         func phaseSet() throws -> Set<String> {
             let names = (phases ?? (storage == .bf16 ? "forward,decode" : "forward,decode,train")).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let known: Set<String> = ["forward", "decode", "train"]
-            if names.isEmpty { throw fail("--phases is empty; give some of forward, decode, train") }
+            if names.isEmpty { throw ValidationError("--phases is empty; give some of forward, decode, train") }
             for n in names where !known.contains(n) {
-                throw fail("--phases: '\(n)' is not a phase; use forward, decode, train (comma-separated)")
+                throw ValidationError("--phases: '\(n)' is not a phase; use forward, decode, train (comma-separated)")
             }
             return Set(names)
         }
@@ -103,34 +99,33 @@ extension LMCommand {
                               ("--forward-length", forwardLength), ("--forward-repeats", forwardRepeats),
                               ("--decode-tokens", decodeTokens), ("--threads", threads), ("--peak-size", peakSize)]
             where v <= 0 {
-                throw fail("\(name) is \(v); expected a positive integer")
+                throw ValidationError("\(name) is \(v); expected a positive integer")
             }
-            if s.warmupSteps < 0 { throw fail("--warmup-steps is \(s.warmupSteps); expected 0 or more") }
-            if peakSize > 16_384 { throw fail("--peak-size is \(peakSize); at most 16384 (three n×n Float matrices)") }
+            if s.warmupSteps < 0 { throw ValidationError("--warmup-steps is \(s.warmupSteps); expected 0 or more") }
+            if peakSize > 16_384 { throw ValidationError("--peak-size is \(peakSize); at most 16384 (three n×n Float matrices)") }
             let maxPos = c.maxPositionEmbeddings
             if s.length > maxPos {
-                throw fail("--length \(s.length) exceeds the model's max_position_embeddings (\(maxPos))")
+                throw ValidationError("--length \(s.length) exceeds the model's max_position_embeddings (\(maxPos))")
             }
             if forwardLength + decodeTokens > maxPos {
-                throw fail("--forward-length + --decode-tokens = \(forwardLength + decodeTokens) exceed the model's max_position_embeddings (\(maxPos))")
+                throw ValidationError("--forward-length + --decode-tokens = \(forwardLength + decodeTokens) exceed the model's max_position_embeddings (\(maxPos))")
             }
             let ph = try phaseSet()
             s.forward = ph.contains("forward"); s.decode = ph.contains("decode"); s.train = ph.contains("train")
             s.weights = storage
             if s.train && storage != .f32 {
-                throw fail("--weights \(weights) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
+                throw ValidationError("--weights \(weights.rawValue) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
             }
             let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
             if s.train && need > SizeLimits.budget {
                 let gib = { (b: Double) in formatSignificant(b / 1_073_741_824, digits: 3) }
-                throw fail("--batch \(s.batch) × --length \(s.length) needs about \(gib(need)) GiB for one training step; "
+                throw ValidationError("--batch \(s.batch) × --length \(s.length) needs about \(gib(need)) GiB for one training step; "
                     + "at most half of this machine's memory (\(gib(SizeLimits.budget)) GiB) is used: lower --batch or --length")
             }
             return s
         }
 
         func validate() throws {
-            guard WeightStorage(rawValue: weights.lowercased()) != nil else { throw fail("--weights '\(weights)' is unknown; use f32 or bf16") }
             let c = try model().config
             _ = try settings(for: c)
             if let json { try OutputPaths.checkFile(json, option: "--json") }
@@ -140,7 +135,7 @@ extension LMCommand {
             try validate()
             let (c, name) = try model()
             let s = try settings(for: c)
-            try ModelSource.setThreads(threads, command: "bench")
+            try ModelSource.setThreads(threads)
             var reporter: ProgressReporter?
             var current = ""
             let result = LMBenchmark.run(config: c, name: name, settings: s) { phase, done, total in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import Linalg
 import Transformer
 
@@ -14,13 +15,6 @@ struct LMCommand: ParsableCommand {
 
 /// A usage error of an `lm` subcommand: exit status 2 with the message and the help hint (thrown from
 /// `validate()` it also prints the usage line).
-private func usageFailure(_ message: String, command: String) -> ValidationError {
-    ValidationError("\(message) (see 'sftrl lm \(command) --help')")
-}
-
-/// A malformed --tokens list.
-struct TokenListError: Error { let message: String }
-
 /// The model to use: a Hugging Face folder, or a preset with seeded random weights.
 struct ModelSource: ParsableArguments {
     @Option(help: "A Hugging Face model folder (config.json + model.safetensors, or sharded with model.safetensors.index.json).")
@@ -41,35 +35,28 @@ struct ModelSource: ParsableArguments {
 
     /// Applies `--threads` (≥ 1): OpenBLAS's thread count and the few-row products'
     /// (`SkinnyLinear.threads`), both process-wide.
-    static func setThreads(_ n: Int, command: String) throws {
-        guard n >= 1 else { throw usageFailure("--threads is \(n); expected a positive integer", command: command) }
+    static func setThreads(_ n: Int) throws {
+        guard n >= 1 else { throw ValidationError("--threads is \(n); expected a positive integer") }
         BLASThreads.set(n)
         SkinnyLinear.threads = n
     }
 
-    /// Parses `--weights`: f32 or bf16.
-    static func storage(_ s: String, command: String) throws -> WeightStorage {
-        guard let w = WeightStorage(rawValue: s) else {
-            throw usageFailure("--weights '\(s)' is unknown; use f32 or bf16", command: command)
-        }
-        return w
-    }
 
-    func load(command: String, storage: WeightStorage = .f32) throws -> Qwen3Model {
+    func load(storage: WeightStorage = .f32) throws -> Qwen3Model {
         switch (model, preset) {
-        case (nil, nil): throw usageFailure("give --model DIR or --preset tiny|qwen3-0.6b", command: command)
-        case (.some, .some): throw usageFailure("give either --model or --preset, not both", command: command)
+        case (nil, nil): throw ValidationError("give --model DIR or --preset tiny|qwen3-0.6b")
+        case (.some, .some): throw ValidationError("give either --model or --preset, not both")
         case (let dir?, nil):
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw usageFailure("--model \(dir): no such folder (expected config.json and model.safetensors inside)", command: command)
+                throw ValidationError("--model \(dir): no such folder (expected config.json and model.safetensors inside)")
             }
             do { return try Qwen3Model.load(directory: URL(fileURLWithPath: dir), storage: storage) } catch {
-                throw usageFailure("--model \(dir): \(error)", command: command)
+                throw ValidationError("--model \(dir): \(error)")
             }
         case (nil, let name?):
             guard let c = Self.config(ofPreset: name) else {
-                throw usageFailure("--preset '\(name)' is unknown; use tiny, small or qwen3-0.6b", command: command)
+                throw ValidationError("--preset '\(name)' is unknown; use tiny, small or qwen3-0.6b")
             }
             return Qwen3Model(config: c, seed: seed, storage: storage)
         }
@@ -100,59 +87,59 @@ extension LMCommand {
         @Option(help: "Text, encoded with the folder's tokenizer.json (with --model).") var text: String?
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
-        @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights = "f32"
+        @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights: WeightStorage = .f32
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
-        static func parse(_ s: String) -> Result<[[Int32]], TokenListError> {
+        static func parse(_ s: String) -> Result<[[Int32]], UserInputError> {
             var seqs: [[Int32]] = []
             for part in s.split(separator: ";", omittingEmptySubsequences: false) {
                 let words = part.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" })
-                if words.isEmpty { return .failure(TokenListError(message: "empty sequence in --tokens \"\(s)\"")) }
+                if words.isEmpty { return .failure(UserInputError("empty sequence in --tokens \"\(s)\"")) }
                 var seq: [Int32] = []
                 for w in words {
                     guard let v = Int32(w), v >= 0 else {
-                        return .failure(TokenListError(message: "'\(w)' in --tokens is not a token id (a non-negative integer)"))
+                        return .failure(UserInputError("'\(w)' in --tokens is not a token id (a non-negative integer)"))
                     }
                     seq.append(v)
                 }
                 seqs.append(seq)
             }
             if Set(seqs.map(\.count)).count > 1 {
-                return .failure(TokenListError(message: "sequences in --tokens have different lengths \(seqs.map(\.count)); pad them to one length"))
+                return .failure(UserInputError("sequences in --tokens have different lengths \(seqs.map(\.count)); pad them to one length"))
             }
             return .success(seqs)
         }
 
         mutating func run() throws {
             var seqs: [[Int32]] = []
-            if (tokens == nil) == (text == nil) { throw usageFailure("give exactly one of --tokens or --text", command: "logits") }
-            if let k = topK, k <= 0 { throw usageFailure("--top-k is \(k); expected a positive integer", command: "logits") }
-            let storage = try ModelSource.storage(weights, command: "logits")
-            try ModelSource.setThreads(threads, command: "logits")
+            if (tokens == nil) == (text == nil) { throw ValidationError("give exactly one of --tokens or --text") }
+            if let k = topK, k <= 0 { throw ValidationError("--top-k is \(k); expected a positive integer") }
+            let storage = weights
+            try ModelSource.setThreads(threads)
             if let tokens {
                 switch Self.parse(tokens) {
                 case .success(let s): seqs = s
-                case .failure(let why): throw usageFailure(why.message, command: "logits")
+                case .failure(let why): throw ValidationError(why.message)
                 }
             }
             var encoded: [Int32]?
             if let text {
-                guard let dir = source.model else { throw usageFailure("--text needs --model DIR (a folder with tokenizer.json)", command: "logits") }
-                let ids = try loadTokenizer(dir, command: "logits").encode(text)
-                if ids.isEmpty { throw usageFailure("--text encodes to no tokens", command: "logits") }
+                guard let dir = source.model else { throw ValidationError("--text needs --model DIR (a folder with tokenizer.json)") }
+                let ids = try loadTokenizer(dir).encode(text)
+                if ids.isEmpty { throw ValidationError("--text encodes to no tokens") }
                 seqs = [ids]
                 encoded = ids
             }
-            let model = try source.load(command: "logits", storage: storage)
+            let model = try source.load(storage: storage)
             let V = model.config.vocabSize
             if let bad = seqs.joined().first(where: { Int($0) >= V }) {
-                throw usageFailure("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)", command: "logits")
+                throw ValidationError("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)")
             }
             let B = seqs.count, T = seqs[0].count
             if T > model.config.maxPositionEmbeddings {
-                throw usageFailure("\(T) tokens per sequence exceed the model's max_position_embeddings "
-                    + "(\(model.config.maxPositionEmbeddings)); give at most that many", command: "logits")
+                throw ValidationError("\(T) tokens per sequence exceed the model's max_position_embeddings "
+                    + "(\(model.config.maxPositionEmbeddings)); give at most that many")
             }
             let flat = Array(seqs.joined())
             let logits = last ? model.lastLogits(tokens: flat, batch: B, length: T) : model.forward(tokens: flat, batch: B, length: T)
@@ -203,10 +190,10 @@ extension LMCommand {
 
         mutating func run() throws {
             guard let config = ModelSource.config(ofPreset: preset) else {
-                throw usageFailure("--preset '\(preset)' is unknown; use tiny, small or qwen3-0.6b", command: "init")
+                throw ValidationError("--preset '\(preset)' is unknown; use tiny, small or qwen3-0.6b")
             }
             guard let dt = SafetensorsDType(rawValue: dtype.uppercased()) else {
-                throw usageFailure("--dtype '\(dtype)' is unknown; use F32, BF16 or F16", command: "init")
+                throw ValidationError("--dtype '\(dtype)' is unknown; use F32, BF16 or F16")
             }
             let url = URL(fileURLWithPath: out)
             try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)

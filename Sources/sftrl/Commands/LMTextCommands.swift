@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import Linalg
 import Transformer
 
@@ -13,18 +14,13 @@ func jsonString(_ s: String) -> String {
 func jsonIds(_ ids: [Int32]) -> String { "[" + ids.map(String.init).joined(separator: ", ") + "]" }
 
 /// Loads tokenizer.json of a model folder or exits with status 2.
-func loadTokenizer(_ dir: String, command: String) throws -> BPETokenizer {
+func loadTokenizer(_ dir: String) throws -> BPETokenizer {
     do { return try BPETokenizer(url: URL(fileURLWithPath: dir)) } catch {
-        throw lmUsageFailure("--model \(dir): \(error)", command: command)
+        throw UserInputError("--model \(dir): \(error)")
     }
 }
 
 /// Prints `Error: message` to standard error and returns exit status 2.
-func lmUsageFailure(_ message: String, command: String) -> ExitCode {
-    FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl lm \(command) --help'.\n".utf8))
-    return ExitCode(2)
-}
-
 extension LMCommand {
     /// `sftrl lm tokenize`: text → ids, or ids → text, with a folder's tokenizer.json.
     struct Tokenize: ParsableCommand {
@@ -47,18 +43,18 @@ extension LMCommand {
 
         mutating func run() throws {
             let given = [text != nil, textFile != nil, decode != nil].filter { $0 }.count
-            if given != 1 { throw lmUsageFailure("give exactly one of --text, --text-file or --decode", command: "tokenize") }
-            let tok = try loadTokenizer(model, command: "tokenize")
+            if given != 1 { throw UserInputError("give exactly one of --text, --text-file or --decode") }
+            let tok = try loadTokenizer(model)
             if let decode {
                 let ids: [Int32]
                 switch LMCommand.Logits.parse(decode) {
                 case .success(let s) where s.count == 1: ids = s[0]
-                case .success: throw lmUsageFailure("--decode takes one sequence (no ';')", command: "tokenize")
-                case .failure(let e): throw lmUsageFailure(e.message.replacingOccurrences(of: "--tokens", with: "--decode"), command: "tokenize")
+                case .success: throw UserInputError("--decode takes one sequence (no ';')")
+                case .failure(let e): throw UserInputError(e.message.replacingOccurrences(of: "--tokens", with: "--decode"))
                 }
                 let s: String
                 do { s = try tok.decode(ids, skipSpecialTokens: skipSpecialTokens) } catch {
-                    throw lmUsageFailure("--decode: \(error)", command: "tokenize")
+                    throw UserInputError("--decode: \(error)")
                 }
                 FileHandle.standardOutput.write(Data((json ? "{\"text\": \(jsonString(s))}\n" : s + "\n").utf8))
                 return
@@ -66,7 +62,7 @@ extension LMCommand {
             var input = text ?? ""
             if let textFile {
                 guard let data = FileManager.default.contents(atPath: textFile) else {
-                    throw lmUsageFailure("--text-file \(textFile): cannot read the file", command: "tokenize")
+                    throw UserInputError("--text-file \(textFile): cannot read the file")
                 }
                 input = String(decoding: data, as: UTF8.self)
             }
@@ -105,27 +101,27 @@ extension LMCommand {
         @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
-        @Option(help: "Weight storage: f32 or bf16 (see above).") var weights = "f32"
+        @Option(help: "Weight storage: f32 or bf16 (see above).") var weights: WeightStorage = .f32
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
         mutating func run() throws {
-            if maxNewTokens <= 0 { throw lmUsageFailure("--max-new-tokens is \(maxNewTokens); expected a positive integer", command: "generate") }
-            if greedy && temperature != nil { throw lmUsageFailure("give either --greedy or --temperature, not both", command: "generate") }
-            if let t = temperature, !(t > 0 && t.isFinite) { throw lmUsageFailure("--temperature is \(t); expected a positive number (leave it out for greedy)", command: "generate") }
-            if !(topP > 0 && topP <= 1) { throw lmUsageFailure("--top-p is \(topP); expected a number in (0, 1]", command: "generate") }
+            if maxNewTokens <= 0 { throw UserInputError("--max-new-tokens is \(maxNewTokens); expected a positive integer") }
+            if greedy && temperature != nil { throw UserInputError("give either --greedy or --temperature, not both") }
+            if let t = temperature, !(t > 0 && t.isFinite) { throw UserInputError("--temperature is \(t); expected a positive number (leave it out for greedy)") }
+            if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected a number in (0, 1]") }
             let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
-            if text.isEmpty { throw lmUsageFailure("--prompt is empty", command: "generate") }
-            let storage = try ModelSource.storage(weights, command: "generate")
-            if threads < 1 { throw lmUsageFailure("--threads is \(threads); expected a positive integer", command: "generate") }
-            try ModelSource.setThreads(threads, command: "generate")
+            if text.isEmpty { throw UserInputError("--prompt is empty") }
+            let storage = weights
+            if threads < 1 { throw UserInputError("--threads is \(threads); expected a positive integer") }
+            try ModelSource.setThreads(threads)
             let tm: TextModel
             do { tm = try TextModel(directory: URL(fileURLWithPath: model), storage: storage) } catch {
-                throw lmUsageFailure("--model \(model): \(error)", command: "generate")
+                throw UserInputError("--model \(model): \(error)")
             }
             let promptLength = tm.tokenizer.encode(text).count
             if promptLength + maxNewTokens > tm.model.config.maxPositionEmbeddings {
-                throw lmUsageFailure("the prompt's \(promptLength) tokens plus --max-new-tokens \(maxNewTokens) exceed the model's "
-                    + "max_position_embeddings (\(tm.model.config.maxPositionEmbeddings)); shorten the prompt or lower --max-new-tokens", command: "generate")
+                throw UserInputError("the prompt's \(promptLength) tokens plus --max-new-tokens \(maxNewTokens) exceed the model's "
+                    + "max_position_embeddings (\(tm.model.config.maxPositionEmbeddings)); shorten the prompt or lower --max-new-tokens")
             }
             let sampling = SamplingConfig(temperature: temperature ?? 0, topP: temperature == nil ? 1 : topP, maxNewTokens: maxNewTokens)
             let (ids, out) = tm.generate(prompt: text, sampling: sampling, seed: seed)

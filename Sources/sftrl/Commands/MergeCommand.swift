@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Figures
 import StrictJSON
 import Claims
 import Search
@@ -55,13 +56,13 @@ struct MergeCommand: ParsableCommand {
         guard checks.isEmpty || searches.isEmpty else { throw ValidationError("cannot merge check reports with search reports") }
         do {
             if !checks.isEmpty {
-                let merged = try MergeCommand.merge(checks)
+                let merged = try CheckReport.merge(checks)
                 try emit(merged)
                 FileHandle.standardError.write(Data((CheckReport.table(merged.claims) + "\n").utf8))
             } else {
-                let merged = try MergeCommand.merge(searches)
+                let merged = try SearchReport.merge(searches)
                 try emit(merged)
-                FileHandle.standardError.write(Data((SearchCommand.table(merged.runs, times: merged.runs.map { $0.seconds ?? 0 }) + "\n").utf8))
+                FileHandle.standardError.write(Data((SearchTable.render(merged.runs, times: merged.runs.map { $0.seconds ?? 0 }) + "\n").utf8))
             }
         } catch let e as ReportMerge.MergeError {
             throw ValidationError(e.description)
@@ -72,44 +73,5 @@ struct MergeCommand: ParsableCommand {
         if let out { try writeJSON(value, to: URL(fileURLWithPath: out)) } else {
             FileHandle.standardOutput.write(try encodeJSON(value))
         }
-    }
-
-    static func merge(_ reports: [CheckReport]) throws -> CheckReport {
-        let first = reports[0]
-        for r in reports where r.seed != first.seed || r.version != first.version || r.instances != first.instances {
-            throw ValidationError("the reports differ in seed, version or --instances (\(r.seed)/\(r.version)/\(r.instances) vs \(first.seed)/\(first.version)/\(first.instances)): run every shard with the same options")
-        }
-        let shards = try ReportMerge.checkShards(reports.map(\.shard))
-        var claims: [ClaimResult] = []
-        for c in first.claims {
-            var parts: [(result: ClaimResult, shard: (index: Int, count: Int))] = []
-            for (k, r) in reports.enumerated() {
-                guard let m = r.claims.first(where: { $0.id == c.id && $0.dropped == c.dropped }) else {
-                    throw ValidationError("report \(k + 1) has no result for claim \(c.id)")
-                }
-                parts.append((m, shards[k]))
-            }
-            claims.append(try ReportMerge.mergeCheck(parts, seed: first.seed, instances: first.instances))
-        }
-        return CheckReport(seed: first.seed, version: first.version, instances: first.instances, shard: nil, claims: claims)
-    }
-
-    static func merge(_ reports: [SearchReport]) throws -> SearchReport {
-        let first = reports[0]
-        for r in reports where r.seed != first.seed || r.version != first.version {
-            throw ValidationError("the reports differ in seed or version (\(r.seed)/\(r.version) vs \(first.seed)/\(first.version))")
-        }
-        _ = try ReportMerge.checkShards(reports.map(\.shard))
-        var runs: [SearchResult] = []
-        for run in first.runs {
-            let parts = try reports.enumerated().map { k, r -> SearchResult in
-                guard let m = r.runs.first(where: { $0.claim == run.claim && $0.dropped == run.dropped && $0.mode == run.mode }) else {
-                    throw ValidationError("report \(k + 1) has no search of \(run.claim) dropping [\(run.dropped.joined(separator: ", "))]")
-                }
-                return m
-            }
-            runs.append(try ReportMerge.mergeSearch(parts))
-        }
-        return SearchReport(version: first.version, seed: first.seed, shard: nil, runs: runs)
     }
 }

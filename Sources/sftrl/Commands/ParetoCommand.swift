@@ -1,6 +1,7 @@
 import ArgumentParser
 import Flows
 import Foundation
+import Figures
 import Linalg
 import Policies
 import Reports
@@ -65,21 +66,20 @@ struct ParetoCommand: ParsableCommand {
     var quiet = false
 
     func plan() throws -> ParetoStudy.Plan {
-        func bad(_ s: String) -> ValidationError { ValidationError(s) }
-        guard points >= 2 else { throw bad("--points must be ≥ 2, got \(points)") }
-        guard duration.isFinite, duration > 0 else { throw bad("--duration must be a positive number, got \(duration)") }
-        guard alternations >= 1 else { throw bad("--alternations must be ≥ 1, got \(alternations)") }
+        guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
+        guard duration.isFinite, duration > 0 else { throw ValidationError("--duration must be a positive number, got \(duration)") }
+        guard alternations >= 1 else { throw ValidationError("--alternations must be ≥ 1, got \(alternations)") }
         guard alternations <= 1_000_000 else {
-            throw bad("--alternations must be at most 1000000 (each adds two phases, integrated and recorded one by one), got \(alternations)")
+            throw ValidationError("--alternations must be at most 1000000 (each adds two phases, integrated and recorded one by one), got \(alternations)")
         }
-        guard samples >= 2 else { throw bad("--samples must be ≥ 2, got \(samples)") }
+        guard samples >= 2 else { throw ValidationError("--samples must be ≥ 2, got \(samples)") }
         var mixes: [Double] = []
         let mixItems = mix.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if mixItems.count > 1, mixItems.contains(where: \.isEmpty) {
-            throw bad("--mix '\(mix)' has an empty item (a stray comma?); write e.g. --mix 0.25,0.5, or --mix '' for no mixed paths")
+            throw ValidationError("--mix '\(mix)' has an empty item (a stray comma?); write e.g. --mix 0.25,0.5, or --mix '' for no mixed paths")
         }
         for item in mixItems where !item.isEmpty {
-            guard let m = Double(item), m >= 0, m <= 1 else { throw bad("--mix: '\(item)' is not a weight μ in [0, 1]; write e.g. --mix 0.25,0.5") }
+            guard let m = Double(item), m >= 0, m <= 1 else { throw ValidationError("--mix: '\(item)' is not a weight μ in [0, 1]; write e.g. --mix 0.25,0.5") }
             mixes.append(m)
         }
         var options = IntegratorOptions()
@@ -87,17 +87,17 @@ struct ParetoCommand: ParsableCommand {
         options.atol = atol
         options.automaticInitialStep = true
         try FlowCommand.checkTolerances(rtol: rtol, atol: atol)
-        do { try options.validate() } catch { throw bad("\(error)") }
+        do { try options.validate() } catch { throw ValidationError("\(error)") }
         var paths: [(String, Schedule)]
-        do { paths = try ParetoPath.standardPipelines(duration: duration, alternations: alternations, mixes: mixes) } catch { throw bad("\(error)") }
+        do { paths = try ParetoPath.standardPipelines(duration: duration, alternations: alternations, mixes: mixes) } catch { throw ValidationError("\(error)") }
         for s in schedules {
-            do { paths.append((s, try Schedule(parsing: s))) } catch { throw bad("--schedule: \(error)") }
+            do { paths.append((s, try Schedule(parsing: s))) } catch { throw ValidationError("--schedule: \(error)") }
         }
         let loaded: (file: InstanceFile, instance: Instance)
         do {
             loaded = try FlowCLI.loadInstance(instance)
             try loaded.instance.validateForFlows()
-        } catch { throw bad("instance \(instance): \(error)") }
+        } catch { throw ValidationError("instance \(instance): \(error)") }
         // The front keeps θ and a few numbers per point; each path keeps θ and about 16 quantities
         // per output time (--samples plus every phase boundary): refuse what cannot fit in half
         // the memory instead of aborting in the allocator (--points, --samples or --alternations 10⁹).
@@ -106,7 +106,7 @@ struct ParetoCommand: ParsableCommand {
         let bytes = (Double(points) * (dim + 8) + rowsPerPath * (dim + 16)) * 8
         let memoryLimit = SizeLimits.budget
         if bytes > memoryLimit {
-            throw bad("--points \(points), --samples \(samples) and --alternations \(alternations) would keep about "
+            throw ValidationError("--points \(points), --samples \(samples) and --alternations \(alternations) would keep about "
                 + "\(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB for this instance, more than half of this machine's memory; lower them")
         }
         try OutputPaths.checkCreatableFolder(out, option: "--out")
@@ -120,11 +120,10 @@ struct ParetoCommand: ParsableCommand {
         let p = try plan()
         let study: ParetoStudy
         do { study = try ParetoStudy.compute(p) } catch {
-            FlowCLI.printError(ParetoCommand.describe(error))
-            throw ExitCode(1)
+            throw RunFailure(ParetoCommand.describe(error))
         }
         var extra = study.manifestExtra()
-        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(FlowCLI.instanceHash(p.file)),
+        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(canonicalJSONHash(p.file)),
                                      "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
         let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
                                 timing: .init(started: started,
@@ -137,8 +136,7 @@ struct ParetoCommand: ParsableCommand {
             try ensureDirectory(dir)
             for (name, data) in files { try writeAtomically(data, to: dir.appendingPathComponent(name)) }
         } catch {
-            FlowCLI.printError(plainMessage(error))
-            throw ExitCode(1)
+            throw RunFailure(plainMessage(error))
         }
         if !quiet { print(study.summaryText(out: out)) }
     }

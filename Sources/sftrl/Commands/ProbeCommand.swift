@@ -33,37 +33,32 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Most new tokens per sample.") var maxNewTokens = 4
     @Option(help: "Finite-difference step h of the Hessian-vector product (along the unit RL direction).") var hessianStep = 1e-3
     @Option(help: "Seed of the samples.") var seed: UInt64 = 0
-    @Option(help: "BLAS threads.") var blasThreads = 1
-
-    func fail(_ m: String) -> ExitCode {
-        FileHandle.standardError.write(Data("Error: \(m)\nSee 'sftrl probe --help'.\n".utf8))
-        return ExitCode(2)
-    }
+    @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (--blas-threads is an alias).") var blasThreads = 1
 
     mutating func run() throws {
         for (n, v) in [("--batches", batches), ("--sft-batch-size", sftBatchSize), ("--prompts", prompts),
-                       ("--max-new-tokens", maxNewTokens), ("--blas-threads", blasThreads)] where v <= 0 {
-            throw fail("\(n) is \(v); expected a positive integer")
+                       ("--max-new-tokens", maxNewTokens), ("--threads", blasThreads)] where v <= 0 {
+            throw UserInputError("\(n) is \(v); expected a positive integer")
         }
-        if numGenerations < 2 { throw fail("--num-generations is \(numGenerations); the group baseline needs at least 2") }
-        if !(eta > 0 && eta.isFinite) { throw fail("--eta is \(eta); expected a positive number") }
-        if !(hessianStep > 0 && hessianStep.isFinite) { throw fail("--hessian-step is \(hessianStep); expected a positive number") }
-        if !(beta >= 0 && beta.isFinite) { throw fail("--beta is \(beta); expected β ≥ 0") }
+        if numGenerations < 2 { throw UserInputError("--num-generations is \(numGenerations); the group baseline needs at least 2") }
+        if !(eta > 0 && eta.isFinite) { throw UserInputError("--eta is \(eta); expected a positive number") }
+        if !(hessianStep > 0 && hessianStep.isFinite) { throw UserInputError("--hessian-step is \(hessianStep); expected a positive number") }
+        if !(beta >= 0 && beta.isFinite) { throw UserInputError("--beta is \(beta); expected β ≥ 0") }
         let dir = URL(fileURLWithPath: model)
         let tm: TextModel
-        do { tm = try TextModel(directory: dir) } catch { throw fail("--model \(model): \(error)") }
-        guard let eos = TextModel.primaryEosTokenId(directory: dir) else { throw fail("--model \(model): no eos_token_id") }
+        do { tm = try TextModel(directory: dir) } catch { throw UserInputError("--model \(model): \(error)") }
+        guard let eos = TextModel.primaryEosTokenId(directory: dir) else { throw UserInputError("--model \(model): no eos_token_id") }
         let sftRows: [TextExample], rlRows: [TextExample]
         do {
             sftRows = try TextDataset.load(URL(fileURLWithPath: sftData))
             rlRows = try TextDataset.load(URL(fileURLWithPath: rlData))
-        } catch let e as DataError { throw fail("\(e)") }
+        } catch let e as DataError { throw UserInputError("\(e)") }
         BLASThreads.set(blasThreads)
         let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
         let pairs = text.sftPairs(sftRows)
         let rl = text.rlPrompts(rlRows, strict: true), ev = text.rlPrompts(rlRows, strict: false)
-        if pairs.isEmpty { throw fail("--sft-data \(sftData) has no rows with a completion") }
-        if rl.prompts.isEmpty { throw fail("--rl-data \(rlData) has no rows with a label") }
+        if pairs.isEmpty { throw UserInputError("--sft-data \(sftData) has no rows with a completion") }
+        if rl.prompts.isEmpty { throw UserInputError("--rl-data \(rlData) has no rows with a label") }
         var c = ProbeConfig()
         c.batches = batches; c.sftBatchSize = sftBatchSize; c.promptsPerBatch = prompts
         c.numGenerations = numGenerations; c.maxNewTokens = maxNewTokens; c.eta = eta; c.beta = beta

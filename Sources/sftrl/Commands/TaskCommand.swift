@@ -30,20 +30,15 @@ struct TaskCommand: ParsableCommand {
         @Option(help: "Training examples.") var trainSize = 4096
         @Option(help: "Probability that an SFT label is flipped.") var sftLabelNoise = 0.1
 
-        func fail(_ m: String) -> ExitCode {
-            FileHandle.standardError.write(Data("Error: \(m)\nSee 'sftrl task export --help'.\n".utf8))
-            return ExitCode(2)
-        }
-
         mutating func run() throws {
-            if trainSize <= 0 { throw fail("--train-size is \(trainSize); expected a positive integer") }
-            do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw fail(e.message) }
-            if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
+            if trainSize <= 0 { throw UserInputError("--train-size is \(trainSize); expected a positive integer") }
+            do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
+            if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw UserInputError("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
             let fm = FileManager.default
             do {
                 try OutputPaths.checkCreatableFolder(out, option: "--out")
                 try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil)
-            } catch let e as ValidationError { throw fail(e.message) }
+            } catch let e as ValidationError { throw UserInputError(e.message) }
             var c = AcceptabilityTask.Config()
             c.dataSeed = dataSeed; c.trainSize = trainSize; c.sftLabelNoise = sftLabelNoise
             let task = AcceptabilityTask(config: c)

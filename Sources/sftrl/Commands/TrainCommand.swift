@@ -17,13 +17,13 @@ struct TrainCommand: ParsableCommand {
 
         Evaluation: eval_sft_loss on all 256 test examples; eval_reward = mean@1 on the first --eval-prompts test prompts (temperature 0.6, top_p 0.95, robust parser, the same sampler seed at every step).
 
-        Deterministic from --seed with --blas-threads 1 (the default): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
+        Deterministic from --seed with --threads 1 (the default; --blas-threads is an alias): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
 
-        Invalid option values exit with status 2 and create nothing; values that are not numbers at all are rejected by the argument parser (status 64).
+        Invalid option values, including values that are not numbers at all, exit with status 2 and create nothing.
         """)
 
     @Option(help: "Model/task preset (only 'tiny').") var preset = "tiny"
-    @Option(help: "Pipeline: sft-rl (Exp 5.1, Fig. 3a) or rl-sft (Exp 5.2, Fig. 3b).") var pipeline: String
+    @Option(help: "Pipeline: sft-rl (Exp 5.1, Fig. 3a) or rl-sft (Exp 5.2, Fig. 3b).") var pipeline: PipelineKind
     @Option(help: "Run seed (weights, batch order, sampling, evaluation draws).") var seed: UInt64 = 0
     @Option(help: "Output directory (created; must not exist or be empty).") var out: String
     @Option(help: "Load the base model from this checkpoint folder instead of pretraining.") var base: String?
@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SFT epochs over the training examples.") var sftEpochs = 2
     @Option(help: "SFT batch size.") var sftBatchSize = 32
     @Option(help: "SFT learning rate (AdamW).") var sftLr = 1e-3
-    @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler = "constant"
+    @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler: LRSchedule = .constant
     // GRPO.
     @Option(help: "GRPO steps.") var rlSteps = 150
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
@@ -64,59 +64,51 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Advantage scaling: group, batch or none.") var scaleRewards = "group"
     // Evaluation.
     @Option(help: "Test prompts for the mean@1 reward at every step (of 256).") var evalPrompts = 128
-    @Option(help: "BLAS threads (1 makes metrics bitwise reproducible).") var blasThreads = 1
+    @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (1 makes metrics bitwise reproducible; --blas-threads is an alias).") var blasThreads = 1
 
-    /// Prints `Error: message` and exits with status 2 (nothing created).
-    func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl train --help'.\n".utf8))
-        return ExitCode(2)
-    }
-
-    /// Checks every option and builds the configuration; throws `ExitCode(2)` with a message.
+    /// Checks every option and builds the configuration; throws ``UserInputError`` naming the option (exit status 2).
     func makeConfig() throws -> PipelineConfig {
-        guard preset == "tiny" else { throw fail("--preset '\(preset)' is unknown; the only preset is 'tiny'") }
-        guard let kind = PipelineKind(rawValue: pipeline) else {
-            throw fail("--pipeline '\(pipeline)' is unknown; use sft-rl or rl-sft")
-        }
-        guard let est = KLEstimator(rawValue: klEstimator) else { throw fail("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
-        guard let lt = GRPOLossType(rawValue: lossType) else { throw fail("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
-        guard let schedule = LRSchedule(rawValue: lrScheduler) else { throw fail("--lr-scheduler '\(lrScheduler)' is unknown; use constant or linear") }
-        guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw fail("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
-        func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw fail("\(name) is \(v); expected a positive integer") } }
-        func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw fail("\(name) is \(v); expected ≥ 0") } }
-        func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw fail("\(name) is \(v); expected a positive number") } }
+        guard preset == "tiny" else { throw UserInputError("--preset '\(preset)' is unknown; the only preset is 'tiny'") }
+        let kind = pipeline
+        guard let est = KLEstimator(rawValue: klEstimator) else { throw UserInputError("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
+        guard let lt = GRPOLossType(rawValue: lossType) else { throw UserInputError("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        let schedule = lrScheduler
+        guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw UserInputError("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
+        func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw UserInputError("\(name) is \(v); expected a positive integer") } }
+        func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw UserInputError("\(name) is \(v); expected ≥ 0") } }
+        func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw UserInputError("\(name) is \(v); expected a positive number") } }
         try nonNegative(pretrainSteps, "--pretrain-steps")
         try nonNegative(sftEpochs, "--sft-epochs")
         try nonNegative(rlSteps, "--rl-steps")
         try positive(sftBatchSize, "--sft-batch-size")
         try positive(trainSize, "--train-size")
-        do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw fail(e.message) }
+        do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
         try positive(promptsPerStep, "--prompts-per-step")
         try positive(numIterations, "--num-iterations")
         try positive(maxCompletionLength, "--max-completion-length")
         try positive(evalPrompts, "--eval-prompts")
-        try positive(blasThreads, "--blas-threads")
-        if numGenerations < 2 { throw fail("--num-generations is \(numGenerations); GRPO needs at least 2 completions per prompt") }
+        try positive(blasThreads, "--threads")
+        if numGenerations < 2 { throw UserInputError("--num-generations is \(numGenerations); GRPO needs at least 2 completions per prompt") }
         try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
-        if !(temperature > 0 && temperature.isFinite) { throw fail("--temperature is \(temperature); expected > 0") }
-        if !(topP > 0 && topP <= 1) { throw fail("--top-p is \(topP); expected 0 < top_p ≤ 1") }
-        if !(epsilon > 0 && epsilon < 1) { throw fail("--epsilon is \(epsilon); expected 0 < ε < 1") }
-        if !(beta >= 0 && beta.isFinite) { throw fail("--beta is \(beta); expected β ≥ 0") }
-        if !(pretrainTextFraction >= 0 && pretrainTextFraction <= 1) { throw fail("--pretrain-text-fraction is \(pretrainTextFraction); expected a fraction in [0, 1]") }
-        if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
-        if evalPrompts > 256 && model == nil { throw fail("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
+        if !(temperature > 0 && temperature.isFinite) { throw UserInputError("--temperature is \(temperature); expected > 0") }
+        if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected 0 < top_p ≤ 1") }
+        if !(epsilon > 0 && epsilon < 1) { throw UserInputError("--epsilon is \(epsilon); expected 0 < ε < 1") }
+        if !(beta >= 0 && beta.isFinite) { throw UserInputError("--beta is \(beta); expected β ≥ 0") }
+        if !(pretrainTextFraction >= 0 && pretrainTextFraction <= 1) { throw UserInputError("--pretrain-text-fraction is \(pretrainTextFraction); expected a fraction in [0, 1]") }
+        if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw UserInputError("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
+        if evalPrompts > 256 && model == nil { throw UserInputError("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
         if model != nil {
-            if base != nil { throw fail("give either --model (a real checkpoint) or --base (a synthetic-task checkpoint), not both") }
-            if data == nil { throw fail("--model needs --data FILE (CoLA .tsv or TRL .jsonl)") }
-            if !(testFraction > 0 && testFraction < 1) { throw fail("--test-fraction is \(testFraction); expected a fraction in (0, 1)") }
+            if base != nil { throw UserInputError("give either --model (a real checkpoint) or --base (a synthetic-task checkpoint), not both") }
+            if data == nil { throw UserInputError("--model needs --data FILE (CoLA .tsv or TRL .jsonl)") }
+            if !(testFraction > 0 && testFraction < 1) { throw UserInputError("--test-fraction is \(testFraction); expected a fraction in (0, 1)") }
         } else if data != nil || testData != nil {
-            throw fail("--data and --test-data need --model DIR (the synthetic task brings its own data)")
+            throw UserInputError("--data and --test-data need --model DIR (the synthetic task brings its own data)")
         }
-        if base == nil && model == nil && pretrainSteps == 0 { throw fail("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
+        if base == nil && model == nil && pretrainSteps == 0 { throw UserInputError("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
         if let b = base {
             var isDir: ObjCBool = false
             if !FileManager.default.fileExists(atPath: b, isDirectory: &isDir) || !isDir.boolValue {
-                throw fail("--base \(b) is not a directory (expected a checkpoint folder with config.json and model.safetensors)")
+                throw UserInputError("--base \(b) is not a directory (expected a checkpoint folder with config.json and model.safetensors)")
             }
         }
 
@@ -155,7 +147,7 @@ struct TrainCommand: ParsableCommand {
         do {
             try OutputPaths.checkCreatableFolder(out, option: "--out")
             if !overwrite { try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: "--overwrite") }
-        } catch let e as ValidationError { throw fail(e.message) }
+        } catch let e as ValidationError { throw UserInputError(e.message) }
     }
 
     func run() throws {
@@ -165,11 +157,11 @@ struct TrainCommand: ParsableCommand {
         var loadedBase: Qwen3Model?
         if let b = base {
             do { loadedBase = try Qwen3Model.load(directory: URL(fileURLWithPath: b)) } catch {
-                throw fail("cannot load --base \(b): \(error)")
+                throw UserInputError("cannot load --base \(b): \(error)")
             }
             let tokenizerSize = AcceptabilityTask(config: config.task).tokenizer.count
             if loadedBase!.config.vocabSize != tokenizerSize {
-                throw fail("--base \(b) has vocab_size \(loadedBase!.config.vocabSize); the task's tokenizer has \(tokenizerSize)")
+                throw UserInputError("--base \(b) has vocab_size \(loadedBase!.config.vocabSize); the task's tokenizer has \(tokenizerSize)")
             }
             config.model = loadedBase!.config
         }

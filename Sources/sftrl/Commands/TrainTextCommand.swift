@@ -11,9 +11,9 @@ extension TrainCommand {
         var config = base
         let dir = URL(fileURLWithPath: modelDir)
         let tm: TextModel
-        do { tm = try TextModel(directory: dir) } catch { throw fail("--model \(modelDir): \(error)") }
+        do { tm = try TextModel(directory: dir) } catch { throw UserInputError("--model \(modelDir): \(error)") }
         guard let eos = TextModel.primaryEosTokenId(directory: dir) else {
-            throw fail("--model \(modelDir): config.json and generation_config.json name no eos_token_id")
+            throw UserInputError("--model \(modelDir): config.json and generation_config.json name no eos_token_id")
         }
         var train: [TextExample], test: [TextExample]
         do {
@@ -22,19 +22,19 @@ extension TrainCommand {
                 test = try TextDataset.load(URL(fileURLWithPath: testData))
             } else {
                 let k = max(1, Int((Double(train.count) * testFraction).rounded()))
-                if k >= train.count { throw fail("--data has \(train.count) rows: too few to hold out \(k) for testing; give --test-data") }
+                if k >= train.count { throw UserInputError("--data has \(train.count) rows: too few to hold out \(k) for testing; give --test-data") }
                 test = Array(train.suffix(k))
                 train = Array(train.prefix(train.count - k))
             }
-        } catch let e as DataError { throw fail("\(e)") }
+        } catch let e as DataError { throw UserInputError("\(e)") }
         let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
         config.model = tm.model.config
         config.pretrain.steps = 0
         config.evalSampling.maxNewTokens = max(config.evalSampling.maxNewTokens, config.grpo.loss.maxCompletionLength)
         let pdata = text.pipelineData(train: train, test: test, evalPrompts: config.evalPrompts, sampling: config.evalSampling,
                                       seed: SeededGenerator.derivedSeed(config.seed, "eval"))
-        if pdata.sftPairs.isEmpty && config.sft.epochs > 0 { throw fail("--data has no SFT rows (no completion or CoLA label); use --sft-epochs 0 or other data") }
-        if pdata.rl.prompts.isEmpty && config.grpo.steps > 0 { throw fail("--data has no labelled rows for RL; use --rl-steps 0 or other data") }
+        if pdata.sftPairs.isEmpty && config.sft.epochs > 0 { throw UserInputError("--data has no SFT rows (no completion or CoLA label); use --sft-epochs 0 or other data") }
+        if pdata.rl.prompts.isEmpty && config.grpo.steps > 0 { throw UserInputError("--data has no labelled rows for RL; use --rl-steps 0 or other data") }
         BLASThreads.set(config.blasThreads)
         let pipeline = Pipeline(config: config, data: pdata)
         let stage1 = config.pipeline == .sftRL ? "sft" : "rl"

@@ -67,8 +67,7 @@ struct UpdateCommand: ParsableCommand {
         } catch { throw ValidationError("\(error)") }
         if let json {
             do { try writeAtomically(try encodeJSON(result), to: URL(fileURLWithPath: json)) } catch {
-                FlowCLI.printError("cannot write --json \(json): \(plainMessage(error))")
-                throw ExitCode(1)
+                throw RunFailure("cannot write --json \(json): \(plainMessage(error))")
             }
         }
         func f(_ x: Double) -> String { formatSignificant(x, digits: 6) }

@@ -11,14 +11,6 @@ enum FlowCLI {
         let file = try InstanceFile.load(URL(fileURLWithPath: path))
         return (file, try Instance(file: file))
     }
-
-    /// Writes "error: message" to standard error.
-    static func printError(_ message: String) {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
-    }
-
-    /// The SHA-256 of the instance's canonical JSON.
-    static func instanceHash(_ file: InstanceFile) -> String { sha256Hex(file.canonicalJSONFast()) }
 }
 
 /// A value computed on its own thread while the caller goes on; `wait()` blocks until it is ready.

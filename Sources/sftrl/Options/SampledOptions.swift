@@ -11,7 +11,7 @@ struct SampledOptions: ParsableArguments {
     var batchSize: Int = 8
 
     @Option(help: ArgumentHelp("sgd or adam (β₁ 0.9, β₂ 0.999, ε 1e-8).", valueName: "name"))
-    var optimizer: String = "sgd"
+    var optimizer: SampledOptimizer = .sgd
 
     @Option(help: ArgumentHelp("GRPO advantage scaling: group, batch or none (TRL's scale_rewards; std is unbiased, plus 1e-4).", valueName: "name"))
     var scaling: String = "group"
@@ -46,8 +46,7 @@ struct SampledOptions: ParsableArguments {
         c.groupSize = groupSize
         c.batchSize = batchSize
         c.eta = eta
-        guard let o = SampledOptimizer(rawValue: optimizer) else { throw ValidationError("unknown --optimizer '\(optimizer)': use sgd or adam") }
-        c.optimizer = o
+        c.optimizer = optimizer
         guard let s = AdvantageScaling(rawValue: scaling) else { throw ValidationError("unknown --scaling '\(scaling)': use group, batch or none") }
         c.scaling = s
         c.epsilon = epsilon

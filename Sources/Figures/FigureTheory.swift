@@ -50,14 +50,14 @@ enum FigureC1 {
         plot.yRange = 0...1.6
         plot.referenceLines.append(ReferenceLine(y: 0, label: "0 (Jensen: C₁ ≥ 0)"))
         plot.legend = .topRight
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "C₁(β) of Thm 3.1 (line) and L_SFT(p_RL) − L_SFT(p_SFT) computed directly from the Gibbs optimum (dots), π_ref = p_SFT = p_D; both from the claim thm3.1-identity.",
             "instances": .array(family.map { .string($0.name) }),
             "beta_grid": .string("\(betas.count) log-spaced points in [1e-2, 1e2]"),
             "min_C1": .number(minC1),
             "y_range_note": "C₁ grows like (max r − E_{p_D} r)/β as β → 0; the plot clips at 1.6",
         ]
-        var folder = FigureFolder(key: "b", name: Figures.folderName("b"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "b", name: FigureCatalog.folderName("b"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("c1.csv", table.render())
         folder.add("c1-beta.svg", plot.render())
         return folder
@@ -83,7 +83,7 @@ enum FigureThreshold {
         var plot = LinePlot(title: "R4: does the RL optimum lower the SFT loss? (π_ref = p_SFT ≠ p_D)", xLabel: "β (KL coefficient, log scale)",
                             yLabel: "ΔL = L_SFT(p_RL) − L_SFT(p_SFT)")
         plot.xScale = .log
-        var extra: [String: JSONValue] = [:]
+        var extra: [String: ReportJSON] = [:]
         var starts: [Double] = []
         for (i, member) in family.enumerated() {
             var ys: [Double] = []
@@ -115,7 +115,7 @@ enum FigureThreshold {
         plot.legend = .topRight
         extra["description"] = "ΔL(β) for three instances with p_SFT ≠ p_D: one with a threshold β* (RL lowers L_SFT exactly for β > β*, shaded), one where RL never lowers it (E_{p_SFT} r ≥ E_{p_D} r), one where it always does (p_D on the argmax of r). From the claim r4-threshold."
         extra["beta_grid"] = .string("\(betas.count) log-spaced points in [1e-2, 1e2]")
-        var folder = FigureFolder(key: "c", name: Figures.folderName("c"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "c", name: FigureCatalog.folderName("c"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("threshold.csv", table.render())
         folder.add("beta-star.csv", thresholds.render())
         folder.add("threshold.svg", plot.render())
@@ -155,7 +155,7 @@ enum FigureDuration {
         plot.series.append(.scatter(name: "measured argmax, isotropic A = I, B = 2I", xs: lambdas, ys: iso, color: Palette.color(0), marker: .circle))
         plot.series.append(.scatter(name: "measured argmax, anisotropic B = diag(2, 0.02)", xs: lambdas, ys: aniso, color: Palette.color(1), marker: .triangle))
         plot.legend = .topRight
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "T*(λ) against the first maximum of U(t) = [J(θ_t) − J(θ₀)] − λ L_SFT(θ_t) located as an event on the integrated RL flow (claims r3-duration and r3-duration-actual, rtol 1e-10).",
             "isotropic": .object(["diag_A": .array(isotropic.a.map { .number($0) }), "diag_B": .array(isotropic.b.map { .number($0) }),
                                   "theta_R": .array(isotropic.thetaR.map { .number($0) }), "theta_0": .array(isotropic.theta0.map { .number($0) })]),
@@ -165,7 +165,7 @@ enum FigureDuration {
             "anisotropic_lambdas_with_measured_after_T_star": .integer(laterCount),
             "lambdas": .integer(lambdas.count),
         ]
-        var folder = FigureFolder(key: "d", name: Figures.folderName("d"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "d", name: FigureCatalog.folderName("d"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("duration.csv", table.render())
         folder.add("duration.svg", plot.render())
         return folder

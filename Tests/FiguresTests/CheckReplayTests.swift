@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import Claims
 import Reports
-@testable import sftrl
+@testable import Figures
 
 /// `sftrl check`'s table and `--replay`: one certification rule, recorded drops, reports as input.
 @Suite("check replay and table")
@@ -56,7 +56,7 @@ struct CheckReplayTests {
         let report = CheckReport(seed: 3, version: "test", instances: 300, shard: nil, claims: [r])
         let path = try temporaryFile(try encodeJSON(report))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let loaded = try loadReplay(path, claim: "thm4.1-reverse")
+        let loaded = try Replay.load(path, claim: "thm4.1-reverse")
         #expect(loaded.dropped == ["unique-argmax"])
         #expect(loaded.instance == r.counterexample!.instance)
         let claim = try Registry.claim("thm4.1-reverse")
@@ -68,7 +68,7 @@ struct CheckReplayTests {
         #expect(with.outcome == .certified)
         #expect(Replay.droppedNotes(judgement: with, recorded: loaded.dropped, given: ["unique-argmax"]).isEmpty)
         // A report needs --claim, and the claim must be in it.
-        #expect(throws: (any Error).self) { _ = try loadReplay(path, claim: nil) }
-        #expect(throws: (any Error).self) { _ = try loadReplay(path, claim: "eq5") }
+        #expect(throws: (any Error).self) { _ = try Replay.load(path, claim: nil) }
+        #expect(throws: (any Error).self) { _ = try Replay.load(path, claim: "eq5") }
     }
 }

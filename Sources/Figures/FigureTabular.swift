@@ -41,7 +41,7 @@ enum FigureTabularFig3 {
             }
         }
         var markers = CSVTable(columns: ["pipeline", "kind", "quantity", "value"])
-        var extra: [String: JSONValue] = [:]
+        var extra: [String: ReportJSON] = [:]
         for (name, run) in runs {
             markers.append([.string(name), "base", "sft_loss", .double(baseValues[.sftLoss])])
             markers.append([.string(name), "base", "reward", .double(baseValues[.reward])])
@@ -59,7 +59,7 @@ enum FigureTabularFig3 {
         extra["instance"] = "instance.json; regenerate one trace with: sftrl flow --instance notebooks-data/a-fig3-tabular/instance.json --schedule sft:10,rl:10 --out OUT"
         extra["description"] = "Fig. 3a/3b on exact tabular flows: SFT loss through SFT→RL, reward through RL→SFT; base values and phase boundaries marked."
 
-        var folder = FigureFolder(key: "a", name: Figures.folderName("a"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "a", name: FigureCatalog.folderName("a"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("trace.csv", trace.render())
         folder.add("markers.csv", markers.render())
         folder.add("instance.json", file.canonicalJSON(pretty: true) + Data("\n".utf8))
@@ -155,13 +155,13 @@ enum FigureSimplex {
         sftOnly.field = arrows["sft"]!
         let svg = overlayField(plot.render(), from: sftOnly.render(), color: sftFieldColor)
 
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "description": "Phase portrait on the 3-response simplex: RL (grey) and SFT (green) vector fields ṗ, the two pipelines of figure a, p_D, the Gibbs optimum and π_ref.",
             "instance": "the instance of figure a (a-fig3-tabular/instance.json)",
             "gibbs_optimum": .array(gibbs.map { .number($0) }),
             "grid": .string("interior points of the lattice with step 1/\(grid)"),
         ]
-        var folder = FigureFolder(key: "e", name: Figures.folderName("e"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "e", name: FigureCatalog.folderName("e"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("trajectories.csv", traj.render())
         folder.add("field.csv", field.render())
         folder.add("points.csv", pointsTable.render())

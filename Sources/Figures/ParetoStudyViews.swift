@@ -1,60 +1,18 @@
 import Flows
 import Foundation
-import Linalg
 import Policies
 import Reports
 
-/// The front of an instance and its pipelines, laid out as the files of `sftrl pareto` and of
-/// figure p. Nothing here computes mathematics: the front comes from `Instance.paretoFront`, the
-/// paths and gaps from `Flows.ParetoPath`.
-struct ParetoStudy {
-    struct Plan {
-        var instance: Instance
-        var file: InstanceFile
-        var name: String
-        var mus: [Double]
-        var paths: [(String, Schedule)]
-        var samples: Int
-        var options: IntegratorOptions
-    }
-
-    var plan: Plan
-    /// Front points in μ order, decreasing: the SFT end (μ = 1) first when it exists, the RL end
-    /// (μ = 0) last when it exists.
-    var front: [ParetoPoint]
-    var curve: ParetoCurve
-    var paths: [ParetoPath]
-
-    static func compute(_ plan: Plan) throws -> ParetoStudy {
-        let inst = plan.instance
-        var front = try inst.paretoFront(mus: plan.mus)
-        let ends = inst.paretoEnds()
-        if let s = ends.sft { front.append(s) }
-        if let r = ends.rl { front.append(r) }
-        front.sort { $0.mu > $1.mu }
-        let exact: (@Sendable (Double) -> (sft: Double, reward: Double))?
-        if inst.exactParetoPoint(mu: 0.5) != nil {
-            exact = { mu in
-                guard let p = inst.exactParetoPoint(mu: mu) else { return (.nan, .nan) }
-                return (p.sftLoss, p.rewardReg)
-            }
-        } else {
-            exact = nil
-        }
-        let curve = ParetoCurve(points: front, exact: exact)
-        let paths = try plan.paths.map { (name, schedule) in
-            try ParetoPath.run(name: name, instance: inst, schedule: schedule, curve: curve, samples: plan.samples, options: plan.options)
-        }
-        return ParetoStudy(plan: plan, front: front, curve: curve, paths: paths)
-    }
-
-    func frontTable() -> CSVTable {
+/// The files of `sftrl pareto` and figure p laid out from a computed ``ParetoStudy``: the front,
+/// paths and summary tables, the (L_SFT, J_β) figure, the manifest's fields and stdout's summary.
+extension ParetoStudy {
+    public func frontTable() -> CSVTable {
         var t = CSVTable(columns: ["mu", "sft_loss", "reward", "reward_reg"])
         for p in front { t.append([.double(p.mu), .double(p.sftLoss), .double(p.reward), .double(p.rewardReg)]) }
         return t
     }
 
-    func pathsTable() -> CSVTable {
+    public func pathsTable() -> CSVTable {
         var t = CSVTable(columns: ["path", "schedule", "t", "phase", "sft_loss", "reward", "reward_reg", "distance", "reward_gap", "sft_gap"])
         for p in paths {
             for r in p.rows {
@@ -66,7 +24,7 @@ struct ParetoStudy {
     }
 
     /// Per path: where it ends and where it comes closest to the front.
-    func summaryTable() -> CSVTable {
+    public func summaryTable() -> CSVTable {
         var t = CSVTable(columns: ["path", "schedule", "final_sft_loss", "final_reward_reg", "final_distance", "final_reward_gap",
                                    "final_sft_gap", "closest_t", "closest_distance"])
         for p in paths {
@@ -78,7 +36,7 @@ struct ParetoStudy {
     }
 
     /// The front (thick line, ends marked) in the (L_SFT, J_β) plane with every path on it.
-    func figure(title: String? = nil) -> LinePlot {
+    public func figure(title: String? = nil) -> LinePlot {
         let local = plan.instance.policy.name == "loglinear" ? " (local front)" : ""
         var plot = LinePlot(title: title ?? "Pareto front of (L_SFT, J_β) on \(plan.name)\(local), with the pipelines",
                             xLabel: "SFT loss L_SFT", yLabel: "regularised reward J_β")
@@ -97,8 +55,8 @@ struct ParetoStudy {
         return plot
     }
 
-    func manifestExtra() -> [String: JSONValue] {
-        var pathsJSON: [JSONValue] = []
+    public func manifestExtra() -> [String: ReportJSON] {
+        var pathsJSON: [ReportJSON] = []
         for p in paths {
             pathsJSON.append(.object(["name": .string(p.name), "schedule": .string(p.schedule.spec),
                                       "final_distance": .number(p.final.distance), "final_reward_gap": .number(p.final.rewardGap),
@@ -118,7 +76,7 @@ struct ParetoStudy {
         ]
     }
 
-    func summaryText(out: String) -> String {
+    public func summaryText(out: String) -> String {
         func f(_ x: Double) -> String { formatSignificant(x, digits: 4) }
         var lines = ["wrote \(out)/front.csv (\(front.count) points), \(out)/paths.csv, \(out)/summary.csv, \(out)/pareto.svg, \(out)/manifest.json"]
         for p in paths {

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Reports
 
@@ -7,8 +6,8 @@ import Reports
 ///
 /// The hook runs this same executable as `sftrl train --pipeline P --seed 0 --out TMP --quiet`
 /// for P in `pipelines` (defaults of the tiny preset otherwise), then copies every `.csv` and
-/// `.svg` file it wrote and its manifest (as `train-manifest.json`; checkpoints are left out). It
-/// needs a `train` subcommand registered in `SFTRL`; without one it fails with a clear message.
+/// `.svg` file it wrote and its manifest (as `train-manifest.json`; checkpoints are left out). The
+/// command layer checks that its build has a `train` subcommand before asking for figure f.
 enum FigureTransformer {
     static let pipelines = ["sft-rl", "rl-sft"]
     static let seed: UInt64 = 0
@@ -18,20 +17,16 @@ enum FigureTransformer {
         ["train", "--pipeline", pipeline, "--seed", String(seed), "--out", out, "--quiet"]
     }
 
-    static var trainAvailable: Bool {
-        SFTRL.configuration.subcommands.contains { $0.configuration.commandName == "train" }
-    }
-
-    static func build(quick: Bool) throws -> FigureFolder {
-        guard trainAvailable else { throw FiguresError.transformerUnavailable }
-        let exe = Bundle.main.executablePath ?? CommandLine.arguments[0]
+    /// `executable`: the sftrl binary to run (default: this process's executable).
+    static func build(quick: Bool, executable: String? = nil) throws -> FigureFolder {
+        let exe = executable ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("sftrl-figures-f-\(ProcessInfo.processInfo.processIdentifier)")
         try? fm.removeItem(at: scratch)
         try ensureDirectory(scratch)
         defer { try? fm.removeItem(at: scratch) }
-        var folder = FigureFolder(key: "f", name: Figures.folderName("f"), files: [], seed: seed, extra: [:], quick: quick)
-        var commands: [JSONValue] = []
+        var folder = FigureFolder(key: "f", name: FigureCatalog.folderName("f"), files: [], seed: seed, extra: [:], quick: quick)
+        var commands: [ReportJSON] = []
         for p in pipelines {
             let dir = scratch.appendingPathComponent(p)
             let args = trainArguments(pipeline: p, out: dir.path)

@@ -3,7 +3,7 @@
 /// Ids 0–4 are the specials (`<pad>`, `<bos>`, `<eos>`, `<sep>`, `<unk>`), then the words in
 /// the order given to `init` (duplicates dropped). `decode(encode(s)) == s` for every text whose
 /// words are all in the vocabulary and that is written with single spaces.
-public struct Tokenizer: Sendable, Equatable {
+public struct WordTokenizer: Sendable, Equatable {
     public static let pad: Int32 = 0
     public static let bos: Int32 = 1
     public static let eos: Int32 = 2
@@ -16,7 +16,7 @@ public struct Tokenizer: Sendable, Equatable {
     private let index: [String: Int32]
 
     public init(words: [String]) {
-        var vocab = Tokenizer.specials
+        var vocab = WordTokenizer.specials
         var index: [String: Int32] = [:]
         for (i, s) in vocab.enumerated() { index[s] = Int32(i) }
         for w in words where index[w] == nil {
@@ -37,7 +37,7 @@ public struct Tokenizer: Sendable, Equatable {
     /// Splits on whitespace; a word not in the vocabulary becomes `<unk>`.
     public func encode(_ text: String) -> [Int32] {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
-            .map { index[String($0)] ?? Tokenizer.unk }
+            .map { index[String($0)] ?? WordTokenizer.unk }
     }
 
     /// Joins the tokens' texts with single spaces (padding included if present: strip it first).

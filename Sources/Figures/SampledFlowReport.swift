@@ -6,24 +6,30 @@ import Reports
 /// The files of `sftrl flow` for sampled phases: trace.csv (per recorded step, each quantity's mean
 /// and 10%/90% quantiles over the seeds and the exact gradient steps beside them), flow.svg and
 /// manifest.json. Nothing here computes mathematics.
-struct SampledFlowReport {
-    var file: InstanceFile
-    var instance: Instance
-    var config: SampledConfig
-    var run: SampledRunResult
-    var out: URL
-    var command: [String]
-    var instancePath: String
-    var started: Date
-    var wallSeconds: Double
+public struct SampledFlowReport {
+    public var file: InstanceFile
+    public var instance: Instance
+    public var config: SampledConfig
+    public var run: SampledRunResult
+    public var out: URL
+    public var command: [String]
+    public var instancePath: String
+    public var started: Date
+    public var wallSeconds: Double
 
-    static func columns() -> [String] {
+    public init(file: InstanceFile, instance: Instance, config: SampledConfig, run: SampledRunResult, out: URL, command: [String],
+                instancePath: String, started: Date, wallSeconds: Double) {
+        self.file = file; self.instance = instance; self.config = config; self.run = run; self.out = out; self.command = command
+        self.instancePath = instancePath; self.started = started; self.wallSeconds = wallSeconds
+    }
+
+    public static func columns() -> [String] {
         var c = ["step", "phase"]
         for q in SampledRunResult.quantities { c += ["\(q.name)_mean", "\(q.name)_q10", "\(q.name)_q90", "exact_\(q.name)"] }
         return c
     }
 
-    func traceTable() -> CSVTable {
+    public func traceTable() -> CSVTable {
         var table = CSVTable(columns: SampledFlowReport.columns())
         for r in run.steps.indices {
             var cells: [CSVCell] = [.int(run.steps[r]), .string(run.phaseLabels[r])]
@@ -38,7 +44,7 @@ struct SampledFlowReport {
     }
 
     /// SFT loss (left) and reward (right): mean, 10%/90% quantiles (thin dashed) and exact steps.
-    func figure() -> LinePlot {
+    public func figure() -> LinePlot {
         let name = URL(fileURLWithPath: instancePath).deletingPathExtension().lastPathComponent
         var plot = LinePlot(title: "\(run.schedule.spec) on \(name) (\(run.seeds) seeds, η = \(config.eta))",
                             xLabel: "step", yLabel: "SFT loss L_SFT", y2Label: "reward J")
@@ -60,11 +66,11 @@ struct SampledFlowReport {
         return plot
     }
 
-    func manifest() -> Manifest {
+    public func manifest() -> Manifest {
         let c = config
-        let extra: [String: JSONValue] = [
+        let extra: [String: ReportJSON] = [
             "instance": .object([
-                "path": .string(instancePath), "sha256_canonical_json": .string(FlowCLI.instanceHash(file)),
+                "path": .string(instancePath), "sha256_canonical_json": .string(canonicalJSONHash(file)),
                 "policy": .string(instance.policy.name), "prompts": .integer(instance.promptCount),
                 "responses": .array(instance.responseCounts.map { .integer($0) }), "parameters": .integer(instance.policy.dimension),
                 "beta": .number(instance.beta),
@@ -86,7 +92,7 @@ struct SampledFlowReport {
         return Manifest(command: command, version: sftrlVersion, extra: extra, timing: .init(started: started, wallSeconds: wallSeconds))
     }
 
-    func write() throws {
+    public func write() throws {
         let csv = traceTable().render()
         let svg = figure().render()
         let json = try encodeJSON(manifest())
@@ -96,7 +102,7 @@ struct SampledFlowReport {
         try writeAtomically(json, to: out.appendingPathComponent("manifest.json"))
     }
 
-    func summary() -> String {
+    public func summary() -> String {
         func f(_ x: Double) -> String { formatSignificant(x, digits: 6) }
         let last = run.steps.count - 1
         let mean = { (q: Int) in run.values[q][last].reduce(0, +) / Double(run.seeds) }

@@ -1,17 +1,25 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import Linalg
+import TestSupport
 import Testing
 import Transformer
 @testable import sftrl
+
+/// Parsing of the `lm` and text commands (`lm bench`, `task`, `train`-side text options).
+
+// MARK: - LMBenchCommandTests
 
 /// `sftrl lm bench`: bad input exits with status 2 before any work and writes no file; a small
 /// run writes one flat JSON object (one pandas row) with the documented keys.
 @Suite("lm bench command")
 struct LMBenchCommandTests {
     /// The exit status `SFTRL.main` gives an error (usage and input errors 2, others 1).
-    static func status(_ error: Error) -> Int32 {
-        SFTRL.isInputError(error) || SFTRL.exitCode(for: error) == .validationFailure ? 2 : 1
+    static func status(_ error: Error) -> Int32 { SFTRL.exitStatus(for: error) }
+
+    /// The exit status of running `body` (0 when it returns).
+    static func exitStatus(_ body: () throws -> Void) -> Int32 {
+        do { try body(); return 0 } catch { return SFTRL.exitStatus(for: error) }
     }
 
     static func tempDir() throws -> URL {
@@ -141,5 +149,36 @@ struct LMBenchCommandTests {
         #expect(big.batch == 1 && big.length == 16 && big.steps == 2)
         let small = LMBenchmarkSettings.defaults(for: .small)
         #expect(small.batch == 8 && small.length == 128 && small.steps == 20 && small.warmupSteps == 2)
+    }
+}
+
+// MARK: - TextCommandTests
+
+/// A path that does not exist yet, in a fresh temporary folder.
+private func scratch(_ tag: String) throws -> URL { try makeTemporaryDirectory("textcmd-\(tag)").appendingPathComponent("out") }
+
+@Suite struct TextCommandTests {
+    @Test func taskExportWritesEveryFormat() throws {
+        let out = try scratch("export")
+        var cmd = try TaskCommand.Export.parse(["--out", out.path, "--train-size", "20"])
+        try cmd.run()
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(names == ["rl-test.jsonl", "rl-train.jsonl", "sft-test.jsonl", "sft-train-messages.jsonl", "sft-train.jsonl", "test.tsv", "train.tsv"])
+        let tsv = try String(contentsOf: out.appendingPathComponent("train.tsv"), encoding: .utf8)
+        #expect(tsv.split(separator: "\n").count == 20 && tsv.split(separator: "\n").allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 4 })
+        // A second export into the now non-empty folder is refused with status 2.
+        var again = try TaskCommand.Export.parse(["--out", out.path])
+        #expect(LMBenchCommandTests.exitStatus { try again.run() } == 2)
+    }
+
+    @Test func badOptionsExitTwoAndWriteNothing() throws {
+        let out = try scratch("bad")
+        var cmd = try TaskCommand.Export.parse(["--out", out.path, "--sft-label-noise", "1.5"])
+        #expect(LMBenchCommandTests.exitStatus { try cmd.run() } == 2)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        var gen = try LMCommand.Generate.parse(["--model", "/nonexistent", "--prompt", "x", "--temperature", "0"])
+        #expect(LMBenchCommandTests.exitStatus { try gen.run() } == 2)
+        var tok = try LMCommand.Tokenize.parse(["--model", "/nonexistent", "--text", "x", "--decode", "1"])
+        #expect(LMBenchCommandTests.exitStatus { try tok.run() } == 2)
     }
 }

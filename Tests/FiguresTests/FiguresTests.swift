@@ -1,9 +1,9 @@
 import Foundation
 import Testing
-@testable import sftrl
+@testable import Figures
 import TestSupport
 
-/// The repository root (…/Tests/sftrlTests/FiguresTests.swift → …).
+/// The repository root (…/Tests/FiguresTests/FiguresTests.swift → …).
 
 private func temporaryDirectory(_ tag: String) throws -> URL { try makeTemporaryDirectory("figures-test-\(tag)") }
 
@@ -20,9 +20,11 @@ private func files(under dir: URL) throws -> [String: Data] {
     return out
 }
 
-private func runFigures(_ args: [String]) throws {
-    var command = try FiguresCommand.parse(args + ["--quiet"])
-    try command.run()
+/// What `sftrl figures --out OUT --only ONLY [--quick]` does: select, build and write each folder.
+func writeFigures(out: URL, only: String, quick: Bool = false) throws {
+    for key in try FigureCatalog.selection(only, includeTransformer: false) {
+        try FigureCatalog.write(try FigureCatalog.build(key, quick: quick), into: out)
+    }
 }
 
 @Suite("figures", .serialized)
@@ -33,8 +35,8 @@ struct FiguresTests {
     @Test func subsetIsDeterministicAndMatchesCommittedData() throws {
         let one = try temporaryDirectory("one"), two = try temporaryDirectory("two")
         defer { try? FileManager.default.removeItem(at: one); try? FileManager.default.removeItem(at: two) }
-        try runFigures(["--out", one.path, "--only", "b,d"])
-        try runFigures(["--out", two.path, "--only", "d,b"])
+        try writeFigures(out: one, only: "b,d")
+        try writeFigures(out: two, only: "d,b")
         let a = try files(under: one), b = try files(under: two)
         #expect(Set(a.keys) == Set(b.keys))
         #expect(Set(a.keys) == ["b-c1-beta/c1.csv", "b-c1-beta/c1-beta.svg", "b-c1-beta/manifest.json",
@@ -52,7 +54,7 @@ struct FiguresTests {
     @Test func sampledFiguresMatchCommittedData() throws {
         let one = try temporaryDirectory("sampled")
         defer { try? FileManager.default.removeItem(at: one) }
-        try runFigures(["--out", one.path, "--only", "g,h"])
+        try writeFigures(out: one, only: "g,h")
         let a = try files(under: one)
         #expect(a.keys.contains("g-sampled-fig3/trace.csv") && a.keys.contains("h-update-bias/bias.csv"))
         let committed = repositoryRoot.appendingPathComponent("notebooks-data")
@@ -67,8 +69,8 @@ struct FiguresTests {
     @Test func quickFlowFiguresAreDeterministic() throws {
         let one = try temporaryDirectory("q1"), two = try temporaryDirectory("q2")
         defer { try? FileManager.default.removeItem(at: one); try? FileManager.default.removeItem(at: two) }
-        try runFigures(["--out", one.path, "--only", "a,e", "--quick"])
-        try runFigures(["--out", two.path, "--only", "a-fig3-tabular,e-simplex", "--quick"])
+        try writeFigures(out: one, only: "a,e", quick: true)
+        try writeFigures(out: two, only: "a-fig3-tabular,e-simplex", quick: true)
         let a = try files(under: one), b = try files(under: two)
         #expect(a == b)
         let manifest = try #require(a["a-fig3-tabular/manifest.json"])
@@ -89,28 +91,28 @@ struct FiguresTests {
         defer { try? FileManager.default.removeItem(at: out) }
         var good = FigureFolder(key: "b", name: "x-test", files: [], seed: nil, extra: [:], quick: true)
         good.add("data.csv", "a\n1\n")
-        try Figures.write(good, into: out)
+        try FigureCatalog.write(good, into: out)
         var newer = good
         newer.files = []
         newer.add("other.csv", "b\n2\n")
-        try Figures.write(newer, into: out)
+        try FigureCatalog.write(newer, into: out)
         #expect(Set(try files(under: out).keys) == ["x-test/other.csv", "x-test/manifest.json"])
         var bad = good
         bad.files = []
         bad.add("sub", "a file")
         bad.add("sub/inner.csv", "cannot be written: sub is a file")
-        #expect(throws: (any Error).self) { try Figures.write(bad, into: out) }
+        #expect(throws: (any Error).self) { try FigureCatalog.write(bad, into: out) }
         #expect(Set(try files(under: out).keys) == ["x-test/other.csv", "x-test/manifest.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["x-test"])
     }
 
     @Test func selection() throws {
-        #expect(try Figures.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "g", "h", "p"])
-        #expect(try Figures.selection("p-pareto", includeTransformer: false) == ["p"])
-        #expect(try Figures.selection("h-update-bias,g", includeTransformer: false) == ["g", "h"])
-        #expect(try Figures.selection("d, b,b", includeTransformer: false) == ["b", "d"])
-        #expect(try Figures.selection("c-threshold", includeTransformer: true) == ["c", "f"])
-        #expect(throws: (any Error).self) { try Figures.selection("z", includeTransformer: false) }
-        #expect(throws: (any Error).self) { try Figures.selection("f", includeTransformer: false) }
+        #expect(try FigureCatalog.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "g", "h", "p"])
+        #expect(try FigureCatalog.selection("p-pareto", includeTransformer: false) == ["p"])
+        #expect(try FigureCatalog.selection("h-update-bias,g", includeTransformer: false) == ["g", "h"])
+        #expect(try FigureCatalog.selection("d, b,b", includeTransformer: false) == ["b", "d"])
+        #expect(try FigureCatalog.selection("c-threshold", includeTransformer: true) == ["c", "f"])
+        #expect(throws: (any Error).self) { try FigureCatalog.selection("z", includeTransformer: false) }
+        #expect(throws: (any Error).self) { try FigureCatalog.selection("f", includeTransformer: false) }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Claims
 import Reports
-@testable import sftrl
+@testable import Figures
 
 @Suite("explain")
 struct ExplainTests {
@@ -49,20 +49,6 @@ struct ExplainTests {
         #expect(report.example.outcome.hasPrefix("violated (certified"))
     }
 
-    /// Unknown ids are refused with the list of ids (exit status 2 through ValidationError).
-    @Test func unknownIdIsAValidationError() throws {
-        #expect(throws: (any Error).self) { _ = try ExplainCommand.parse(["no-such-claim"]) }
-        do {
-            _ = try ExplainCommand.parse(["no-such-claim"])
-        } catch {
-            let message = ExplainCommand.message(for: error)
-            #expect(message.contains("unknown claim id"))
-            #expect(message.contains("thm3.1"))
-            #expect(ExplainCommand.exitCode(for: error) == .validationFailure)
-        }
-        #expect(throws: Never.self) { _ = try ExplainCommand.parse(["--list"]) }
-    }
-
     /// Every hand-picked example meets its claim's hypotheses; it violates the conclusion exactly
     /// for the claims the toolkit finds false (eq5, thm4.1, r3-duration-actual).
     @Test func handPickedExamplesMeetTheirHypotheses() throws {
@@ -71,7 +57,7 @@ struct ExplainTests {
         #expect(failing.isSuperset(of: ["eq5", "thm4.1", "r3-duration-actual", "thm4.1-gibbs", "thm4.1-local"]))
         var covered = 0
         for claim in Registry.all {
-            guard let h = ExplainExamples.handPicked(claim.id) else { continue }
+            guard let h = claim.workedExample else { continue }
             covered += 1
             let e = try claim.evaluate(h.instance)
             #expect(e.isWellDefined, "\(claim.id)")

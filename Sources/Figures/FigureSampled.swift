@@ -15,7 +15,7 @@ enum FigureSampledFig3 {
         c.eta = 0.05; c.groupSize = 8; c.batchSize = 8
         let seeds = quick ? 8 : 64, seed: UInt64 = 1
         var table = CSVTable(columns: ["pipeline"] + SampledFlowReport.columns())
-        var folder = FigureFolder(key: "g", name: Figures.folderName("g"), files: [], seed: seed, extra: [:], quick: quick)
+        var folder = FigureFolder(key: "g", name: FigureCatalog.folderName("g"), files: [], seed: seed, extra: [:], quick: quick)
         for (k, (name, spec)) in pipelines.enumerated() {
             let sched = try SampledSchedule(parsing: quick ? spec.replacingOccurrences(of: "200", with: "40") : spec)
             let run = try runSampled(instance: inst, schedule: sched, config: c, seeds: seeds, seed: seed, every: quick ? 2 : 4)
@@ -73,7 +73,7 @@ enum FigureUpdateBias {
             plot.legend = .topRight
             plots.append(plot)
         }
-        var folder = FigureFolder(key: "h", name: Figures.folderName("h"), files: [], seed: nil, extra: [:], quick: quick)
+        var folder = FigureFolder(key: "h", name: FigureCatalog.folderName("h"), files: [], seed: nil, extra: [:], quick: quick)
         folder.add("bias.csv", table.render())
         folder.add("bias-fig3-instance.svg", plots[0].render())
         folder.add("bias-two-prompt.svg", plots[1].render())

@@ -5,23 +5,29 @@ import Reports
 
 /// The files of `sftrl flow`: trace.csv, flow.svg and manifest.json, built from a finished run.
 /// Nothing here computes mathematics; it lays out what `Flows` returned.
-struct FlowReport {
-    var plan: FlowCommand.Plan
-    var run: ScheduleRun
-    var command: [String]
-    var instancePath: String
-    var samples: Int
-    var started: Date
-    var wallSeconds: Double
+public struct FlowReport {
+    public var plan: FlowPlan
+    public var run: ScheduleRun
+    public var command: [String]
+    public var instancePath: String
+    public var samples: Int
+    public var started: Date
+    public var wallSeconds: Double
     /// Seconds spent in the run itself (integration or steps, and the trace rows), without loading.
-    var runSeconds: Double? = nil
+    public var runSeconds: Double? = nil
     /// The instance's `sha256_canonical_json`, when already computed (else computed here).
-    var instanceHash: String? = nil
+    public var instanceHash: String? = nil
 
-    var isSteps: Bool { plan.method == "gd" }
+    public init(plan: FlowPlan, run: ScheduleRun, command: [String], instancePath: String, samples: Int, started: Date,
+                wallSeconds: Double, runSeconds: Double? = nil, instanceHash: String? = nil) {
+        self.plan = plan; self.run = run; self.command = command; self.instancePath = instancePath; self.samples = samples
+        self.started = started; self.wallSeconds = wallSeconds; self.runSeconds = runSeconds; self.instanceHash = instanceHash
+    }
+
+    public var isSteps: Bool { plan.method == "gd" }
 
     /// One row per output time; columns as `TraceRow.columns(steps:)`.
-    func traceTable() -> CSVTable {
+    public func traceTable() -> CSVTable {
         var table = CSVTable(columns: TraceRow.columns(steps: isSteps))
         for row in run.rows {
             var cells: [CSVCell] = [.double(row.t), .string(row.phase)]
@@ -35,7 +41,7 @@ struct FlowReport {
 
     /// SFT loss (left axis) and reward J, plus J_β when β > 0 (right axis) against t, each phase
     /// shaded and labelled, boundaries and event hits marked.
-    func figure() -> LinePlot {
+    public func figure() -> LinePlot {
         let name = URL(fileURLWithPath: instancePath).deletingPathExtension().lastPathComponent
         var plot = LinePlot(title: "\(plan.schedule.spec) on \(name) (\(isSteps ? "gradient steps, η = \(plan.eta!)" : "flow, \(plan.options.stepper.rawValue)"))",
                             xLabel: isSteps ? "t = step · η" : "t", yLabel: "SFT loss L_SFT", y2Label: "reward")
@@ -61,12 +67,12 @@ struct FlowReport {
         return plot
     }
 
-    func manifest() -> Manifest {
+    public func manifest() -> Manifest {
         let inst = plan.instance
         let b = plan.schedule.boundaries
-        var phases: [JSONValue] = []
+        var phases: [ReportJSON] = []
         for (k, p) in plan.schedule.phases.enumerated() {
-            var o: [String: JSONValue] = [
+            var o: [String: ReportJSON] = [
                 "index": .integer(k + 1), "label": .string(p.kind.label), "spec": .string(p.spec),
                 "start": .number(b[k]), "end": .number(b[k + 1]), "duration": .number(p.duration),
             ]
@@ -75,8 +81,8 @@ struct FlowReport {
             if !isSteps && k < run.phaseStats.count { o["stats"] = FlowReport.json(run.phaseStats[k]) }
             phases.append(.object(o))
         }
-        let events: [JSONValue] = run.events.map { e in
-            var o: [String: JSONValue] = ["spec": .string(e.spec), "quantity": .string(e.quantity.rawValue), "level": .number(e.level)]
+        let events: [ReportJSON] = run.events.map { e in
+            var o: [String: ReportJSON] = ["spec": .string(e.spec), "quantity": .string(e.quantity.rawValue), "level": .number(e.level)]
             if let h = run.hit(for: e) {
                 o["reached"] = true
                 o["t"] = .number(h.t)
@@ -89,15 +95,15 @@ struct FlowReport {
             }
             return .object(o)
         }
-        var finalValues: [String: JSONValue] = ["t": .number(run.rows.last?.t ?? 0)]
+        var finalValues: [String: ReportJSON] = ["t": .number(run.rows.last?.t ?? 0)]
         if let last = run.rows.last {
             for q in TraceQuantity.allCases { finalValues[q.rawValue] = .number(last.values[q]) }
         }
         finalValues["theta"] = .array(run.finalTheta.map { .number($0) })
-        var extra: [String: JSONValue] = [
+        var extra: [String: ReportJSON] = [
             "instance": .object([
                 "path": .string(instancePath),
-                "sha256_canonical_json": .string(instanceHash ?? FlowCLI.instanceHash(plan.file)),
+                "sha256_canonical_json": .string(instanceHash ?? canonicalJSONHash(plan.file)),
                 "policy": .string(inst.policy.name),
                 "prompts": .integer(inst.promptCount),
                 "responses": .array(inst.responseCounts.map { .integer($0) }),
@@ -132,14 +138,14 @@ struct FlowReport {
                         timing: .init(started: started, wallSeconds: wallSeconds))
     }
 
-    static func json(_ s: IntegrationStats) -> JSONValue {
+    public static func json(_ s: IntegrationStats) -> ReportJSON {
         .object(["accepted": .integer(s.accepted), "rejected": .integer(s.rejected),
                  "rhs_evaluations": .integer(s.rhsEvaluations), "jacobian_evaluations": .integer(s.jacobianEvaluations)])
     }
 
     /// Renders everything first, then writes the three files (the manifest last, so its presence
     /// means the others are complete), each atomically.
-    func write() throws {
+    public func write() throws {
         let csv = traceTable().render()
         let svg = figure().render()
         let json = try encodeJSON(manifest())
@@ -150,7 +156,7 @@ struct FlowReport {
     }
 
     /// A few lines for stdout.
-    func summary() -> String {
+    public func summary() -> String {
         var lines: [String] = []
         let dir = plan.out.path
         lines.append("wrote \(dir)/trace.csv (\(run.rows.count) rows), \(dir)/flow.svg, \(dir)/manifest.json")

@@ -19,12 +19,12 @@ enum FigurePareto {
 
     static func build(quick: Bool) throws -> FigureFolder {
         let s = try study(FigureTabularFig3.file, name: "figure a's instance", quick: quick)
-        var extra: [String: JSONValue] = s.manifestExtra()
+        var extra: [String: ReportJSON] = s.manifestExtra()
         extra.removeValue(forKey: "files")
         extra["instance"] = "instance.json (figure a's: one prompt, three responses, beta 0.5, reference = start = uniform)"
         extra["description"] = "The exact Pareto front of (L_SFT, J_beta) and the SFT->RL, RL->SFT, alternating and mix flows (phases of 10 time units) with their distance to it."
         extra["regenerate_one"] = "sftrl pareto --instance notebooks-data/p-pareto/instance.json --duration 10 --points 59 --samples 81 --out OUT"
-        var folder = FigureFolder(key: "p", name: Figures.folderName("p"), files: [], seed: nil, extra: extra, quick: quick)
+        var folder = FigureFolder(key: "p", name: FigureCatalog.folderName("p"), files: [], seed: nil, extra: extra, quick: quick)
         folder.add("front.csv", s.frontTable().render())
         folder.add("paths.csv", s.pathsTable().render())
         folder.add("summary.csv", s.summaryTable().render())

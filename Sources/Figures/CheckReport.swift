@@ -2,19 +2,24 @@ import Foundation
 import Claims
 import Reports
 
-/// The JSON report of `sftrl check` (and of `sftrl merge`).
-struct CheckReport: Codable {
-    var seed: UInt64
-    var version: String
-    var instances: Int
-    var shard: String?
-    var claims: [ClaimResult]
+/// The JSON report of `sftrl check` (and of `sftrl merge`), and its views: the console table,
+/// the Markdown table and the margin table of a replay. The schema's field names are the JSON keys.
+public struct CheckReport: Codable {
+    public var seed: UInt64
+    public var version: String
+    public var instances: Int
+    public var shard: String?
+    public var claims: [ClaimResult]
+
+    public init(seed: UInt64, version: String, instances: Int, shard: String?, claims: [ClaimResult]) {
+        self.seed = seed; self.version = version; self.instances = instances; self.shard = shard; self.claims = claims
+    }
 
     /// The margin cell of a verdict row, read without the code: a failure shows the certified
     /// (extended-precision) conclusion margin of its counterexample; a holding claim the smallest
     /// conclusion margin over its instances, marked "round-off" when it is negative (a violation in
     /// Double whose sign did not survive the re-check; counted in the roundoff column).
-    static func marginCell(_ r: ClaimResult) -> String {
+    public static func marginCell(_ r: ClaimResult) -> String {
         switch r.verdict {
         case .fails:
             guard let cx = r.counterexample else { return "—" }
@@ -27,7 +32,7 @@ struct CheckReport: Codable {
     }
 
     /// Printed under the table: what each column means.
-    static let legend = """
+    public static let legend = """
         verdict: holds = every instance meeting the hypotheses met the conclusion; fails = a counterexample certified by a re-check \
         (Float80 for formula claims, tighter integration tolerances for flow claims, a stated round-off allowance for the \
         Double-only r5-spectral and grpo-ascent-*; margin below −1e-12, or an exact tie for a strict claim); \
@@ -39,7 +44,7 @@ struct CheckReport: Codable {
 
     /// The console table: id, paper reference, verdict, instances meeting the hypotheses, the margin
     /// (see `marginCell`), round-off and error counts, time.
-    static func table(_ results: [ClaimResult], times: [Double]? = nil) -> String {
+    public static func table(_ results: [ClaimResult], times: [Double]? = nil) -> String {
         var t = ConsoleTable(columns: ["id", "reference", "verdict", "instances", "margin", "roundoff", "errors", "time"],
                              alignments: [.left, .left, .left, .right, .right, .right, .right, .right])
         for (i, r) in results.enumerated() {
@@ -67,7 +72,7 @@ struct CheckReport: Codable {
         return out
     }
 
-    static func markdown(_ results: [ClaimResult]) -> String {
+    public static func markdown(_ results: [ClaimResult]) -> String {
         var t = MarkdownTable(columns: ["id", "reference", "verdict", "instances", "margin", "roundoff", "errors"],
                               alignments: [.left, .left, .left, .right, .right, .right, .right])
         for r in results {
@@ -77,7 +82,7 @@ struct CheckReport: Codable {
     }
 
     /// Every margin of one evaluation, in Double and extended precision.
-    static func marginTable(_ e: Evaluation, extended x: Evaluation) -> String {
+    public static func marginTable(_ e: Evaluation, extended x: Evaluation) -> String {
         var t = ConsoleTable(columns: ["margin", "double", "extended"], alignments: [.left, .right, .right])
         for (k, v) in e.hypotheses.sorted(by: { $0.key < $1.key }) {
             t.append(["hypothesis \(k)", formatSignificant(v, digits: 6), x.hypotheses[k].map { formatSignificant($0, digits: 6) } ?? "—"])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import sftrl
+@testable import Figures
 
 /// The flow figures a and e checked against the mathematics, not only against another run of the
 /// same code (issue 13: a sign flip in the RL gradient left the determinism test green).
@@ -22,8 +22,7 @@ struct FigureDynamicsTests {
     @Test func flowsClimbAndDescendTheRightObjectives() throws {
         let out = try makeTemporaryDirectory("figdyn")
         defer { removeTemporaryDirectory(out) }
-        var command = try FiguresCommand.parse(["--out", out.path, "--only", "a,e", "--quick", "--quiet"])
-        try command.run()
+        try writeFigures(out: out, only: "a,e", quick: true)
 
         // The instance, and its Gibbs optimum by the closed form.
         let inst = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("a-fig3-tabular/instance.json"))) as! [String: Any]

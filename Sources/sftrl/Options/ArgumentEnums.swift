@@ -1,0 +1,24 @@
+import ArgumentParser
+import Flows
+import Training
+import Transformer
+
+// Enum-valued options are typed: ArgumentParser refuses an unknown name before any work (exit
+// status 2), naming the option and listing the valid names, and `--help` lists them too.
+
+extension Stepper: ExpressibleByArgument {}
+extension SampledOptimizer: ExpressibleByArgument {}
+extension PipelineKind: ExpressibleByArgument {}
+extension LRSchedule: ExpressibleByArgument {}
+
+/// `--weights f32|bf16` of the lm commands (any letter case).
+extension WeightStorage: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+/// `sftrl spectrum --at`: the point of the instance where the curvature is taken.
+enum SpectrumPoint: String, CaseIterable, ExpressibleByArgument {
+    case start
+    case sftOptimum = "sft-optimum"
+    case rlOptimum = "rl-optimum"
+}
