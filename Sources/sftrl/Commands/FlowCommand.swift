@@ -44,7 +44,7 @@ struct FlowCommand: ParsableCommand {
     var schedule: String
 
     @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord (then --schedule is a step count).", valueName: "name"))
-    var method: String = "flow"
+    var method: FlowMethod = .flow
 
     @OptionGroup(title: "Sampled algorithms") var sampled: SampledOptions
 
@@ -94,8 +94,7 @@ struct FlowCommand: ParsableCommand {
 
     /// Validates every argument and the instance; throws ``UserInputError`` naming the first problem.
     func plan() throws -> Plan {
-        guard ["flow", "gd"].contains(method) else { throw UserInputError("unknown --method '\(method)': use flow, gd, sft-sgd, reinforce, grpo or chord") }
-        if method == "flow" && eta != nil { throw UserInputError("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
+        if method == .flow && eta != nil { throw UserInputError("--eta is the step size of --method gd: add --method gd, or drop --eta to integrate the flow") }
         var options = IntegratorOptions()
         options.stepper = stepper
         options.rtol = rtol
@@ -103,7 +102,7 @@ struct FlowCommand: ParsableCommand {
         options.maxSteps = maxSteps
         options.denseOutput = denseOutput
         options.automaticInitialStep = true
-        if denseOutput && method == "gd" { throw UserInputError("--dense-output applies to --method flow only: drop it for gradient steps") }
+        if denseOutput && method == .gd { throw UserInputError("--dense-output applies to --method flow only: drop it for gradient steps") }
         do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw UserInputError(e.message) }
         do { try options.validate() } catch { throw UserInputError("\(error)") }
         guard samples >= 2 else { throw UserInputError("--samples must be ≥ 2, got \(samples)") }
@@ -113,7 +112,7 @@ struct FlowCommand: ParsableCommand {
         for e in events {
             do { parsedEvents.append(try LevelEvent(parsing: e)) } catch { throw UserInputError("--event: \(error)") }
         }
-        if method == "gd" {
+        if method == .gd {
             guard let eta else { throw UserInputError("--method gd needs --eta, the step size (e.g. --eta 0.1)") }
             let steps: [Int]
             do { steps = try stepsPerPhase(parsedSchedule, eta: eta) } catch { throw UserInputError("--eta: \(error)") }
@@ -136,7 +135,7 @@ struct FlowCommand: ParsableCommand {
         }
         do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw UserInputError(e.message) }
         let outURL = URL(fileURLWithPath: out)
-        return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method, eta: eta,
+        return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method.rawValue, eta: eta,
                     options: options, events: parsedEvents, out: outURL)
     }
 
@@ -156,16 +155,16 @@ struct FlowCommand: ParsableCommand {
 
     /// The sampled schedule, when the run is sampled (a sampled --method, or sampled phases).
     func sampledSchedule() throws -> SampledSchedule? {
-        if let m = SampledMethod(rawValue: method) {
+        if let m = method.sampled {
             if m == .chord, !(sampled.mix >= 0 && sampled.mix <= 1) {
                 throw UserInputError("--mix must be chord's SFT weight μ in [0, 1] (0 pure RL, 1 pure SFT), got \(sampled.mix)")
             }
-            guard let n = Int(schedule), n >= 1 else { throw UserInputError("--method \(method) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
+            guard let n = Int(schedule), n >= 1 else { throw UserInputError("--method \(method.rawValue) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
             let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
             return try SampledSchedule(parsing: spec)
         }
         guard SampledSchedule.isSampled(schedule) else { return nil }
-        guard method == "flow" else { throw UserInputError("--schedule with sampled phases runs the sampled algorithms: drop --method \(method)") }
+        guard method == .flow else { throw UserInputError("--schedule with sampled phases runs the sampled algorithms: drop --method \(method.rawValue)") }
         do { return try SampledSchedule(parsing: schedule) } catch { throw UserInputError("--schedule: \(error)") }
     }
 

@@ -24,7 +24,7 @@ struct UpdateCommand: ParsableCommand {
     var instance: String
 
     @Option(help: ArgumentHelp("sft-sgd, reinforce, grpo or chord (required).", valueName: "name"))
-    var method: String
+    var method: SampledMethod
 
     @Option(help: ArgumentHelp("Step size η.", valueName: "η"))
     var eta: Double = 1
@@ -42,7 +42,6 @@ struct UpdateCommand: ParsableCommand {
 
     func validate() throws {
         if let json { try OutputPaths.checkFile(json, option: "--json") }
-        guard SampledMethod(rawValue: method) != nil else { throw ValidationError("unknown --method '\(method)': use sft-sgd, reinforce, grpo or chord") }
         if let n = monteCarlo, n < 2 { throw ValidationError("--monte-carlo needs N ≥ 2, got \(n)") }
         if let n = monteCarlo, n > UpdateDistribution.maxDraws {
             throw ValidationError("--monte-carlo \(n) is above the limit of \(UpdateDistribution.maxDraws) draws; "
@@ -52,7 +51,7 @@ struct UpdateCommand: ParsableCommand {
 
     mutating func run() throws {
         let config: SampledConfig
-        do { config = try sampled.config(method: SampledMethod(rawValue: method)!, eta: eta) } catch { throw ValidationError("\(error)") }
+        do { config = try sampled.config(method: method, eta: eta) } catch { throw ValidationError("\(error)") }
         let inst: Instance
         do { inst = try FlowCLI.loadInstance(instance).instance } catch { throw ValidationError("instance \(instance): \(error)") }
         let algo: SampledAlgorithm

@@ -8,12 +8,22 @@ import Transformer
 
 extension Stepper: ExpressibleByArgument {}
 extension SampledOptimizer: ExpressibleByArgument {}
+extension SampledMethod: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}
 extension LRSchedule: ExpressibleByArgument {}
 
 /// `--weights f32|bf16` of the lm commands (any letter case).
 extension WeightStorage: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+/// `sftrl flow --method`: the exact flow, gradient steps, or one of the sampled methods.
+enum FlowMethod: String, CaseIterable, ExpressibleByArgument {
+    case flow, gd
+    case sftSGD = "sft-sgd", reinforce, grpo, chord
+
+    /// The sampled method it names (nil for flow and gd).
+    var sampled: SampledMethod? { SampledMethod(rawValue: rawValue) }
 }
 
 /// `sftrl spectrum --at`: the point of the instance where the curvature is taken.
