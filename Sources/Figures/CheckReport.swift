@@ -7,12 +7,14 @@ import Reports
 public struct CheckReport: Codable {
     public var seed: UInt64
     public var version: String
+    /// The git commit of the checkout that wrote the report (absent when unknown).
+    public var commit: String?
     public var instances: Int
     public var shard: String?
     public var claims: [ClaimResult]
 
-    public init(seed: UInt64, version: String, instances: Int, shard: String?, claims: [ClaimResult]) {
-        self.seed = seed; self.version = version; self.instances = instances; self.shard = shard; self.claims = claims
+    public init(seed: UInt64, version: String, commit: String? = sftrlCommit, instances: Int, shard: String?, claims: [ClaimResult]) {
+        self.seed = seed; self.version = version; self.commit = commit; self.instances = instances; self.shard = shard; self.claims = claims
     }
 
     /// The margin cell of a verdict row, read without the code: a failure shows the certified

@@ -23,7 +23,7 @@ extension CheckReport {
             }
             claims.append(try ReportMerge.mergeCheck(parts, seed: first.seed, instances: first.instances))
         }
-        return CheckReport(seed: first.seed, version: first.version, instances: first.instances, shard: nil, claims: claims)
+        return CheckReport(seed: first.seed, version: first.version, commit: first.commit, instances: first.instances, shard: nil, claims: claims)
     }
 }
 
@@ -46,6 +46,6 @@ extension SearchReport {
             }
             runs.append(try ReportMerge.mergeSearch(parts))
         }
-        return SearchReport(version: first.version, seed: first.seed, shard: nil, runs: runs)
+        return SearchReport(version: first.version, commit: first.commit, seed: first.seed, shard: nil, runs: runs)
     }
 }

@@ -102,7 +102,7 @@ public enum ReportJSON: Codable, Equatable, Sendable, ExpressibleByNilLiteral, E
 
 /// What produced a data set: enough to regenerate it byte for byte.
 ///
-/// Encoded keys: `command` (argv as an array), `version`, `seed` (omitted when nil),
+/// Encoded keys: `command` (argv as an array), `version`, `commit` (omitted when unknown), `seed` (omitted when nil),
 /// `created_by`, `extra` (free-form), `timing` (omitted when nil). Nothing here reads the clock:
 /// wall-clock facts go only in the optional `timing`, which callers leave nil for files that must
 /// be byte-identical across runs.
@@ -154,6 +154,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var command: [String]
     /// The tool's version string.
     public var version: String
+    /// The git commit of the checkout that wrote the file (``sftrlCommit``; omitted when unknown).
+    public var commit: String?
     /// The seed of the random generator, if the output depends on one.
     public var seed: UInt64?
     /// Who wrote the file; default `"sftrl"`.
@@ -163,10 +165,11 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// Optional timing; leave nil for reproducible output.
     public var timing: Timing?
 
-    public init(command: [String], version: String, seed: UInt64? = nil, createdBy: String = "sftrl",
+    public init(command: [String], version: String, commit: String? = sftrlCommit, seed: UInt64? = nil, createdBy: String = "sftrl",
                 extra: [String: ReportJSON] = [:], timing: Timing? = nil) {
         self.command = command
         self.version = version
+        self.commit = commit
         self.seed = seed
         self.createdBy = createdBy
         self.extra = extra
@@ -182,7 +185,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case command, version, seed, extra, timing
+        case command, version, commit, seed, extra, timing
         case createdBy = "created_by"
     }
 }

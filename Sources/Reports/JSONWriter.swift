@@ -116,15 +116,16 @@ extension ReportJSON {
 }
 
 extension Manifest {
-    /// The bytes `encodeJSON(self)` returns, written directly (no Encoder): keys command,
-    /// created_by, extra, seed (when set), timing (when set), version.
+    /// The bytes `encodeJSON(self)` returns, written directly (no Encoder): keys command, commit
+    /// (when known), created_by, extra, seed (when set), timing (when set), version.
     public func prettyJSON() -> [UInt8] {
         var w = PrettyJSONWriter()
         var members: [(key: String, write: (inout PrettyJSONWriter) -> Void)] = [
             ("command", { w in w.array(depth: 1, command) { w, s in w.string(s) } }),
-            ("created_by", { w in w.string(createdBy) }),
-            ("extra", { w in w.value(.object(extra), depth: 1) }),
         ]
+        if let commit { members.append(("commit", { w in w.string(commit) })) }
+        members.append(("created_by", { w in w.string(createdBy) }))
+        members.append(("extra", { w in w.value(.object(extra), depth: 1) }))
         if let seed { members.append(("seed", { w in w.integer(seed) })) }
         if let timing {
             var t: [(key: String, write: (inout PrettyJSONWriter) -> Void)] = []

@@ -151,10 +151,12 @@ public struct SearchResult: Codable, Equatable, Sendable {
 /// The JSON report of `sftrl search` (and of `sftrl merge` on search reports).
 public struct SearchReport: Codable, Equatable, Sendable {
     public var version: String
+    /// The git commit of the checkout that wrote the report (absent when unknown).
+    public var commit: String?
     public var seed: UInt64
     public var shard: String?
     public var runs: [SearchResult]
-    public init(version: String, seed: UInt64, shard: String?, runs: [SearchResult]) {
-        self.version = version; self.seed = seed; self.shard = shard; self.runs = runs
+    public init(version: String, commit: String? = nil, seed: UInt64, shard: String?, runs: [SearchResult]) {
+        self.version = version; self.commit = commit; self.seed = seed; self.shard = shard; self.runs = runs
     }
 }

@@ -66,6 +66,9 @@ struct ProbeCommand: ParsableCommand {
         let progress = ProgressReporter(total: batches, label: "probe", quiet: false)
         let report = Probe.run(tm.model, sftPairs: pairs, rl: rl, evaluation: ev, config: c, seed: seed) { _ in progress.advance(status: "") }
         progress.finish()
-        FileHandle.standardOutput.write(try encodeJSON(report))
+        // snake_case keys, like every other command's JSON (sft_loss, rl_grad_norm, predicted_first_order, …).
+        let encoder = makeJSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        FileHandle.standardOutput.write(try encoder.encode(report) + Data([0x0A]))
     }
 }

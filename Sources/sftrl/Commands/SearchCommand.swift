@@ -141,7 +141,7 @@ struct SearchCommand: ParsableCommand {
             times.append(Date().timeIntervalSince(t0))
             results.append(r)
         }
-        let searched = SearchReport(version: sftrlVersion, seed: control.seed, shard: control.shard, runs: results)
+        let searched = SearchReport(version: sftrlVersion, commit: sftrlCommit, seed: control.seed, shard: control.shard, runs: results)
         // Files are written only after every search finished, each atomically.
         if let json = report.json { try writeJSON(searched, to: URL(fileURLWithPath: json)) }
         if let out {

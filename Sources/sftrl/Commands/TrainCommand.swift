@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
 
         Evaluation: eval_sft_loss on all 256 test examples; eval_reward = mean@1 on the first --eval-prompts test prompts (temperature 0.6, top_p 0.95, robust parser, the same sampler seed at every step).
 
-        Deterministic from --seed with --threads 1 (the default; --blas-threads is an alias): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 3–6 minutes on 2 cores (sft-rl 200 s, rl-sft 334 s for the committed figure f), more under load.
+        Deterministic from --seed with --threads 1 (the default; --blas-threads is an alias): the same arguments give the same metrics.csv bytes (more BLAS threads change the float summation order). With the defaults each pipeline takes about 1–2 minutes on 2 cores (the committed figure f: sft-rl 63 s, rl-sft 100 s at load average 1, the wall_seconds of its train-manifest.json files), longer under load.
 
         Invalid option values, including values that are not numbers at all, exit with status 2 and create nothing.
         """)
@@ -218,6 +218,7 @@ struct TrainCommand: ParsableCommand {
     struct Manifest: Encodable {
         var tool = "sftrl train"
         var version: String
+        var commit: String? = sftrlCommit
         var arguments: [String]
         var config: PipelineConfig
         var data: [String: Int]
@@ -226,7 +227,7 @@ struct TrainCommand: ParsableCommand {
         var summary: Summary
         var wallSeconds: [String: Double]
         enum CodingKeys: String, CodingKey {
-            case tool, version, arguments, config, data, determinism, design, summary, wallSeconds = "wall_seconds"
+            case tool, version, commit, arguments, config, data, determinism, design, summary, wallSeconds = "wall_seconds"
         }
     }
 
