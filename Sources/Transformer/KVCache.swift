@@ -81,14 +81,14 @@ extension Qwen3Model {
                 embed(out: x, tokens: tok.baseAddress!, w, n: N, c: C)
             }
             for l in 0..<config.numHiddenLayers {
-                let p = Self.layerBase(l)
+                let lw = LayerTensors(layer: l)
                 let q = cache.q.ptr, k = cache.k.ptr, v = cache.v.ptr, y = cache.y.ptr
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p], rows: N, width: C, eps: eps)
-                linear(out: q, x: ln, w, p + 1, n: N, inDim: C, outDim: HD)
-                linear(out: k, x: ln, w, p + 2, n: N, inDim: C, outDim: KVD)
-                linear(out: v, x: ln, w, p + 3, n: N, inDim: C, outDim: KVD)
-                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[p + 5], rows: N * H, width: D, eps: eps)
-                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[p + 6], rows: N * KV, width: D, eps: eps)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[lw.inputNorm], rows: N, width: C, eps: eps)
+                linear(out: q, x: ln, w, lw.qProj, n: N, inDim: C, outDim: HD)
+                linear(out: k, x: ln, w, lw.kProj, n: N, inDim: C, outDim: KVD)
+                linear(out: v, x: ln, w, lw.vProj, n: N, inDim: C, outDim: KVD)
+                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[lw.qNorm], rows: N * H, width: D, eps: eps)
+                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[lw.kNorm], rows: N * KV, width: D, eps: eps)
                 ropeForward(x: q, cosT: cosT, sinT: sinT, b: B, t: t, heads: H, d: D, start: pos)
                 ropeForward(x: k, cosT: cosT, sinT: sinT, b: B, t: t, heads: KV, d: D, start: pos)
                 let kc = cache.keys[l].ptr, vc = cache.values[l].ptr
@@ -123,13 +123,13 @@ extension Qwen3Model {
                         }
                     }
                 }
-                linear(out: tmp, x: y, w, p + 4, n: N, inDim: HD, outDim: C)
+                linear(out: tmp, x: y, w, lw.oProj, n: N, inDim: HD, outDim: C)
                 addInPlace(x, tmp, count: N * C)
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p + 7], rows: N, width: C, eps: eps)
-                linear(out: cache.gate.ptr, x: ln, w, p + 8, n: N, inDim: C, outDim: I)
-                linear(out: cache.up.ptr, x: ln, w, p + 9, n: N, inDim: C, outDim: I)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[lw.postAttentionNorm], rows: N, width: C, eps: eps)
+                linear(out: cache.gate.ptr, x: ln, w, lw.gateProj, n: N, inDim: C, outDim: I)
+                linear(out: cache.up.ptr, x: ln, w, lw.upProj, n: N, inDim: C, outDim: I)
                 swigluForward(out: cache.h.ptr, gate: cache.gate.ptr, up: cache.up.ptr, count: N * I)
-                linear(out: tmp, x: cache.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
+                linear(out: tmp, x: cache.h.ptr, w, lw.downProj, n: N, inDim: I, outDim: C)
                 addInPlace(x, tmp, count: N * C)
             }
             // the final norm and the head on each sequence's last new position only
