@@ -18,6 +18,8 @@ let package = Package(
     targets: [
         // System libraries. CGSL links libgsl only (never gslcblas: cblas_* must bind to OpenBLAS).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // LAPACK through LAPACKE's C interface (row-major): `link "lapacke"` (liblapacke-dev).
+        .systemLibrary(name: "CLapacke", path: "Sources/CLapacke"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         // GSL's minimisers behind plain C types (gsl_multimin.h pulls gsl_cblas.h, which cannot meet
         // OpenBLAS's cblas.h in one Swift module). Links libgsl only, never gslcblas.
@@ -25,7 +27,7 @@ let package = Package(
 
         // sched_getaffinity (needs _GNU_SOURCE, which Swift's Glibc lacks): the CPUs a process may use.
         .target(name: "CAffinity", path: "Sources/CAffinity"),
-        .target(name: "Linalg", dependencies: ["COpenBLAS", "CAffinity"]),
+        .target(name: "Linalg", dependencies: ["COpenBLAS", "CLapacke", "CAffinity"]),
         // Skinny products y = x·Wᵀ for inference (few rows, W read in place, Float32 or BF16 W):
         // AVX2 + FMA chosen at run time, a scalar path elsewhere (never compiled with -march flags).
         .target(name: "CKernels", path: "Sources/CKernels"),

@@ -1,7 +1,7 @@
-import COpenBLAS
+import CLapacke
 
-/// LAPACK wrappers: OpenBLAS's LAPACK routines (column-major Fortran entry points) on row-major
-/// matrices, transposed exactly as LAPACKE's row-major layer does, so results are LAPACKE's bit for bit.
+/// LAPACK wrappers through LAPACKE's C interface, row-major (LAPACKE transposes to LAPACK's
+/// column-major layout and allocates the workspace).
 public enum LinalgError: Error, CustomStringConvertible, Equatable {
     case notSquare(rows: Int, cols: Int)
     case notSymmetric(maxAsymmetry: Double)
@@ -29,10 +29,9 @@ public struct SymmetricEigen: Sendable {
     public func vector(_ k: Int) -> [Double] { (0..<vectors.rows).map { vectors[$0, k] } }
 }
 
-/// Symmetric eigen-decomposition through LAPACK's dsyevd (divide and conquer).
+/// Symmetric eigen-decomposition through LAPACKE_dsyevd (divide and conquer), row-major: the
+/// eigenvectors come back as the columns of the row-major matrix.
 /// The matrix is symmetrised as (A+Aᵀ)/2 first; an asymmetry above `tolerance·max(1, max|A|)` is an error.
-/// Being symmetric, the row-major matrix is its own column-major form; the eigenvectors come back
-/// as column-major columns and are transposed into `vectors`' columns.
 public func symmetricEigen(_ a: Matrix, tolerance: Double = 1e-8) throws -> SymmetricEigen {
     guard a.rows == a.cols else { throw LinalgError.notSquare(rows: a.rows, cols: a.cols) }
     let n = a.rows
@@ -43,31 +42,26 @@ public func symmetricEigen(_ a: Matrix, tolerance: Double = 1e-8) throws -> Symm
     var m = a
     for i in 0..<n { for j in 0..<i { let s = 0.5 * (m[i, j] + m[j, i]); m[i, j] = s; m[j, i] = s } }
     var w = [Double](repeating: 0, count: n)
-    var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
-    var n32 = Int32(n), info: Int32 = 0
-    // Workspace query (lwork = liwork = −1), then the decomposition.
-    var query = [Double](repeating: 0, count: 1), iquery: [Int32] = [0], minus1: Int32 = -1
-    dsyevd_(&jobz, &uplo, &n32, &m.data, &n32, &w, &query, &minus1, &iquery, &minus1, &info, 1, 1)
+    let info = m.data.withUnsafeMutableBufferPointer { pa in
+        w.withUnsafeMutableBufferPointer { pw in
+            LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
+                           Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+        }
+    }
     guard info == 0 else { throw LinalgError.lapack(routine: "dsyevd", info: Int(info)) }
-    var lwork = Int32(query[0]), liwork = iquery[0]
-    var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Int(liwork))
-    dsyevd_(&jobz, &uplo, &n32, &m.data, &n32, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
-    guard info == 0 else { throw LinalgError.lapack(routine: "dsyevd", info: Int(info)) }
-    return SymmetricEigen(values: w, vectors: m.transposed)
+    return SymmetricEigen(values: w, vectors: m)
 }
 
-/// Solves A·x = b for square A through LAPACK's dgesv (LU with partial pivoting), on the
-/// column-major copy Aᵀ of the row-major matrix.
+/// Solves A·x = b for square A through LAPACKE_dgesv (LU with partial pivoting), row-major.
 public func solve(_ a: Matrix, _ b: [Double]) throws -> [Double] {
     guard a.rows == a.cols else { throw LinalgError.notSquare(rows: a.rows, cols: a.cols) }
     precondition(b.count == a.rows)
     let n = a.rows
     if n == 0 { return [] }
-    var m = a.transposed.data
+    var m = a.data
     var x = b
     var ipiv = [Int32](repeating: 0, count: n)
-    var n32 = Int32(n), one: Int32 = 1, info: Int32 = 0
-    dgesv_(&n32, &one, &m, &n32, &ipiv, &x, &n32, &info)
+    let info = LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), 1, &m, Int32(n), &ipiv, &x, 1)
     if info > 0 { throw LinalgError.singular(pivot: Int(info)) }
     guard info == 0 else { throw LinalgError.lapack(routine: "dgesv", info: Int(info)) }
     return x

@@ -71,7 +71,7 @@ extension Qwen3Model {
         let C = config.hiddenSize, H = config.numAttentionHeads, KV = config.numKeyValueHeads
         let D = config.headDim, I = config.intermediateSize
         let HD = H * D, KVD = KV * D, eps = Float(config.rmsNormEps), scale = 1 / Float(D).squareRoot()
-        let group = H / KV, cap = cache.capacity
+        let cap = cache.capacity
         let w = weightPointers()
         cache.reserve(rows: N, config: config)
         var logits = [Float](repeating: 0, count: B * V)
@@ -81,55 +81,25 @@ extension Qwen3Model {
                 embed(out: x, tokens: tok.baseAddress!, w, n: N, c: C)
             }
             for l in 0..<config.numHiddenLayers {
-                let p = Self.layerBase(l)
+                let lw = LayerTensors(layer: l)
                 let q = cache.q.ptr, k = cache.k.ptr, v = cache.v.ptr, y = cache.y.ptr
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p], rows: N, width: C, eps: eps)
-                linear(out: q, x: ln, w, p + 1, n: N, inDim: C, outDim: HD)
-                linear(out: k, x: ln, w, p + 2, n: N, inDim: C, outDim: KVD)
-                linear(out: v, x: ln, w, p + 3, n: N, inDim: C, outDim: KVD)
-                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[p + 5], rows: N * H, width: D, eps: eps)
-                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[p + 6], rows: N * KV, width: D, eps: eps)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[lw.inputNorm], rows: N, width: C, eps: eps)
+                linear(out: q, x: ln, w, lw.qProj, n: N, inDim: C, outDim: HD)
+                linear(out: k, x: ln, w, lw.kProj, n: N, inDim: C, outDim: KVD)
+                linear(out: v, x: ln, w, lw.vProj, n: N, inDim: C, outDim: KVD)
+                rmsnormForward(out: q, rstd: cache.rstd.ptr, x: q, w: w[lw.qNorm], rows: N * H, width: D, eps: eps)
+                rmsnormForward(out: k, rstd: cache.rstd.ptr, x: k, w: w[lw.kNorm], rows: N * KV, width: D, eps: eps)
                 ropeForward(x: q, cosT: cosT, sinT: sinT, b: B, t: t, heads: H, d: D, start: pos)
                 ropeForward(x: k, cosT: cosT, sinT: sinT, b: B, t: t, heads: KV, d: D, start: pos)
-                let kc = cache.keys[l].ptr, vc = cache.values[l].ptr
-                for b in 0..<B {
-                    for i in 0..<t {
-                        (kc + (b * cap + pos + i) * KVD).update(from: k + (b * t + i) * KVD, count: KVD)
-                        (vc + (b * cap + pos + i) * KVD).update(from: v + (b * t + i) * KVD, count: KVD)
-                    }
-                }
-                // attention of each new position pos + i over 0...pos + i
-                let sc = cache.scores.ptr
-                for b in 0..<B {
-                    for i in 0..<t {
-                        let last = pos + i
-                        for hi in 0..<H {
-                            let kvh = hi / group
-                            let qv = q + (b * t + i) * HD + hi * D
-                            for s in 0...last {
-                                let kv = kc + (b * cap + s) * KVD + kvh * D
-                                var dot: Float = 0
-                                for j in 0..<D { dot += qv[j] * kv[j] }
-                                sc[s] = dot * scale
-                            }
-                            Softmax.softmaxInPlace(sc, count: last + 1)
-                            let yv = y + (b * t + i) * HD + hi * D
-                            yv.update(repeating: 0, count: D)
-                            for s in 0...last {
-                                let ps = sc[s]
-                                let vv = vc + (b * cap + s) * KVD + kvh * D
-                                for j in 0..<D { yv[j] += ps * vv[j] }
-                            }
-                        }
-                    }
-                }
-                linear(out: tmp, x: y, w, p + 4, n: N, inDim: HD, outDim: C)
+                cachedAttention(y: y, scores: cache.scores.ptr, q: q, k: k, v: v, keys: cache.keys[l].ptr, values: cache.values[l].ptr,
+                                b: B, t: t, start: pos, capacity: cap, h: H, kv: KV, d: D, scale: scale)
+                linear(out: tmp, x: y, w, lw.oProj, n: N, inDim: HD, outDim: C)
                 addInPlace(x, tmp, count: N * C)
-                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[p + 7], rows: N, width: C, eps: eps)
-                linear(out: cache.gate.ptr, x: ln, w, p + 8, n: N, inDim: C, outDim: I)
-                linear(out: cache.up.ptr, x: ln, w, p + 9, n: N, inDim: C, outDim: I)
+                rmsnormForward(out: ln, rstd: cache.rstd.ptr, x: x, w: w[lw.postAttentionNorm], rows: N, width: C, eps: eps)
+                linear(out: cache.gate.ptr, x: ln, w, lw.gateProj, n: N, inDim: C, outDim: I)
+                linear(out: cache.up.ptr, x: ln, w, lw.upProj, n: N, inDim: C, outDim: I)
                 swigluForward(out: cache.h.ptr, gate: cache.gate.ptr, up: cache.up.ptr, count: N * I)
-                linear(out: tmp, x: cache.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
+                linear(out: tmp, x: cache.h.ptr, w, lw.downProj, n: N, inDim: I, outDim: C)
                 addInPlace(x, tmp, count: N * C)
             }
             // the final norm and the head on each sequence's last new position only

@@ -37,13 +37,7 @@ func rmsnormForward(out: FPtr, rstd: FPtr, x: CFPtr, w: CFPtr, rows: Int, width:
         let ss = VectorMath.dot(xi, xi, count: width)
         let r = 1 / (ss / Float(width) + eps).squareRoot()
         rstd[i] = r
-        let rv = F8(repeating: r)
-        var j = 0
-        while j + 8 <= width {
-            VectorMath.store(VectorMath.load(w + j) * (VectorMath.load(xi + j) * rv), yi + j)
-            j += 8
-        }
-        while j < width { yi[j] = w[j] * (xi[j] * r); j += 1 }
+        VectorMath.weightedScale(w, xi, by: r, into: yi, count: width)
     }
 }
 
@@ -258,6 +252,47 @@ func attentionBackward(dq: FPtr, dk: FPtr, dv: FPtr, scratch: FPtr, dy: CFPtr, a
             gatherHeads(rows, q + bi * t * hd, t: t, hd: hd, d: d, firstHead: h0, group: group)
             sgemm(transA: true, transB: false, m: t, n: d, k: gt, alpha: scale, a: ds, lda: t,
                   b: rows, ldb: d, beta: 1, c: dk + bi * t * kvd + kvh * d, ldc: kvd)
+        }
+    }
+}
+
+// MARK: - Attention over a KV cache (decoding)
+
+/// Appends the new keys and values k, v (B·t rows of KV·D) at positions start..<start+t of the
+/// cache (keys, values: B × capacity rows of KV·D), then, for each new position i and head h,
+/// y = softmax(q·Kᵀ·scale)·V over cached positions 0...start+i (causal), head h reading kv head
+/// h/(H/KV). q (B·t, H·D) after QK-norm and RoPE; y (B·t, H·D); scores: start+t floats of scratch.
+/// Scalar dot products in position order (the decoder's bits, unchanged by the extraction).
+func cachedAttention(y: FPtr, scores sc: FPtr, q: CFPtr, k: CFPtr, v: CFPtr, keys kc: FPtr, values vc: FPtr,
+                     b B: Int, t: Int, start pos: Int, capacity cap: Int, h H: Int, kv KV: Int, d D: Int, scale: Float) {
+    let HD = H * D, KVD = KV * D, group = H / KV
+    for b in 0..<B {
+        for i in 0..<t {
+            (kc + (b * cap + pos + i) * KVD).update(from: k + (b * t + i) * KVD, count: KVD)
+            (vc + (b * cap + pos + i) * KVD).update(from: v + (b * t + i) * KVD, count: KVD)
+        }
+    }
+    for b in 0..<B {
+        for i in 0..<t {
+            let last = pos + i
+            for hi in 0..<H {
+                let kvh = hi / group
+                let qv = q + (b * t + i) * HD + hi * D
+                for s in 0...last {
+                    let kv = kc + (b * cap + s) * KVD + kvh * D
+                    var dot: Float = 0
+                    for j in 0..<D { dot += qv[j] * kv[j] }
+                    sc[s] = dot * scale
+                }
+                Softmax.softmaxInPlace(sc, count: last + 1)
+                let yv = y + (b * t + i) * HD + hi * D
+                yv.update(repeating: 0, count: D)
+                for s in 0...last {
+                    let ps = sc[s]
+                    let vv = vc + (b * cap + s) * KVD + kvh * D
+                    for j in 0..<D { yv[j] += ps * vv[j] }
+                }
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ public final class Qwen3Model {
     private var lastTokens: [Int32] = []
     private var lastB = 0, lastT = 0
 
-    static let perLayer = 11
+    static let perLayer = LayerTensors.count
 
     /// The parameter names and shapes in `parameters` order.
     public static func parameterLayout(_ c: Qwen3Config) -> [(name: String, shape: [Int])] {
@@ -46,18 +46,8 @@ public final class Qwen3Model {
         let I = c.intermediateSize
         var out: [(String, [Int])] = [("model.embed_tokens.weight", [c.vocabSize, C])]
         for l in 0..<c.numHiddenLayers {
-            let p = "model.layers.\(l)."
-            out += [(p + "input_layernorm.weight", [C]),
-                    (p + "self_attn.q_proj.weight", [HD, C]),
-                    (p + "self_attn.k_proj.weight", [KVD, C]),
-                    (p + "self_attn.v_proj.weight", [KVD, C]),
-                    (p + "self_attn.o_proj.weight", [C, HD]),
-                    (p + "self_attn.q_norm.weight", [D]),
-                    (p + "self_attn.k_norm.weight", [D]),
-                    (p + "post_attention_layernorm.weight", [C]),
-                    (p + "mlp.gate_proj.weight", [I, C]),
-                    (p + "mlp.up_proj.weight", [I, C]),
-                    (p + "mlp.down_proj.weight", [C, I])]
+            let shapes = [[C], [HD, C], [KVD, C], [KVD, C], [C, HD], [D], [D], [C], [I, C], [I, C], [C, I]]
+            out += zip(LayerTensors.names, shapes).map { ("model.layers.\(l)." + $0, $1) }
         }
         out.append(("model.norm.weight", [C]))
         if !c.tieWordEmbeddings { out.append(("lm_head.weight", [c.vocabSize, C])) }
@@ -127,8 +117,6 @@ public final class Qwen3Model {
         gradients.map { t in t.data.withUnsafeMutableBufferPointer { $0.baseAddress! } }
     }
 
-    /// The index of layer l's first tensor in `parameters` (then +0 input_layernorm … +10 down_proj).
-    @inline(__always) static func layerBase(_ l: Int) -> Int { 1 + l * perLayer }
     var finalNormIndex: Int { 1 + config.numHiddenLayers * Self.perLayer }
     var headIndex: Int { config.tieWordEmbeddings ? 0 : finalNormIndex + 1 }
 
@@ -176,27 +164,27 @@ public final class Qwen3Model {
                 embed(out: acts.resid[0].ptr, tokens: tok.baseAddress!, w, n: N, c: C)
             }
             for l in 0..<config.numHiddenLayers {
-                let a = acts.layers[l], p = Self.layerBase(l)
+                let a = acts.layers[l], lw = LayerTensors(layer: l)
                 let x = acts.resid[l].ptr, out = acts.resid[l + 1].ptr, tmp = acts.scratchC.ptr
                 // attention block
-                rmsnormForward(out: a.ln1.ptr, rstd: a.ln1Rstd.ptr, x: x, w: w[p], rows: N, width: C, eps: eps)
-                linear(out: a.q.ptr, x: a.ln1.ptr, w, p + 1, n: N, inDim: C, outDim: HD)
-                linear(out: a.k.ptr, x: a.ln1.ptr, w, p + 2, n: N, inDim: C, outDim: KVD)
-                linear(out: a.v.ptr, x: a.ln1.ptr, w, p + 3, n: N, inDim: C, outDim: KVD)
-                rmsnormForward(out: a.qr.ptr, rstd: a.qRstd.ptr, x: a.q.ptr, w: w[p + 5], rows: N * H, width: D, eps: eps)
-                rmsnormForward(out: a.kr.ptr, rstd: a.kRstd.ptr, x: a.k.ptr, w: w[p + 6], rows: N * KV, width: D, eps: eps)
+                rmsnormForward(out: a.ln1.ptr, rstd: a.ln1Rstd.ptr, x: x, w: w[lw.inputNorm], rows: N, width: C, eps: eps)
+                linear(out: a.q.ptr, x: a.ln1.ptr, w, lw.qProj, n: N, inDim: C, outDim: HD)
+                linear(out: a.k.ptr, x: a.ln1.ptr, w, lw.kProj, n: N, inDim: C, outDim: KVD)
+                linear(out: a.v.ptr, x: a.ln1.ptr, w, lw.vProj, n: N, inDim: C, outDim: KVD)
+                rmsnormForward(out: a.qr.ptr, rstd: a.qRstd.ptr, x: a.q.ptr, w: w[lw.qNorm], rows: N * H, width: D, eps: eps)
+                rmsnormForward(out: a.kr.ptr, rstd: a.kRstd.ptr, x: a.k.ptr, w: w[lw.kNorm], rows: N * KV, width: D, eps: eps)
                 ropeForward(x: a.qr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: H, d: D, start: 0)
                 ropeForward(x: a.kr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: KV, d: D, start: 0)
                 attentionForward(y: a.atty.ptr, att: a.att.ptr, scratch: acts.attScratch.ptr, q: a.qr.ptr, k: a.kr.ptr, v: a.v.ptr,
                                  b: B, t: T, h: H, kv: KV, d: D, scale: scale)
-                linear(out: tmp, x: a.atty.ptr, w, p + 4, n: N, inDim: HD, outDim: C)
+                linear(out: tmp, x: a.atty.ptr, w, lw.oProj, n: N, inDim: HD, outDim: C)
                 residualForward(out: a.resid2.ptr, a: x, b: tmp, count: N * C)
                 // MLP block
-                rmsnormForward(out: a.ln2.ptr, rstd: a.ln2Rstd.ptr, x: a.resid2.ptr, w: w[p + 7], rows: N, width: C, eps: eps)
-                linear(out: a.gate.ptr, x: a.ln2.ptr, w, p + 8, n: N, inDim: C, outDim: I)
-                linear(out: a.up.ptr, x: a.ln2.ptr, w, p + 9, n: N, inDim: C, outDim: I)
+                rmsnormForward(out: a.ln2.ptr, rstd: a.ln2Rstd.ptr, x: a.resid2.ptr, w: w[lw.postAttentionNorm], rows: N, width: C, eps: eps)
+                linear(out: a.gate.ptr, x: a.ln2.ptr, w, lw.gateProj, n: N, inDim: C, outDim: I)
+                linear(out: a.up.ptr, x: a.ln2.ptr, w, lw.upProj, n: N, inDim: C, outDim: I)
                 swigluForward(out: a.h.ptr, gate: a.gate.ptr, up: a.up.ptr, count: N * I, sigmoid: a.sig.ptr)
-                linear(out: tmp, x: a.h.ptr, w, p + 10, n: N, inDim: I, outDim: C)
+                linear(out: tmp, x: a.h.ptr, w, lw.downProj, n: N, inDim: I, outDim: C)
                 residualForward(out: out, a: a.resid2.ptr, b: tmp, count: N * C)
             }
             let L = config.numHiddenLayers
@@ -241,21 +229,21 @@ public final class Qwen3Model {
             rmsnormBackward(dx: s.dResid.ptr, dw: g[finalNormIndex], dout: s.dlnf.ptr, x: s.resid[L].ptr,
                             w: w[finalNormIndex], rstd: s.lnfRstd.ptr, rows: N, width: C, accumulate: false)
             for l in stride(from: L - 1, through: 0, by: -1) {
-                let a = s.layers[l], p = Self.layerBase(l)
+                let a = s.layers[l], lw = LayerTensors(layer: l)
                 let x = s.resid[l].ptr, dR = s.dResid.ptr
                 // MLP block: out = resid2 + down(silu(gate)·up), gate/up of ln2 = rmsnorm(resid2)
-                linearBackward(dx: s.dh.ptr, dw: g[p + 10], dout: dR, x: a.h.ptr, w: w[p + 10],
+                linearBackward(dx: s.dh.ptr, dw: g[lw.downProj], dout: dR, x: a.h.ptr, w: w[lw.downProj],
                                n: N, inDim: I, outDim: C, accumulate: false)
                 swigluBackward(dgate: s.dgate.ptr, dup: s.dup.ptr, dout: s.dh.ptr, gate: a.gate.ptr, up: a.up.ptr,
                                sigmoid: a.sig.ptr, count: N * I)
-                linearBackward(dx: s.dln.ptr, dw: g[p + 8], dout: s.dgate.ptr, x: a.ln2.ptr, w: w[p + 8],
+                linearBackward(dx: s.dln.ptr, dw: g[lw.gateProj], dout: s.dgate.ptr, x: a.ln2.ptr, w: w[lw.gateProj],
                                n: N, inDim: C, outDim: I, accumulate: false)
-                linearBackward(dx: s.dln.ptr, dw: g[p + 9], dout: s.dup.ptr, x: a.ln2.ptr, w: w[p + 9],
+                linearBackward(dx: s.dln.ptr, dw: g[lw.upProj], dout: s.dup.ptr, x: a.ln2.ptr, w: w[lw.upProj],
                                n: N, inDim: C, outDim: I, accumulate: true)
-                rmsnormBackward(dx: dR, dw: g[p + 7], dout: s.dln.ptr, x: a.resid2.ptr, w: w[p + 7], rstd: a.ln2Rstd.ptr,
+                rmsnormBackward(dx: dR, dw: g[lw.postAttentionNorm], dout: s.dln.ptr, x: a.resid2.ptr, w: w[lw.postAttentionNorm], rstd: a.ln2Rstd.ptr,
                                 rows: N, width: C, accumulate: true)
                 // attention block: resid2 = x + o(attn), q/k/v of ln1 = rmsnorm(x)
-                linearBackward(dx: s.datty.ptr, dw: g[p + 4], dout: dR, x: a.atty.ptr, w: w[p + 4],
+                linearBackward(dx: s.datty.ptr, dw: g[lw.oProj], dout: dR, x: a.atty.ptr, w: w[lw.oProj],
                                n: N, inDim: HD, outDim: C, accumulate: false)
                 s.dkr.zero(N * KVD)
                 s.dv.zero(N * KVD)
@@ -264,17 +252,17 @@ public final class Qwen3Model {
                                   b: B, t: T, h: H, kv: KV, d: D, scale: scale)
                 ropeBackward(dx: s.dqr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: H, d: D)
                 ropeBackward(dx: s.dkr.ptr, cosT: cosT, sinT: sinT, b: B, t: T, heads: KV, d: D)
-                rmsnormBackward(dx: s.dq.ptr, dw: g[p + 5], dout: s.dqr.ptr, x: a.q.ptr, w: w[p + 5], rstd: a.qRstd.ptr,
+                rmsnormBackward(dx: s.dq.ptr, dw: g[lw.qNorm], dout: s.dqr.ptr, x: a.q.ptr, w: w[lw.qNorm], rstd: a.qRstd.ptr,
                                 rows: N * H, width: D, accumulate: false)
-                rmsnormBackward(dx: s.dk.ptr, dw: g[p + 6], dout: s.dkr.ptr, x: a.k.ptr, w: w[p + 6], rstd: a.kRstd.ptr,
+                rmsnormBackward(dx: s.dk.ptr, dw: g[lw.kNorm], dout: s.dkr.ptr, x: a.k.ptr, w: w[lw.kNorm], rstd: a.kRstd.ptr,
                                 rows: N * KV, width: D, accumulate: false)
-                linearBackward(dx: s.dln.ptr, dw: g[p + 1], dout: s.dq.ptr, x: a.ln1.ptr, w: w[p + 1],
+                linearBackward(dx: s.dln.ptr, dw: g[lw.qProj], dout: s.dq.ptr, x: a.ln1.ptr, w: w[lw.qProj],
                                n: N, inDim: C, outDim: HD, accumulate: false)
-                linearBackward(dx: s.dln.ptr, dw: g[p + 2], dout: s.dk.ptr, x: a.ln1.ptr, w: w[p + 2],
+                linearBackward(dx: s.dln.ptr, dw: g[lw.kProj], dout: s.dk.ptr, x: a.ln1.ptr, w: w[lw.kProj],
                                n: N, inDim: C, outDim: KVD, accumulate: true)
-                linearBackward(dx: s.dln.ptr, dw: g[p + 3], dout: s.dv.ptr, x: a.ln1.ptr, w: w[p + 3],
+                linearBackward(dx: s.dln.ptr, dw: g[lw.vProj], dout: s.dv.ptr, x: a.ln1.ptr, w: w[lw.vProj],
                                n: N, inDim: C, outDim: KVD, accumulate: true)
-                rmsnormBackward(dx: dR, dw: g[p], dout: s.dln.ptr, x: x, w: w[p], rstd: a.ln1Rstd.ptr,
+                rmsnormBackward(dx: dR, dw: g[lw.inputNorm], dout: s.dln.ptr, x: x, w: w[lw.inputNorm], rstd: a.ln1Rstd.ptr,
                                 rows: N, width: C, accumulate: true)
             }
             lastTokens.withUnsafeBufferPointer { tok in

@@ -110,6 +110,18 @@ enum VectorMath {
     }
 
     /// The sum of the lanes, ((0+4)+(2+6))+((1+5)+(3+7)).
+    /// out = w ⊙ (x·r) elementwise (8 lanes, then the tail), out may alias x: rmsnorm's scaling.
+    @inline(__always) static func weightedScale(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, by r: Float,
+                                                into out: UnsafeMutablePointer<Float>, count n: Int) {
+        let rv = F8(repeating: r)
+        var j = 0
+        while j + 8 <= n {
+            store(load(w + j) * (load(x + j) * rv), out + j)
+            j += 8
+        }
+        while j < n { out[j] = w[j] * (x[j] * r); j += 1 }
+    }
+
     @inline(__always) static func horizontalSum(_ v: F8) -> Float {
         let a = v.lowHalf + v.highHalf
         let b = a.lowHalf + a.highHalf

@@ -28,7 +28,7 @@ func gradientCheck(_ config: Qwen3Config, b: Int, t: Int, seed: UInt64,
     let dLogits = crossEntropy(logits: logits, targets: targets, vocab: config.vocabSize).dLogits
     model.backward(dLogits: dLogits)
 
-    var ref = ReferenceQwen3(model)
+    var ref = ScalarQwen3(model)
     let h = 1e-5
     var report: [(String, Double, Double)] = []
     for (i, g) in model.gradients.enumerated() {
