@@ -39,9 +39,10 @@ enum SampledGenerate {
 func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
     var m: T = 0, sq = 0.0
     var mean = [Double](repeating: 0, count: theta.count)
+    let nodeValues = algo.nodes.values(theta)   // once per θ, not once per batch
     try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
         var state = OptimizerState()
-        let next = algo.step(theta: theta, batch: batch, state: &state)
+        let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: nodeValues)
         m += T(p) * value(next.map { T($0) })
         var n2 = 0.0
         for i in next.indices { let d = next[i] - theta[i]; n2 += d * d; mean[i] += p * d }
@@ -56,9 +57,10 @@ func expectedAfterSteps<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm,
                                                        _ value: ([Double]) -> [T]) throws -> [T] {
     if steps == 0 { return value(theta) }
     var m: [T]? = nil
+    let nodeValues = algo.nodes.values(theta)
     try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
         var state = OptimizerState()
-        let next = algo.step(theta: theta, batch: batch, state: &state)
+        let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: nodeValues)
         let r = (try? expectedAfterSteps(algo, theta: next, steps: steps - 1, value)) ?? value(theta).map { _ in .nan }
         m = zip(m ?? r.map { _ in 0 }, r).map { $0 + T(p) * $1 }
     }

@@ -90,7 +90,8 @@ struct R1Monotone: FlowClaim {
         guard case .tabular = inst.policy else { throw ClaimError.invalid("r1-monotone is about the tabular class") }
         let T = try ci.parameter("T")
         guard T > 0 else { throw ClaimError.invalid("r1-monotone needs a horizon T > 0, got \(T)") }
-        let watch = try FlowMonitor(inst, from: inst.start, kind: .rl, horizon: T, rtol: rtol) { inst.gradient(.sft, at: $0) }
+        let watch = try FlowMonitor(inst, from: inst.start, kind: .rl, horizon: T, rtol: rtol,
+                                     speed: (1 + inst.beta) * (inst.weights.max() ?? 1)) { inst.gradient(.sft, at: $0) }
         func excess(_ th: [Double]) -> Double { inst.value(.klDataPolicy, at: inst.point(th)) }
         let start = excess(inst.start), end = excess(watch.finalState)
         let peak = watch.peaks.first.map { excess($0.state) } ?? end

@@ -15,9 +15,14 @@ import Flows
 /// c is evaluated at every accepted step of the integrator (exact states, one event sample per
 /// step) and wherever the event c = 0 is located (exact re-integration inside the step, Brent);
 /// a downward crossing is a local maximum of f along the flow. The integration stops at `horizon`
-/// or when ‖v‖ falls below `stopFraction`·‖v(θ₀)‖ (converged). c is recorded only where both
-/// norms exceed `floor` (below it a cosine of round-off-sized vectors is noise: at an SFT
-/// optimum ∇f = 0 up to rounding).
+/// or when ‖v‖ falls below `stopFraction`·‖v(θ₀)‖ or below the resolution floor (converged).
+///
+/// Resolution: the integrated state carries an error e ≈ ρ·(1 + ‖θ‖∞), ρ = `flowRtol` (the Double
+/// run's tolerance, for both runs, so that they watch the same stretch of the flow); it moves ∇f by
+/// about e and v by about `speed`·e (`speed` bounds the Jacobian of v, e.g. (1 + β)·max q). c is
+/// recorded only where ‖∇f‖ ≥ 10³·e and ‖v‖ ≥ 10³·speed·e, so that its direction error is below
+/// 10⁻³ (below that a cosine of round-off-sized vectors is noise: at an SFT optimum ∇f = 0 up to
+/// rounding, and near the limit v is the difference of nearly equal advantages).
 struct FlowMonitor {
     /// The smallest recorded cosine (+1 when none was recorded).
     var minRate = 1.0
@@ -37,18 +42,19 @@ struct FlowMonitor {
     ///   - gradient: ∇f at a point of the instance.
     ///   - kind: the flow (its velocity is `PolicyFlow.velocity`).
     init(_ inst: Instance, from theta: [Double], kind: PhaseKind, horizon: Double, rtol: Double,
-         stopFraction: Double = 1e-7, floor: Double = 1e-9,
+         stopFraction: Double = 1e-7, speed: Double,
          gradient: @escaping (PolicyPoint) -> [Double]) throws {
         var i = inst
         i.start = theta
         let flow = try PolicyFlow(instance: i, kind: kind)
         let v0 = norm(flow.velocity(at: theta))
         let box = MonitorBox()
+        func resolution(_ y: [Double]) -> Double { 1e3 * flowRtol * (1 + (y.map(abs).max() ?? 0)) }
         func rate(_ t: Double, _ y: [Double]) -> Double {
             let pt = inst.point(y)
             let g = gradient(pt), v = flow.velocity(at: pt)
-            let ng = norm(g), nv = norm(v)
-            guard ng > floor, nv > floor else { return 0 }
+            let ng = norm(g), nv = norm(v), floor = resolution(y)
+            guard ng >= floor, nv >= speed * floor else { return 1 }   // unresolved: no evidence, no crossing
             let c = dot(g, v) / (ng * nv)
             box.samples += 1
             if c < box.minRate { box.minRate = c; box.minTime = t }
@@ -56,7 +62,7 @@ struct FlowMonitor {
         }
         let watch = Event(name: "df/dt", level: 0, direction: .down, isTerminal: false, quantity: rate)
         let stop = Event(name: "converged", level: 0, direction: .down, isTerminal: true) { _, y in
-            norm(flow.velocity(at: y)) - stopFraction * v0
+            norm(flow.velocity(at: y)) - Swift.max(stopFraction * v0, speed * resolution(y))
         }
         var o = IntegratorOptions()
         o.rtol = rtol
