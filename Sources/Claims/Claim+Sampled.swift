@@ -131,7 +131,10 @@ struct GRPOExpectedAscent: Claim {
         let ip = dot(d.expectedUpdate, d.gradient)
         return Evaluation(hypotheses: ["gradient-nonzero": d.gradientNorm - 1e-6],
                           conclusion: d.cosine,
-                          quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm])
+                          quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm,
+                                       // ⟨E Δθ, ∇J⟩/‖∇J‖²: the update's component along ∇J in units of ∇J (η = 1), a size that
+                                       // means something when θ has one coordinate and the cosine is ±1.
+                                       "ascent_ratio": d.gradientNorm > 0 ? ip / (d.gradientNorm * d.gradientNorm) : 0])
     }
     /// The enumeration runs in Double only (no Float80 path), so, as for r5-spectral, the re-check
     /// adds a stated round-off allowance of 1e-9 to the cosine: a violation counts only when the
