@@ -68,7 +68,7 @@ func validLandscape(_ ci: ClaimInstance, claim: String) throws -> Landscape {
 let flowTimeTolerance = 1e-6
 
 /// R3, exact form: for the isotropic quadratic pair the utility U(t) is maximised exactly at T*.
-struct R3Duration: Claim {
+struct R3Duration: FlowClaim {
     let id = "r3-duration"
     let reference = "reconstruction of v2 (R3)"
     let statement = "Optimal RL duration: from an SFT minimiser, along the RL flow, U(t) = [J(θ_t) − J(θ₀)] − λ[L_SFT(θ_t) − L*] is maximised at T* = (1/μ_R)·ln(1 + μ_R/(λL_S)) for the isotropic quadratic pair J = −(μ_R/2)‖θ − θ_R‖², L_SFT = (L_S/2)‖θ − θ₀‖² (measured on the integrated flow, to a relative 1e-6)."
@@ -88,14 +88,11 @@ struct R3Duration: Claim {
                           quantities: ["t_argmax_measured": t, "T_star": f.tStar, "mu_R": f.muR, "L_S": f.smoothS, "lambda": f.lambda,
                                        "rhs_evaluations": Double(stats.rhsEvaluations)])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    /// Extended: the same flow integrated at rtol 1e-13.
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 /// R3, reading on the actual utility: for any quadratic pair with −J μ_R-PL (A ⪰ μ_R I) and L_SFT
 /// L_S-smooth (B ⪯ L_S I), the actual U(t) is maximised no later than T*.
-struct R3DurationActual: Claim {
+struct R3DurationActual: FlowClaim {
     let id = "r3-duration-actual"
     let reference = "reconstruction of v2 (R3, reading on the actual utility)"
     let statement = "For a quadratic pair with −J μ_R-PL (A ⪰ μ_R I) and L_SFT L_S-smooth (B ⪯ L_S I), the first maximum of the actual utility U(t) along the RL flow comes no later than T* = (1/μ_R)·ln(1 + μ_R/(λL_S))."
@@ -112,8 +109,6 @@ struct R3DurationActual: Claim {
         return Evaluation(hypotheses: ["PL": f.muR, "smooth": f.smoothS], conclusion: margin,
                           quantities: ["t_argmax_measured": t, "T_star": f.tStar, "mu_R": f.muR, "L_S": f.smoothS, "lambda": f.lambda])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 // MARK: What each claim knows (worked example, tightness)

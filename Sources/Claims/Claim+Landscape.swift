@@ -105,7 +105,7 @@ struct Sandwich {
 /// R1, local: at an SFT stationary point θ₀, along the RL flow θ̇ = ∇J_β (∇J when β = 0),
 /// d/dt L_SFT = ⟨∇L_SFT, ∇J_β⟩ = 0 at t = 0 and d²/dt² L_SFT = ∇J_βᵀ H_SFT ∇J_β ≥ 0, and L_SFT does not
 /// fall along the integrated flow.
-struct R1Local: Claim {
+struct R1Local: FlowClaim {
     let id = "r1-local"
     let reference = "reconstruction of v2 (R1, local)"
     let statement = "At an SFT stationary point θ₀, along θ̇ = ∇J_β: d/dt L_SFT = ⟨∇L_SFT, ∇J_β⟩ = 0 at t = 0, d²/dt² L_SFT = ∇J_βᵀ H_SFT ∇J_β ≥ 0 (tabular: H_SFT = blockdiag q(diag p_D − p_D p_Dᵀ)), and L_SFT(θ_t) ≥ L_SFT(θ₀) along the integrated flow (up to the first-order allowance ‖∇L_SFT(θ₀)‖·‖θ_t − θ₀‖ of a numerically stationary θ₀)."
@@ -142,12 +142,10 @@ struct R1Local: Claim {
                           quantities: ["first_derivative": first, "second_derivative": second, "second_derivative_fd_along_flow": fdSecond,
                                        "min_rise_along_flow": rises.min() ?? 0, "grad_sft_norm": nl, "grad_rl_norm": nj, "T": T])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 /// R1, global: the PL sandwich of L_SFT around its minimiser set along an RL flow started there.
-struct R1Global: Claim {
+struct R1Global: FlowClaim {
     let id = "r1-global"
     let reference = "reconstruction of v2 (R1, global)"
     let statement = "With L_SFT μ_S-PL and L_S-smooth: (μ_S/2)·dist(θ, S)² ≤ L_SFT(θ) − L* ≤ (L_S/2)·dist(θ, S)², checked at points of an RL flow started on S, with μ_S the least PL ratio on the SFT flow back to S and L_S = ½λ_max(Σ q Φᵀ Φ) the global smoothness bound."
@@ -168,12 +166,10 @@ struct R1Global: Claim {
         let startGradient = norm(inst.gradient(.sft, at: inst.point()))
         return s.evaluation(names: ("sft_excess", "mu_S", "L_S"), hypotheses: ["stationary": 1e-8 - startGradient], quantities: ["T": T])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 /// R1, realisable identity: in the tabular class L_SFT − L* = E_x KL(p_D‖p_θ) along any path.
-struct R1GlobalKL: Claim {
+struct R1GlobalKL: FlowClaim {
     let id = "r1-global-kl"
     let reference = "reconstruction of v2 (R1, realisable identity)"
     let statement = "When the class contains p_D (realisable), L_SFT(θ) − L* = E_x KL(p_D‖p_θ) at every θ, here along an RL flow from the SFT optimum."
@@ -196,13 +192,11 @@ struct R1GlobalKL: Claim {
         return Evaluation(hypotheses: ["realisable": 1e-9 - (lStar - entropy) / Swift.max(1, abs(lStar))], conclusion: worst,
                           quantities: ["L_star": lStar, "data_entropy": entropy, "T": T])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 /// R2: the symmetric sandwich for the reward: an SFT flow from the RL optimum θ_R that ends at
 /// distance d from the maximiser set costs between (μ_R/2)d² and (L_R/2)d² of J_β.
-struct R2: Claim {
+struct R2: FlowClaim {
     let id = "r2"
     let reference = "reconstruction of v2 (R2)"
     let statement = "If −J_β is μ_R-PL around its maximiser set S_R, an SFT flow from θ_R that moves θ to distance d costs at least (μ_R/2)d² of J_β, and at most (L_R/2)d²; μ_R is the least PL ratio on the RL flow back, L_R the largest eigenvalue of −∇²J_β on 17 points of the segment from θ_R."
@@ -233,8 +227,6 @@ struct R2: Claim {
         let s = try Sandwich(inst, objective: .rewardRegularized, sign: -1, optimum: opt, at: theta, descent: .rl, smooth: lr, subspace: sub, rtol: rtol)
         return s.evaluation(names: ("reward_cost", "mu_R", "L_R"), hypotheses: ["β > 0": inst.beta], quantities: ["T": T])
     }
-    func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-10) }
-    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try margins(ci, rtol: 1e-13) }
 }
 
 // MARK: What each claim knows (worked example, search constraints)

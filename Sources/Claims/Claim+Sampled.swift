@@ -39,9 +39,10 @@ enum SampledGenerate {
 func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
     var m: T = 0, sq = 0.0
     var mean = [Double](repeating: 0, count: theta.count)
+    let nodeValues = algo.nodes.values(theta)   // once per θ, not once per batch
     try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
         var state = OptimizerState()
-        let next = algo.step(theta: theta, batch: batch, state: &state)
+        let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: nodeValues)
         m += T(p) * value(next.map { T($0) })
         var n2 = 0.0
         for i in next.indices { let d = next[i] - theta[i]; n2 += d * d; mean[i] += p * d }
@@ -56,9 +57,10 @@ func expectedAfterSteps<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm,
                                                        _ value: ([Double]) -> [T]) throws -> [T] {
     if steps == 0 { return value(theta) }
     var m: [T]? = nil
+    let nodeValues = algo.nodes.values(theta)
     try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
         var state = OptimizerState()
-        let next = algo.step(theta: theta, batch: batch, state: &state)
+        let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: nodeValues)
         let r = (try? expectedAfterSteps(algo, theta: next, steps: steps - 1, value)) ?? value(theta).map { _ in .nan }
         m = zip(m ?? r.map { _ in 0 }, r).map { $0 + T(p) * $1 }
     }
@@ -129,7 +131,10 @@ struct GRPOExpectedAscent: Claim {
         let ip = dot(d.expectedUpdate, d.gradient)
         return Evaluation(hypotheses: ["gradient-nonzero": d.gradientNorm - 1e-6],
                           conclusion: d.cosine,
-                          quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm])
+                          quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm,
+                                       // ⟨E Δθ, ∇J⟩/‖∇J‖²: the update's component along ∇J in units of ∇J (η = 1), a size that
+                                       // means something when θ has one coordinate and the cosine is ±1.
+                                       "ascent_ratio": d.gradientNorm > 0 ? ip / (d.gradientNorm * d.gradientNorm) : 0])
     }
     /// The enumeration runs in Double only (no Float80 path), so, as for r5-spectral, the re-check
     /// adds a stated round-off allowance of 1e-9 to the cosine: a violation counts only when the

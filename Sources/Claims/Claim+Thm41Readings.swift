@@ -83,7 +83,7 @@ struct Thm41Gibbs: PrecisionGenericClaim {
                                     parameters: ["a": 0.05, "A": 0.2]))
     }
     var failureExplanation: String? {
-        "The Gibbs optimum of J_β is not a maximiser of the unregularised J: it keeps mass on worse responses, so an SFT stage that moves toward the reward's argmax (at any KL distance in [a, A]) raises J instead of lowering it."
+        "The Gibbs optimum of J_β is not a maximiser of the unregularised J: it keeps mass on worse responses, so some SFT stage within A3's KL band (here one that moves all mass to the reward's argmax) raises J instead of lowering it; the sign of the change is indefinite in general."
     }
     /// No tie in the reward (ties are not why this reading fails), and a reference whose masses
     /// are at least 1% (numbers a reader can check by hand).

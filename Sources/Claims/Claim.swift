@@ -68,12 +68,13 @@ public struct Evaluation: Codable, Equatable, Sendable {
     public var isWellDefined: Bool { !conclusion.isNaN && !hypotheses.values.contains { $0.isNaN } }
 
     /// The violation survives re-evaluation: a non-strict claim needs the extended margin below
-    /// −`certificationTolerance`; a strict one needs it below that, or exactly 0 in both precisions
-    /// (an exact tie, as with dyadic inputs).
+    /// −`certificationTolerance`; a strict one needs it below that, or exactly 0 in extended
+    /// precision (an exact tie, as with dyadic inputs: the Double margin of a tie may round to a few
+    /// ulps below 0, and a strict claim whose margin is 0 is violated, not "holding by round-off").
     public static func certifies(double d: Evaluation, extended x: Evaluation, strict: Bool) -> Bool {
         guard d.violates(strict: strict), x.isWellDefined else { return false }
         if x.conclusion < -certificationTolerance { return true }
-        return strict && x.conclusion == 0 && d.conclusion == 0
+        return strict && x.conclusion == 0 && d.conclusion <= 0
     }
 }
 

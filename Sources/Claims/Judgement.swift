@@ -9,7 +9,7 @@ import Foundation
 /// 3. every non-dropped hypothesis must hold in extended precision too (else `roundoff`: the
 ///    instance meets the hypotheses only by the rounding of Double);
 /// 4. the extended conclusion margin must be below −`certificationTolerance`, or, for a strict
-///    claim, exactly 0 in both precisions (`Evaluation.certifies`); else `roundoff`.
+///    claim, exactly 0 in extended precision (an exact tie, `Evaluation.certifies`); else `roundoff`.
 public struct Judgement: Codable, Equatable, Sendable {
     public enum Outcome: String, Codable, Sendable {
         case holds

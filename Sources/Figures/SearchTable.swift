@@ -46,6 +46,7 @@ public enum SearchTable {
             }
             guard let cx = r.counterexample else { continue }
             out += "\n\(r.claim)\(r.dropped.isEmpty ? "" : " without " + r.dropped.joined(separator: ", ")): certified counterexample, conclusion margin \(formatSignificant(cx.evaluation.conclusion, digits: 6)) (extended \(formatSignificant(cx.extended.conclusion, digits: 6)))"
+            if r.dropped.isEmpty, let why = Registry.explanation(of: r.claim) { out += "\n  why: \(why)" }
             if let inst = cx.instance.instance {
                 for (x, p) in inst.prompts.enumerated() {
                     out += "\n  prompt \(x): weight \(p.weight) data \(p.data) reward \(p.reward)" + (p.start.map { " start \($0)" } ?? "") + (p.reference.map { " reference \($0)" } ?? "")

@@ -131,6 +131,8 @@ extension Instance {
 extension Instance {
     /// L_SFT(θ) = Σ_x q(x)·E_{p_D}[−log p_θ(·|x)] in precision T (Float80 for certification), through
     /// the class's own logits plus the log base measure; the Double path is `value(.sft, at:)`.
+    @_specialize(exported: true, where T == Double)
+    @_specialize(exported: true, where T == Float80)
     public func sftLoss<T: Real & BinaryFloatingPoint>(at theta: [T]) -> T {
         var z: [[T]] = policy.logits(theta)
         if let h = logBase { for x in z.indices { for y in z[x].indices { z[x][y] += T(h[x][y]) } } }

@@ -80,6 +80,8 @@ public enum PolicyClass: Sendable {
     }
 
     /// z_x at any precision (plain loops; the Double path above uses BLAS).
+    @_specialize(exported: true, where T == Double)
+    @_specialize(exported: true, where T == Float80)
     public func logits<T: Real & BinaryFloatingPoint>(_ theta: [T]) -> [[T]] {
         switch self {
         case .tabular:

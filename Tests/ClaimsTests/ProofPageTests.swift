@@ -165,4 +165,41 @@ import TestSupport
             #expect(r.verdict == verdict, "proofs/\(id).md says \(verdict.rawValue); sftrl check (seed 1, 200 instances) says \(r.verdict.rawValue)")
         }
     }
+
+    /// Inline math delimiters of a paragraph (code spans, fenced blocks, `\$` and `$$…$$` removed):
+    /// positions of the problems found, as short excerpts. A paragraph must have an even number of
+    /// `$`, and every opening `$` must be followed by a non-space (a shell-expanded `$G` leaves
+    /// "…, $ \in \{2,3,4\}$" or "rewards in 1$ with" behind).
+    static func mathDelimiterProblems(_ page: String) throws -> [String] {
+        var s = page.replacing(try Regex(#"(?s)```.*?```"#), with: "")
+        s = s.replacing(try Regex(#"`[^`\n]*`"#), with: "")
+        s = s.replacing("\\$", with: "  ")
+        s = s.replacing(try Regex(#"(?s)\$\$.*?\$\$"#), with: "")
+        var problems: [String] = []
+        for para in s.components(separatedBy: "\n\n") {
+            let chars = Array(para)
+            let dollars = chars.indices.filter { chars[$0] == "$" }
+            if dollars.count % 2 == 1 { problems.append("odd number of $ in: " + String(para.prefix(120))); continue }
+            for k in stride(from: 0, to: dollars.count, by: 2) {
+                let open = dollars[k]
+                if open + 1 < chars.count, chars[open + 1].isWhitespace {
+                    problems.append("a $ opens on a space in: " + String(chars[max(0, open - 30)..<min(chars.count, open + 30)]))
+                    break
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Every page has balanced inline math (the grpo-ascent pages were once garbled by shell `$`
+    /// expansion); the rule itself is tested on a garbled line.
+    @Test func mathDelimitersAreBalanced() throws {
+        #expect(try !Self.mathDelimiterProblems("rewards in 1$ with ties),  \\in \\{2,3,4\\}$, $\\eta = 1$").isEmpty)
+        #expect(try !Self.mathDelimiterProblems("With  = r_i - \\bar r$ (group mean, $\\bar r$ including $)").isEmpty)
+        #expect(try Self.mathDelimiterProblems("With $A_i = r_i$ and `$x` and \\$5, $$a$$ end").isEmpty)
+        for (name, s) in try Self.pages() {
+            let problems = try Self.mathDelimiterProblems(s)
+            #expect(problems.isEmpty, "proofs/\(name): \(problems.joined(separator: "; "))")
+        }
+    }
 }

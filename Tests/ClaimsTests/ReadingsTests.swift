@@ -103,11 +103,65 @@ struct TradeoffWithoutBeta: Claim {
         #expect(Runner.check(TradeoffWithoutBeta(), options: options(200)).verdict == .fails)
     }
 
-    /// r1-monotone on its worked example: the SFT excess rises along the flow.
-    @Test func r1MonotoneWorkedExample() throws {
+    /// The r1-monotone counterexample of proofs/r1-monotone.md (p_D = π_ref = (0.06, 0.86, 0.08),
+    /// r = (0.4, −0.5, 0.03), β = 0.3): certified, with a cosine near −0.31; and an independent
+    /// fixed-step RK4 of the tabular flow (written here, nothing of Flows) shows the SFT excess
+    /// peaking near t ≈ 82.5 and falling by about 1.1e-4 nats onto C₁(β).
+    @Test func r1MonotoneFallsOnItsCounterexample() throws {
+        let d = [0.06, 0.86, 0.08], r = [0.4, -0.5, 0.03], beta = 0.3
+        let ci = ClaimInstance(family: "tabular", instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
+                               parameters: ["T": 400])
         let c = R1Monotone()
-        let e = try c.evaluate(try #require(c.workedExample).instance)
-        #expect(e.meetsHypotheses() && e.conclusion > 0)
-        #expect(e.quantities["sft_excess_at_T"]! > 0)
+        let j = try Judgement(claim: c, instance: ci, dropping: [])
+        #expect(j.outcome == .certified)
+        #expect(abs(j.double.conclusion - (-0.31)) < 0.01)
+        #expect(j.double.quantities["fall_after_peak"]! > 1e-4)
+        // Independent RK4 on z, p = softmax(z), ż = p ⊙ (a − E_p a), a = r − β(log p − log p_D).
+        func probs(_ z: [Double]) -> [Double] { let m = z.max()!; let e = z.map { exp($0 - m) }; let s = e.reduce(0, +); return e.map { $0 / s } }
+        func field(_ z: [Double]) -> [Double] {
+            let p = probs(z)
+            let a = (0..<3).map { r[$0] - beta * (log(p[$0]) - log(d[$0])) }
+            let mean = (0..<3).reduce(0.0) { $0 + p[$1] * a[$1] }
+            return (0..<3).map { p[$0] * (a[$0] - mean) }
+        }
+        func excess(_ z: [Double]) -> Double { let p = probs(z); return (0..<3).reduce(0.0) { $0 + d[$1] * log(d[$1] / p[$1]) } }
+        var z = d.map { log($0) }
+        let h = 0.02
+        var peak = 0.0, peakT = 0.0
+        for k in 1...20_000 {
+            let k1 = field(z)
+            let k2 = field(zip(z, k1).map { $0 + h / 2 * $1 })
+            let k3 = field(zip(z, k2).map { $0 + h / 2 * $1 })
+            let k4 = field(zip(z, k3).map { $0 + h * $1 })
+            z = (0..<3).map { z[$0] + h / 6 * (k1[$0] + 2 * k2[$0] + 2 * k3[$0] + k4[$0]) }
+            let e = excess(z)
+            if e > peak { peak = e; peakT = Double(k) * h }
+        }
+        let gibbs = { () -> [Double] in let w = (0..<3).map { d[$0] * exp(r[$0] / beta) }; let s = w.reduce(0, +); return w.map { $0 / s } }()
+        let c1 = (0..<3).reduce(0.0) { $0 + d[$1] * log(d[$1] / gibbs[$1]) }
+        #expect(abs(peakT - 82.5) < 1)
+        #expect(abs(excess(z) - c1) < 1e-9, "the RK4 flow ends at C₁(β)")
+        #expect(peak - c1 > 1e-4, "the excess falls by \(peak - c1) after its peak")
+        #expect(abs(peak - j.double.quantities["sft_excess_at_peak"]!) < 1e-8)
+    }
+
+    /// With two responses the flow is monotone (proofs/r1-monotone.md, step 2): the cosine is +1.
+    @Test func r1MonotoneHoldsWithTwoResponses() throws {
+        for (d, r, beta) in [([0.3, 0.7], [1.0, -1.0], 0.2), ([0.9, 0.1], [-0.5, 0.4], 3.0)] {
+            let ci = ClaimInstance(family: "tabular", instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
+                                   parameters: ["T": 500])
+            let e = try R1Monotone().evaluate(ci)
+            #expect(e.conclusion > 0.999, "cosine \(e.conclusion)")
+        }
+    }
+
+    /// `sftrl check --claim r1-monotone` finds it unaided (default seed and count, and seed 11).
+    @Test(arguments: [UInt64(1), 11])
+    func r1MonotoneCheckFindsTheFall(seed: UInt64) {
+        var o = CheckOptions()
+        o.seed = seed
+        o.shrink = false
+        let res = Runner.check(R1Monotone(), options: o)
+        #expect(res.verdict == .fails)
     }
 }
