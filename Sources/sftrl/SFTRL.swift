@@ -24,6 +24,7 @@ struct SFTRL: ParsableCommand {
             SearchCommand.self,
             MergeCommand.self,
             ParetoCommand.self,
+            FixedPointCommand.self,
         ]
     )
 
