@@ -42,6 +42,10 @@ public enum Registry {
         GRPOExpectedAscent(scaling: .none),
         Thm31Sampled(),
         Prop1Sampled(),
+        DFTIsPG(),
+        ChordPhiSharpens(),
+        RLOOUnbiased(),
+        H10Seqnorm(),
     ]
 
     /// The claim with this id.

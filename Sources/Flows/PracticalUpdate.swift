@@ -109,6 +109,42 @@ public struct PracticalUpdate: Sendable {
         return out
     }
 
+    /// RLOO's expected update at θ by exact enumeration of each prompt's G samples (multisets,
+    /// multinomial probabilities): with a_i = r(y_i) − β(log p(y_i) − log π_ref(y_i)) held fixed
+    /// (k1 in the reward, sequence level) and the leave-one-out baseline b_i = mean_{j≠i} a_j,
+    ///
+    ///     E[ Σ_x q(x) (1/G) Σ_i (a_i − b_i) ∇log p(y_i|x) ],  G ≥ 2.
+    ///
+    /// The claim `rloo-unbiased` compares it with ∇J − β∇KL(p‖π_ref); the flow of `rloo` uses the
+    /// latter directly.
+    public func rlooExpectedUpdate(_ theta: [Double], groupSize g: Int) -> [Double] {
+        precondition(g >= 2, "RLOO needs G ≥ 2")
+        let v = nodes.values(theta)
+        let probs = nodes.sequenceProbabilities(v)
+        var acc = v.probs.map { [Double](repeating: 0, count: $0.count) }
+        for x in instance.weights.indices where instance.weights[x] > 0 {
+            let w = nodes.width[x]
+            var mass = [Double](repeating: 0, count: nodes.nodes[x])
+            let a = probs[x].indices.map { y -> Double in
+                guard probs[x][y] > 0 else { return 0 }
+                let kl = beta > 0 ? Foundation.log(probs[x][y]) - Foundation.log(instance.reference[x][y]) : 0
+                return instance.reward[x][y] - beta * kl
+            }
+            for (sample, pr) in UpdateDistribution.multisets(probs[x], g) {
+                let total = sample.reduce(0) { $0 + a[$1] }
+                for y in sample {
+                    let adv = a[y] - (total - a[y]) / Double(g - 1)
+                    let c = pr * instance.weights[x] * adv / Double(g)
+                    for tok in paths[y] { acc[x][tok.node * w + tok.choice] += c; mass[tok.node] += c }
+                }
+            }
+            for n in 0..<nodes.nodes[x] where mass[n] != 0 {
+                for k in 0..<w { acc[x][n * w + k] -= mass[n] * v.probs[x][n * w + k] }
+            }
+        }
+        return nodes.pullbackNodes(acc)
+    }
+
     /// Σ_x q(x) Σ_y p_D(y|x) s(y) Σ_t f(π_t) ∇log π_{n_t}(c_t): node gradients
     /// G_{x,n} = Σ_{t at n} w_t (e_{c_t} − π_n), pulled back to θ.
     public func dataTokenDirection(_ theta: [Double], sequenceWeight s: (Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
