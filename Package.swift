@@ -31,15 +31,18 @@ let package = Package(
         // Strict reading of JSON inputs: positions, duplicate keys, NaN/overflow, unknown keys.
         .target(name: "StrictJSON"),
         .target(name: "Policies", dependencies: ["Linalg", "StrictJSON", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies"]),
+        // GRPO's semantics, defined once for Flows (exact instances) and Training (the transformer):
+        // advantage scaling, loss aggregation, KL estimators and placement, the clipped surrogate.
+        .target(name: "PostTraining", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Flows", dependencies: ["CGSL", "Linalg", "Policies", "PostTraining"]),
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
-        .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON"]),
+        .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON", "PostTraining"]),
         .executableTarget(name: "sftrl", dependencies: [
-            "Linalg", "StrictJSON", "Policies", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
+            "Linalg", "StrictJSON", "Policies", "PostTraining", "Flows", "Claims", "Search", "Transformer", "Training", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -68,7 +71,7 @@ let package = Package(
         ]),
         .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg"]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg", "Flows", "Policies", "PostTraining"]),
         .testTarget(name: "sftrlTests", dependencies: ["TestSupport", "sftrl"]),
     ]
 )

@@ -84,9 +84,9 @@ struct EqGibbs: PrecisionGenericClaim {
         for x in a.prompts where a.q[x] > 0 {
             let lp = DistOf<T>.logGibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
             let p = lp.map { T.exp($0) }
-            jStar += a.q[x] * (DistOf<T>.expectation(p, a.reward[x]) - a.beta * DistOf<T>.kl(p, a.reference[x], logP: lp))
+            jStar += a.q[x] * DistOf<T>.regularizedReward(p, reward: a.reward[x], reference: a.reference[x], beta: a.beta, logP: lp)
             let pi = a.start[x]
-            jPi += a.q[x] * (DistOf<T>.expectation(pi, a.reward[x]) - a.beta * DistOf<T>.kl(pi, a.reference[x]))
+            jPi += a.q[x] * DistOf<T>.regularizedReward(pi, reward: a.reward[x], reference: a.reference[x], beta: a.beta)
             value += a.q[x] * a.beta * DistOf<T>.logPartition(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
         }
         let m = Swift.min(inequalityMargin(jPi, jStar, scale: Swift.max(abs(jStar), a.rewardBound)), identityMargin(jStar, value))

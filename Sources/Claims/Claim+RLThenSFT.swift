@@ -135,8 +135,8 @@ struct Thm41Regularised: PrecisionGenericClaim {
             let lp = DistOf<T>.logGibbs(reference: a.reference[x], reward: a.reward[x], beta: a.beta)
             let p = lp.map { T.exp($0) }
             kl += a.q[x] * DistOf<T>.kl(a.data[x], p, logQ: lp)
-            jStar += a.q[x] * (DistOf<T>.expectation(p, a.reward[x]) - a.beta * DistOf<T>.kl(p, a.reference[x], logP: lp))
-            jSFT += a.q[x] * (DistOf<T>.expectation(a.data[x], a.reward[x]) - a.beta * DistOf<T>.kl(a.data[x], a.reference[x]))
+            jStar += a.q[x] * DistOf<T>.regularizedReward(p, reward: a.reward[x], reference: a.reference[x], beta: a.beta, logP: lp)
+            jSFT += a.q[x] * DistOf<T>.regularizedReward(a.data[x], reward: a.reward[x], reference: a.reference[x], beta: a.beta)
         }
         let bound = jStar - a.beta * lo
         return evaluation(hypotheses: ["A3": Swift.min(lo > 0 ? 1 : -1, inequalityMargin(lo, kl, scale: lo)), "β > 0": a.beta],

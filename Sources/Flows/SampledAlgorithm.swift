@@ -27,7 +27,8 @@ public struct OptimizerState: Sendable {
 ///     GRPO  ℓ_t = −min(ρ_t A_i, clip(ρ_t, 1−ε, 1+ε_high) A_i) + β_kl k(lp_t − ref_t),  ρ_t = e^{lp_t − old_t},
 ///     ∂ℓ_t/∂lp_t = −A_i ρ_t·[ρ_t unclipped in the min] + β_kl k′(lp_t − ref_t),
 ///
-/// aggregated per ``LossAggregation``; SFT ℓ = −Σ_t lp_t per sample (Lemma 1: the sequence log-loss);
+/// (``GRPOTokenTerm``, with the KL placement and bias correction of ``KLPlacement``), aggregated per
+/// ``LossAggregation``; SFT ℓ = −Σ_t lp_t per sample (Lemma 1: the sequence log-loss);
 /// REINFORCE ℓ = −(a_i − b) Σ_t lp_t. The gradient of Σ_t w_t lp_t is pulled back by
 /// ``DecisionNodes/pullbackNodes(_:)`` from G_n = Σ_{t at n} w_t (e_{c_t} − π_n).
 public struct SampledAlgorithm: Sendable {
@@ -106,22 +107,39 @@ public struct SampledAlgorithm: Sendable {
         return SampledBatch(rl: rl, sft: sft)
     }
 
-    /// GRPO advantages of a batch (TRL's formulas; see ``AdvantageScaling``): group mean, unbiased
-    /// standard deviation (0 for a single sample) plus 1e-4.
-    public func advantages(_ batch: SampledBatch) -> [[Double]] {
-        let rewards = batch.rl.enumerated().map { x, ys in ys.map { instance.reward[x][$0] } }
-        func std(_ v: [Double]) -> Double {
-            guard v.count > 1 else { return 0 }
-            let m = v.reduce(0, +) / Double(v.count)
-            return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+    /// GRPO advantages of a batch (``groupAdvantages(groups:scaling:)``). Under KL placement `reward`
+    /// each reward is first shaped to r − β_kl Σ_t k(old_t − ref_t) at the sampling policy's node
+    /// log-probabilities `old` (required then).
+    public func advantages(_ batch: SampledBatch, old: [[Double]]? = nil) -> [[Double]] {
+        var rewards = batch.rl.enumerated().map { x, ys in ys.map { instance.reward[x][$0] } }
+        if config.klPlacement == .reward, klCoefficient > 0 {
+            guard let old else { preconditionFailure("advantages: KL placement reward needs the sampling log-probabilities") }
+            for (x, ys) in batch.rl.enumerated() {
+                let w = nodes.width[x]
+                for (i, y) in ys.enumerated() {
+                    let ks = paths[y].map { $0.node * w + $0.choice }
+                    rewards[x][i] -= klRewardPenalty(config.klEstimator, coefficient: klCoefficient,
+                                                     oldLogps: ks.map { old[x][$0] }, refLogps: ks.map { refNodeLogProbs[x][$0] })
+                }
+            }
         }
-        let batchStd = std(Array(rewards.joined()))
-        return rewards.map { r in
-            let m = r.reduce(0, +) / Double(r.count)
-            switch config.scaling {
-            case .none: return r.map { $0 - m }
-            case .group: let s = std(r) + 1e-4; return r.map { ($0 - m) / s }
-            case .batch: let s = batchStd + 1e-4; return r.map { ($0 - m) / s }
+        return groupAdvantages(groups: rewards, scaling: config.scaling).advantages
+    }
+
+    /// Per prompt, per sampled response, per token: GRPO's token term (``GRPOTokenTerm``) at θ (node
+    /// values `cur`), the sampling log-probabilities `old` and the batch's advantages.
+    public func tokenTerms(current cur: DecisionNodes.Values, old: [[Double]], batch: SampledBatch, advantages adv: [[Double]]) -> [[[GRPOTokenTerm<Double>]]] {
+        let lp = cur.log
+        let eps = config.epsilon, epsHigh = config.epsilonHigh ?? config.epsilon, beta = klCoefficient
+        return batch.rl.enumerated().map { x, ys in
+            let w = nodes.width[x]
+            return ys.enumerated().map { i, y in
+                paths[y].map { tok in
+                    let k = tok.node * w + tok.choice
+                    return GRPOTokenTerm(logp: lp[x][k], oldLogp: old[x][k], refLogp: beta > 0 ? refNodeLogProbs[x][k] : nil,
+                                         advantage: adv[x][i], epsilon: eps, epsilonHigh: epsHigh, klCoefficient: beta,
+                                         estimator: config.klEstimator, placement: config.klPlacement, biasCorrection: config.klBiasCorrection)
+                }
             }
         }
     }
@@ -146,30 +164,17 @@ public struct SampledAlgorithm: Sendable {
         let rlWeight = config.method == .chord ? 1 - config.mix : 1
         let sftWeight = config.method == .chord ? config.mix : (config.method == .sftSGD ? 1 : 0)
         if config.method == .grpo || config.method == .chord {
-            let g = Double(config.groupSize), eps = config.epsilon, epsHigh = config.epsilonHigh ?? config.epsilon, beta = klCoefficient
+            let g = Double(config.groupSize)
             var totalTokens = 0.0
             if config.aggregation == .dapo {
                 for (x, ys) in batch.rl.enumerated() { for y in ys { totalTokens += q[x] * Double(nodes.tokenCount(response: y)) } }
             }
+            let terms = tokenTerms(current: cur, old: old, batch: batch, advantages: adv)
             for (x, ys) in batch.rl.enumerated() where q[x] > 0 {
-                let w = nodes.width[x]
                 for (i, y) in ys.enumerated() {
-                    let a = adv[x][i]
-                    let c: Double
-                    switch config.aggregation {
-                    case .grpo: c = q[x] / (g * Double(nodes.tokenCount(response: y)))
-                    case .dapo: c = q[x] / totalTokens
-                    case .drGRPO: c = q[x] / (g * Double(nodes.maxTokens))
-                    }
-                    add(x, y) { t in
-                        let tok = paths[y][t]
-                        let l = lp[x][tok.node * w + tok.choice], o = old[x][tok.node * w + tok.choice]
-                        let rho = Foundation.exp(l - o)
-                        let unclipped = a >= 0 ? rho <= 1 + epsHigh : rho >= 1 - eps
-                        var d = unclipped ? -a * rho : 0
-                        if beta > 0 { d += beta * config.klEstimator.derivative(l - refNodeLogProbs[x][tok.node * w + tok.choice]) }
-                        return rlWeight * c * d
-                    }
+                    let c = config.aggregation.tokenWeight(promptWeight: q[x], responses: g, length: nodes.tokenCount(response: y),
+                                                           totalTokens: totalTokens, maxLength: nodes.maxTokens)
+                    add(x, y) { t in rlWeight * c * terms[x][i][t].dLogp }
                 }
             }
         }
@@ -208,7 +213,7 @@ public struct SampledAlgorithm: Sendable {
     public func step(theta: [Double], batch: SampledBatch, state: inout OptimizerState, nodeValues: DecisionNodes.Values? = nil) -> [Double] {
         let oldValues = nodeValues ?? nodes.values(theta)
         let old = oldValues.log
-        let adv = (config.method == .grpo || config.method == .chord) ? advantages(batch) : []
+        let adv = (config.method == .grpo || config.method == .chord) ? advantages(batch, old: old) : []
         var th = theta
         for it in 0..<config.innerIterations {
             let g = lossGradient(theta: th, old: old, batch: batch, advantages: adv, current: it == 0 ? oldValues : nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Policies
+@_exported import PostTraining
 
 /// The sampled post-training algorithms run on exact instances (see ``SampledAlgorithm``).
 public enum SampledMethod: String, CaseIterable, Sendable, Codable {
@@ -22,46 +23,6 @@ public enum SampledMethod: String, CaseIterable, Sendable, Codable {
         case .chord: return .mix(mu: mix)
         }
     }
-}
-
-/// How GRPO scales the group-centred rewards (TRL's `scale_rewards`): A_i = (r_i − mean_group r)/(s + 1e-4)
-/// with s the unbiased standard deviation of the group (`group`) or of the whole batch of every
-/// prompt's G rewards (`batch`), or A_i = r_i − mean_group r (`none`).
-public enum AdvantageScaling: String, CaseIterable, Sendable, Codable { case group, batch, none }
-
-/// Per-token estimators of KL(p_θ‖π_ref) from a sample of p_θ, with d = log p_θ − log π_ref of the token:
-/// k1 = d, k2 = d²/2, k3 = e^{−d} − 1 + d (TRL's). They enter the loss with coefficient β_kl and are
-/// differentiated through log p_θ only (the sample held fixed): ∂k1 = 1, ∂k2 = d, ∂k3 = 1 − e^{−d}.
-public enum KLEstimator: String, CaseIterable, Sendable, Codable {
-    case k1, k2, k3
-
-    /// The estimate at d = log p − log π_ref.
-    @inlinable public func value(_ d: Double) -> Double {
-        switch self {
-        case .k1: return d
-        case .k2: return 0.5 * d * d
-        case .k3: return Foundation.exp(-d) - 1 + d
-        }
-    }
-
-    /// ∂(estimate)/∂log p at d.
-    @inlinable public func derivative(_ d: Double) -> Double {
-        switch self {
-        case .k1: return 1
-        case .k2: return d
-        case .k3: return 1 - Foundation.exp(-d)
-        }
-    }
-}
-
-/// How per-token losses ℓ_{x,i,t} are combined (TRL's `loss_type`), with q-weighted prompts:
-/// - `grpo`: Σ_x q(x) (1/G) Σ_i (1/T_i) Σ_t ℓ (mean over a response's tokens, then over the group);
-/// - `dapo`: Σ_x q(x) Σ_i Σ_t ℓ / Σ_x q(x) Σ_i T_i (one mean over every token of the batch);
-/// - `dr_grpo`: Σ_x q(x) (1/G) Σ_i Σ_t ℓ / L_max (L_max the longest possible completion).
-/// With one token per response (tabular, log-linear) the three coincide.
-public enum LossAggregation: String, CaseIterable, Sendable, Codable {
-    case grpo, dapo
-    case drGRPO = "dr_grpo"
 }
 
 /// The optimiser applied to the estimated gradient: plain SGD θ ← θ − η g, or Adam (β₁ 0.9,
@@ -88,6 +49,10 @@ public struct SampledConfig: Sendable, Equatable, Codable {
     public var klCoefficient: Double? = nil
     public var klEstimator: KLEstimator = .k3
     public var aggregation: LossAggregation = .grpo
+    /// Where β_kl·k enters GRPO/chord: the loss (TRL) or the reward before the advantages (verl).
+    public var klPlacement: KLPlacement = .loss
+    /// TRL's use_bias_correction_kl: the loss's KL term is ρ·k (ρ the importance ratio, with its gradient).
+    public var klBiasCorrection: Bool = false
     /// REINFORCE: subtract the group mean of the rewards.
     public var baseline: Bool = false
     /// CHORD: the SFT weight μ ∈ [0, 1].
@@ -108,6 +73,9 @@ public struct SampledConfig: Sendable, Equatable, Codable {
         if let e = epsilonHigh { guard e.isFinite, e >= 0 else { throw bad("--epsilon-high must be ≥ 0, got \(e)") } }
         guard innerIterations >= 1 else { throw bad("--inner-iterations must be ≥ 1, got \(innerIterations)") }
         if let k = klCoefficient { guard k.isFinite, k >= 0 else { throw bad("--kl-coef must be ≥ 0, got \(k)") } }
+        if klBiasCorrection, klPlacement == .reward {
+            throw bad("--kl-bias-correction weights the KL term of the loss by the ratio; with --kl-placement reward there is none: drop one of them")
+        }
         guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("--mix (chord's SFT weight μ) must be in [0, 1], got \(mix)") }
     }
 }

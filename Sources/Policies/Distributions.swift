@@ -48,6 +48,14 @@ public enum DistOf<T: Real & BinaryFloatingPoint> {
         return s
     }
 
+    /// The regularised reward of one prompt (the paper's J_β, Eq. 2): J_β(p) = E_p[r] − β·KL(p‖π_ref),
+    /// written once for Objective, the Pareto front and the claims. At β = 0 the KL term is dropped
+    /// (a zero of π_ref does not turn J_0 = E_p[r] into NaN). `logP`: log p, when known.
+    @inlinable public static func regularizedReward(_ p: [T], reward: [T], reference: [T], beta: T, logP: [T]? = nil) -> T {
+        let j = expectation(p, reward)
+        return beta == 0 ? j : j - beta * kl(p, reference, logP: logP)
+    }
+
     /// Total variation TV(p, q) = ½ Σ |p(y) − q(y)| (paper Eq. 3).
     @inlinable public static func tv(_ p: [T], _ q: [T]) -> T {
         precondition(p.count == q.count)
@@ -116,6 +124,9 @@ public enum Dist {
     @inlinable public static func softmax(_ z: [Double]) -> [Double] { D.softmax(z) }
     @inlinable public static func expectation(_ p: [Double], _ f: [Double]) -> Double { D.expectation(p, f) }
     @inlinable public static func tv(_ p: [Double], _ q: [Double]) -> Double { D.tv(p, q) }
+    @inlinable public static func regularizedReward(_ p: [Double], reward: [Double], reference: [Double], beta: Double, logP: [Double]? = nil) -> Double {
+        D.regularizedReward(p, reward: reward, reference: reference, beta: beta, logP: logP)
+    }
     @inlinable public static func kl(_ p: [Double], _ q: [Double], logP: [Double]? = nil, logQ: [Double]? = nil) -> Double { D.kl(p, q, logP: logP, logQ: logQ) }
     @inlinable public static func entropy(_ p: [Double], logP: [Double]? = nil) -> Double { D.entropy(p, logP: logP) }
     @inlinable public static func crossEntropy(_ p: [Double], _ q: [Double], logQ: [Double]? = nil) -> Double { D.crossEntropy(p, q, logQ: logQ) }

@@ -56,7 +56,7 @@ extension Instance {
             case .sft: v = Dist.crossEntropy(data[x], p, logQ: lp)
             case .reward: v = Dist.expectation(p, reward[x])
             case .rewardRegularized:
-                v = Dist.expectation(p, reward[x]) - (beta == 0 ? 0 : beta * Dist.kl(p, reference[x], logP: lp))
+                v = Dist.regularizedReward(p, reward: reward[x], reference: reference[x], beta: beta, logP: lp)
             case .klDataPolicy: v = Dist.kl(data[x], p, logQ: lp)
             case .klPolicyRef: v = Dist.kl(p, reference[x], logP: lp)
             case .entropy: v = Dist.entropy(p, logP: lp)

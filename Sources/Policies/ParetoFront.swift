@@ -280,7 +280,7 @@ extension Instance {
             sft += weights[x] * Dist.crossEntropy(data[x], p)
             let j = Dist.expectation(p, reward[x])
             rew += weights[x] * j
-            reg += weights[x] * (beta == 0 ? j : j - beta * Dist.kl(p, reference[x]))
+            reg += weights[x] * Dist.regularizedReward(p, reward: reward[x], reference: reference[x], beta: beta)
         }
         return ParetoPoint(mu: mu, theta: theta, probs: probs, sftLoss: sft, reward: rew, rewardReg: reg)
     }

@@ -12,7 +12,7 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
     public var numGenerations = 8
     public var numIterations = 1
     public var topP = 1.0
-    public var scaleRewards: ScaleRewards = .group
+    public var scaleRewards: AdvantageScaling = .group
     public var loss = GRPOLossConfig()
     public var optimizer = AdamWConfig(learningRate: 3e-4, weightDecay: 0.0, maxGradNorm: 1.0)
     public var schedule: LRSchedule = .constant
@@ -28,7 +28,7 @@ public struct GRPOConfig: Codable, Sendable, Equatable {
         numGenerations = try c.decode(Int.self, forKey: .numGenerations)
         numIterations = try c.decode(Int.self, forKey: .numIterations)
         topP = try c.decode(Double.self, forKey: .topP)
-        scaleRewards = try c.decode(ScaleRewards.self, forKey: .scaleRewards)
+        scaleRewards = try c.decode(AdvantageScaling.self, forKey: .scaleRewards)
         loss = try c.decode(GRPOLossConfig.self, forKey: .loss)
         optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
         schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
@@ -130,13 +130,20 @@ public final class GRPOTrainer {
                 pairs.append((promptTokens[i], c))
             }
         }
-        let adv = groupAdvantages(rewards: rewards, groupSize: G, scale: config.scaleRewards)
         let batch = TokenBatch.completionOnly(pairs)
         let V = model.config.vocabSize
         let refLogits = reference.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
         let refLogps = tokenLogProbs(logits: refLogits, batch: batch, vocab: V, temperature: config.loss.temperature)
 
         var old: [Double]?
+        var advantageRewards = rewards
+        if config.loss.klPlacement == .reward, config.loss.beta > 0 {
+            // verl's use_kl_in_reward: the sampling policy's log-probs, detached, shape the rewards.
+            let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
+            let sampling = tokenLogProbs(logits: logits, batch: batch, vocab: V, temperature: config.loss.temperature)
+            advantageRewards = shapedRewards(rewards, batch: batch, oldLogps: sampling, refLogps: refLogps, config: config.loss)
+        }
+        let adv = groupAdvantages(rewards: advantageRewards, groupSize: G, scale: config.scaleRewards)
         var lossSum = 0.0, normSum = 0.0, clipSum = 0.0, lowSum = 0.0, highSum = 0.0
         stepIndex += 1
         let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: stepIndex, total: config.steps)

@@ -176,32 +176,25 @@ public struct Pipeline {
         var finished: [Qwen3Model] = []
         for stage in stages {
             let ts = clock.now
+            // The stage's trainer as (its step count, one step); one loop below runs either.
+            let (total, step): (Int, () -> [String: Double])
             if stage == "sft" {
                 let trainer = SFTTrainer(model: model, pairs: data.sftPairs, config: config.sft,
                                          seed: SeededGenerator.derivedSeed(config.seed, "sft"))
-                let total = trainer.totalSteps
-                for step in 1...max(total, 1) where total > 0 {
-                    var v = trainer.step()
-                    globalStep += 1
-                    v["global_step"] = Double(globalStep)
-                    v.merge(evaluator.evaluate(model)) { a, _ in a }
-                    let row = MetricRow(stage: stage, step: step, values: v)
-                    rows.append(row)
-                    progress(PipelineProgress(stage: stage, step: step, total: total, row: row))
-                }
+                (total, step) = (trainer.totalSteps, { trainer.step() })
             } else {
                 let trainer = GRPOTrainer(model: model, rl: data.rl, config: config.grpo,
                                           seed: SeededGenerator.derivedSeed(config.seed, "grpo"))
-                let total = config.grpo.steps
-                for step in 1...max(total, 1) where total > 0 {
-                    var v = trainer.step()
-                    globalStep += 1
-                    v["global_step"] = Double(globalStep)
-                    v.merge(evaluator.evaluate(model)) { a, _ in a }
-                    let row = MetricRow(stage: stage, step: step, values: v)
-                    rows.append(row)
-                    progress(PipelineProgress(stage: stage, step: step, total: total, row: row))
-                }
+                (total, step) = (config.grpo.steps, { trainer.step() })
+            }
+            for k in 1...max(total, 1) where total > 0 {
+                var v = step()
+                globalStep += 1
+                v["global_step"] = Double(globalStep)
+                v.merge(evaluator.evaluate(model)) { a, _ in a }
+                let row = MetricRow(stage: stage, step: k, values: v)
+                rows.append(row)
+                progress(PipelineProgress(stage: stage, step: k, total: total, row: row))
             }
             wall[stage] = seconds(clock.now - ts)
             finished.append(model)

@@ -62,7 +62,7 @@ struct SampledFlowReport {
 
     func manifest() -> Manifest {
         let c = config
-        let extra: [String: JSONValue] = [
+        var extra: [String: JSONValue] = [
             "instance": .object([
                 "path": .string(instancePath), "sha256_canonical_json": .string(FlowCLI.instanceHash(file)),
                 "policy": .string(instance.policy.name), "prompts": .integer(instance.promptCount),
@@ -83,6 +83,11 @@ struct SampledFlowReport {
             "rows": .integer(run.steps.count),
             "files": ["trace.csv", "flow.svg", "manifest.json"],
         ]
+        if c.klPlacement != .loss || c.klBiasCorrection, case .object(var o) = extra["sampled"] {
+            o["kl_placement"] = .string(c.klPlacement.rawValue)
+            o["kl_bias_correction"] = .bool(c.klBiasCorrection)
+            extra["sampled"] = .object(o)
+        }
         return Manifest(command: command, version: sftrlVersion, extra: extra, timing: .init(started: started, wallSeconds: wallSeconds))
     }
 

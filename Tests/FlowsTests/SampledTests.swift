@@ -90,8 +90,44 @@ enum SFixture {
         #expect(d.outcomes == 6 * 10)
     }
 
+    /// KL placement `reward` (verl) and TRL's bias correction, each estimator, against the same
+    /// independent enumeration (the estimators, the shaped rewards and ∂(ρk)/∂log p written out by
+    /// hand there), to 1e-10; the placements give different updates.
+    @Test(arguments: KLEstimator.allCases)
+    func klPlacementAndBiasCorrectionMatchIndependentEnumeration(estimator: KLEstimator) throws {
+        let inst = try SFixture.tabular(beta: 0.3)
+        var updates: [[Double]] = []
+        for (placement, bias) in [(KLPlacement.loss, false), (.loss, true), (.reward, false)] {
+            var c = SampledConfig(method: .grpo)
+            c.groupSize = 2; c.eta = 0.8; c.scaling = .group; c.innerIterations = 2; c.epsilon = 0.1; c.klCoefficient = 0.7
+            c.klEstimator = estimator; c.klPlacement = placement; c.klBiasCorrection = bias
+            let d = try UpdateDistribution.exact(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
+            let ref = independentGRPO(inst, c)
+            #expect(zip(d.expectedUpdate, ref).map { abs($0 - $1) }.max()! <= 1e-10, "\(estimator) \(placement) bias \(bias)")
+            updates.append(d.expectedUpdate)
+        }
+        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+            #expect(zip(updates[i], updates[j]).map { abs($0 - $1) }.max()! > 1e-6, "\(estimator): variants \(i) and \(j) coincide")
+        }
+    }
+
     func independentGRPO(_ inst: Instance, _ c: SampledConfig) -> [Double] {
         let sizes = inst.responseCounts, q = inst.weights, g = c.groupSize
+        let beta = c.klCoefficient!
+        // The estimators at d = log p − log π_ref, their derivatives, and ∂(ρ·k)/∂log p = ρ(k + k′).
+        func k(_ d: Double) -> Double {
+            switch c.klEstimator { case .k1: return d; case .k2: return d * d / 2; case .k3: return exp(-d) - 1 + d }
+        }
+        func dk(_ d: Double, _ rho: Double) -> Double {
+            switch (c.klEstimator, c.klBiasCorrection) {
+            case (.k1, false): return 1
+            case (.k2, false): return d
+            case (.k3, false): return 1 - exp(-d)
+            case (.k1, true): return rho * (d + 1)
+            case (.k2, true): return rho * (d * d / 2 + d)
+            case (.k3, true): return rho * d
+            }
+        }
         let theta0 = inst.start
         var offsets = [0]; for n in sizes { offsets.append(offsets.last! + n) }
         func softmax(_ z: [Double]) -> [Double] { let m = z.max()!; let e = z.map { exp($0 - m) }; let s = e.reduce(0, +); return e.map { $0 / s } }
@@ -104,7 +140,9 @@ enum SFixture {
             let samples = [a, b]
             let p0 = [probs(theta0, 0), probs(theta0, 1)]
             let prob = samples.enumerated().map { x, s in s.map { p0[x][$0] }.reduce(1, *) }.reduce(1, *)
-            let rewards = samples.enumerated().map { x, s in s.map { inst.reward[x][$0] } }
+            let rewards = samples.enumerated().map { x, s in s.map { y -> Double in
+                c.klPlacement == .reward ? inst.reward[x][y] - beta * k(log(p0[x][y]) - log(inst.reference[x][y])) : inst.reward[x][y]
+            } }
             let allStd = std(Array(rewards.joined()))
             let adv = rewards.map { r -> [Double] in
                 let m = r.reduce(0, +) / Double(r.count)
@@ -125,7 +163,7 @@ enum SFixture {
                         var dl = (ratio * A <= clippedRatio * A) ? -ratio * A : 0
                         if ratio * A == clippedRatio * A { dl = -ratio * A }
                         let dlog = log(p[y]) - log(inst.reference[x][y])
-                        dl += c.klCoefficient! * (1 - exp(-dlog))
+                        if c.klPlacement == .loss { dl += beta * dk(dlog, ratio) }
                         for k in 0..<sizes[x] { grad[offsets[x] + k] += q[x] / Double(g) * dl * ((k == y ? 1 : 0) - p[k]) }
                     }
                 }

@@ -52,16 +52,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "GRPO steps.") var rlSteps = 150
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
     @Option(help: "Prompts per GRPO step; the batch is prompts × G completions (what TRL counts as its generation batch size, logged as num_completions).") var promptsPerStep = 16
-    @Option(help: "Completions per prompt (G).") var numGenerations = 8
+    @Option(name: [.customLong("group-size"), .customLong("num-generations")], help: "G, completions per prompt (TRL's num_generations; --num-generations is an alias).") var numGenerations = 8
     @Option(help: "Updates per generation batch (μ).") var numIterations = 1
     @Option(help: "Sampling temperature in GRPO.") var temperature = 1.0
     @Option(help: "Nucleus top_p in GRPO.") var topP = 1.0
     @Option(help: "Maximum completion length (tokens).") var maxCompletionLength = 4
     @Option(help: "Clip ε of the ratio.") var epsilon = 0.2
-    @Option(help: "KL coefficient β (0: no KL term; kl is still logged).") var beta = 0.0
+    @Option(name: [.customLong("beta"), .customLong("kl-coef")], help: "KL coefficient β (0: no KL term; kl is still logged; --kl-coef is an alias).") var beta = 0.0
     @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator = "k3"
-    @Option(help: "Loss aggregation: grpo, dapo or dr_grpo.") var lossType = "dapo"
-    @Option(help: "Advantage scaling: group, batch or none.") var scaleRewards = "group"
+    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "Loss aggregation: grpo, dapo or dr_grpo (TRL's loss_type; --loss-type is an alias).") var lossType = "dapo"
+    @Option(name: [.customLong("scaling"), .customLong("scale-rewards")], help: "Advantage scaling: group, batch or none (TRL's scale_rewards; --scale-rewards is an alias).") var scaleRewards = "group"
+    @Option(help: "Where β·k enters: loss (TRL's GRPO) or reward (verl's use_kl_in_reward: subtracted from the reward before the advantages, detached).") var klPlacement = "loss"
+    @Flag(help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k with its gradient (ρ the importance ratio).") var klBiasCorrection = false
     // Evaluation.
     @Option(help: "Test prompts for the mean@1 reward at every step (of 256).") var evalPrompts = 128
     @Option(help: "BLAS threads (1 makes metrics bitwise reproducible).") var blasThreads = 1
@@ -79,9 +81,11 @@ struct TrainCommand: ParsableCommand {
             throw fail("--pipeline '\(pipeline)' is unknown; use sft-rl or rl-sft")
         }
         guard let est = KLEstimator(rawValue: klEstimator) else { throw fail("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
-        guard let lt = GRPOLossType(rawValue: lossType) else { throw fail("--loss-type '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        guard let lt = LossAggregation(rawValue: lossType) else { throw fail("--aggregation (--loss-type) '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
+        guard let placement = KLPlacement(rawValue: klPlacement) else { throw fail("--kl-placement '\(klPlacement)' is unknown; use loss or reward") }
+        if klBiasCorrection && placement == .reward { throw fail("--kl-bias-correction weights the loss's KL term; with --kl-placement reward there is none: drop one of them") }
         guard let schedule = LRSchedule(rawValue: lrScheduler) else { throw fail("--lr-scheduler '\(lrScheduler)' is unknown; use constant or linear") }
-        guard let sr = ScaleRewards(rawValue: scaleRewards) else { throw fail("--scale-rewards '\(scaleRewards)' is unknown; use group, batch or none") }
+        guard let sr = AdvantageScaling(rawValue: scaleRewards) else { throw fail("--scaling (--scale-rewards) '\(scaleRewards)' is unknown; use group, batch or none") }
         func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw fail("\(name) is \(v); expected a positive integer") } }
         func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw fail("\(name) is \(v); expected ≥ 0") } }
         func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw fail("\(name) is \(v); expected a positive number") } }
@@ -96,12 +100,12 @@ struct TrainCommand: ParsableCommand {
         try positive(maxCompletionLength, "--max-completion-length")
         try positive(evalPrompts, "--eval-prompts")
         try positive(blasThreads, "--blas-threads")
-        if numGenerations < 2 { throw fail("--num-generations is \(numGenerations); GRPO needs at least 2 completions per prompt") }
+        if numGenerations < 2 { throw fail("--group-size (--num-generations) is \(numGenerations); GRPO needs at least 2 completions per prompt") }
         try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
         if !(temperature > 0 && temperature.isFinite) { throw fail("--temperature is \(temperature); expected > 0") }
         if !(topP > 0 && topP <= 1) { throw fail("--top-p is \(topP); expected 0 < top_p ≤ 1") }
         if !(epsilon > 0 && epsilon < 1) { throw fail("--epsilon is \(epsilon); expected 0 < ε < 1") }
-        if !(beta >= 0 && beta.isFinite) { throw fail("--beta is \(beta); expected β ≥ 0") }
+        if !(beta >= 0 && beta.isFinite) { throw fail("--beta (--kl-coef) is \(beta); expected β ≥ 0") }
         if !(pretrainTextFraction >= 0 && pretrainTextFraction <= 1) { throw fail("--pretrain-text-fraction is \(pretrainTextFraction); expected a fraction in [0, 1]") }
         if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
         if evalPrompts > 256 && model == nil { throw fail("--eval-prompts is \(evalPrompts); the test split has 256 prompts") }
@@ -145,6 +149,8 @@ struct TrainCommand: ParsableCommand {
         c.grpo.loss.beta = beta
         c.grpo.loss.klEstimator = est
         c.grpo.loss.lossType = lt
+        c.grpo.loss.klPlacement = placement
+        c.grpo.loss.klBiasCorrection = klBiasCorrection
         c.evalPrompts = evalPrompts
         c.blasThreads = blasThreads
         return c

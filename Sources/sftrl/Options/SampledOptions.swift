@@ -34,6 +34,12 @@ struct SampledOptions: ParsableArguments {
     @Option(help: ArgumentHelp("GRPO loss aggregation: grpo, dapo or dr_grpo (distinct on autoregressive instances).", valueName: "name"))
     var aggregation: String = "grpo"
 
+    @Option(name: .customLong("kl-placement"), help: ArgumentHelp("Where β_kl·k enters grpo/chord: loss (TRL's GRPO: the estimator's gradient flows through p) or reward (verl's use_kl_in_reward: Σ_t k at the sampling policy, detached, subtracted from the reward before the advantages).", valueName: "loss|reward"))
+    var klPlacement: String = "loss"
+
+    @Flag(name: .customLong("kl-bias-correction"), help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k (ρ the importance ratio, differentiated too).")
+    var klBiasCorrection = false
+
     @Flag(help: "REINFORCE: subtract the group mean of the rewards (a biased baseline: the expectation is (1 − 1/G)·∇J).")
     var baseline = false
 
@@ -58,6 +64,9 @@ struct SampledOptions: ParsableArguments {
         c.klEstimator = k
         guard let a = LossAggregation(rawValue: aggregation) else { throw ValidationError("unknown --aggregation '\(aggregation)': use grpo, dapo or dr_grpo") }
         c.aggregation = a
+        guard let pl = KLPlacement(rawValue: klPlacement) else { throw ValidationError("unknown --kl-placement '\(klPlacement)': use loss or reward") }
+        c.klPlacement = pl
+        c.klBiasCorrection = klBiasCorrection
         c.baseline = baseline
         c.mix = mix
         try c.validate()
