@@ -46,6 +46,10 @@ public enum Registry {
         ChordPhiSharpens(),
         RLOOUnbiased(),
         H10Seqnorm(),
+        KLDescends.k3Forward,
+        KLDescends.k2Reverse,
+        KLDescends.biasCorrection,
+        KLDescends.tokenPartial,
     ]
 
     /// The claim with this id.

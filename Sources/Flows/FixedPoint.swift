@@ -183,6 +183,7 @@ public struct FixedPoint: Codable, Sendable {
             case .klPlacement: d[key] = (s.klPlacement ?? .loss).rawValue
             case .aggregation: d[key] = c.aggregation.rawValue
             case .mix: d[key] = String(c.mix)
+            case .klBiasCorrection: d[key] = String(c.klBiasCorrection)
             }
         }
         return d

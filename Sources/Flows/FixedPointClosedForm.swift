@@ -123,7 +123,7 @@ public enum FixedPointClosedForm {
             return nodeProbs.map { $0.map { Foundation.log($0) } }.map { u.nodes.sequenceProbabilities(nodeLogProbs: [$0])[0] }
         case .grpo:
             let c = s.sampledConfig()
-            guard isTabular, c.klEstimator == .k3, c.scaling == .none, (s.klPlacement ?? .loss) == .loss, u.sampled!.klCoefficient > 0 else { return nil }
+            guard isTabular, c.klEstimator == .k3, c.scaling == .none, c.klPlacement == .loss, !c.klBiasCorrection, u.sampled!.klCoefficient > 0 else { return nil }
             return inst.weights.indices.map {
                 grpoK3(reference: inst.reference[$0], reward: inst.reward[$0], beta: u.sampled!.klCoefficient, groupSize: c.groupSize)
             }

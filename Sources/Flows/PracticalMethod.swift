@@ -30,8 +30,8 @@ public enum PracticalMethod: String, CaseIterable, Sendable, Codable {
         switch self {
         case .gibbs: return [.klCoef]
         case .sft, .sftSeqnorm, .dft, .chordPhi: return []
-        case .grpo: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .aggregation]
-        case .chord: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .aggregation, .mix]
+        case .grpo: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .klBiasCorrection, .aggregation]
+        case .chord: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .klBiasCorrection, .aggregation, .mix]
         case .rloo: return [.groupSize, .klCoef]
         }
     }
@@ -43,12 +43,8 @@ public enum PracticalMethod: String, CaseIterable, Sendable, Codable {
 /// The command-line options of the practical methods.
 public enum PracticalOption: String, CaseIterable, Sendable, Codable {
     case groupSize = "--group-size", scaling = "--scaling", klEstimator = "--kl-estimator", klCoef = "--kl-coef"
-    case klPlacement = "--kl-placement", aggregation = "--aggregation", mix = "--mix"
+    case klPlacement = "--kl-placement", aggregation = "--aggregation", mix = "--mix", klBiasCorrection = "--kl-bias-correction"
 }
-
-/// Where the KL term enters GRPO: `loss` (TRL: the estimator's gradient flows through p) or
-/// `reward` (verl's use_kl_in_reward: detached, subtracted from the reward before the advantage).
-public enum KLPlacement: String, CaseIterable, Sendable, Codable { case loss, reward }
 
 /// The settings of one practical method; nil means "not given" (the default applies, and an
 /// option given to a method that does not read it is refused by ``validate()``).
@@ -68,6 +64,8 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
     public var aggregation: LossAggregation?
     /// CHORD's SFT weight μ (default 0.5).
     public var mix: Double?
+    /// TRL's use_bias_correction_kl (default off).
+    public var klBiasCorrection: Bool?
 
     public init(method: PracticalMethod) { self.method = method }
 
@@ -84,6 +82,7 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
         if klPlacement != nil { o.append(.klPlacement) }
         if aggregation != nil { o.append(.aggregation) }
         if mix != nil { o.append(.mix) }
+        if klBiasCorrection != nil { o.append(.klBiasCorrection) }
         return o
     }
 
@@ -97,8 +96,8 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
         if let g = groupSize, !(1...64).contains(g) { throw FlowError.invalid("--group-size must be in 1...64, got \(g)") }
         if let k = klCoef, !(k.isFinite && k >= 0) { throw FlowError.invalid("--kl-coef must be a finite number ≥ 0, got \(k)") }
         if let m = mix, !(m.isFinite && m >= 0 && m <= 1) { throw FlowError.invalid("--mix must be in [0, 1], got \(m)") }
-        if klPlacement == .reward {
-            throw FlowError.invalid("--kl-placement reward is not available yet in fixedpoint: use loss (TRL's GRPO)")
+        if klBiasCorrection == true, klPlacement == .reward {
+            throw FlowError.invalid("--kl-bias-correction corrects the KL term of the loss: it needs --kl-placement loss, not reward")
         }
     }
 
@@ -115,6 +114,8 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
         c.klEstimator = klEstimator ?? .k3
         c.aggregation = aggregation ?? .grpo
         c.mix = mix ?? PracticalSettings.defaultMix
+        c.klPlacement = klPlacement ?? .loss
+        c.klBiasCorrection = klBiasCorrection ?? false
         c.innerIterations = 1
         return c
     }

@@ -90,7 +90,7 @@ public struct PracticalUpdate: Sendable {
         let prompts = instance.weights.count
         var out = [Double](repeating: 0, count: theta.count)
         func add(_ batch: SampledBatch, _ p: Double) {
-            let g = algo.lossGradient(theta: theta, old: old, batch: batch, advantages: algo.advantages(batch), current: v)
+            let g = algo.lossGradient(theta: theta, old: old, batch: batch, advantages: algo.advantages(batch, old: old), current: v)
             for i in out.indices { out[i] -= p * g[i] }
         }
         let none = [[Int]](repeating: [], count: prompts)

@@ -36,8 +36,11 @@ struct FixedPointCommand: ParsableCommand {
     @Option(name: .customLong("kl-coef"), help: ArgumentHelp("β_kl (gibbs, grpo, chord, rloo; default the instance's beta).", valueName: "β"))
     var klCoef: Double?
 
-    @Option(name: .customLong("kl-placement"), help: ArgumentHelp("loss (TRL's GRPO; default) (grpo, chord).", valueName: "name"))
+    @Option(name: .customLong("kl-placement"), help: ArgumentHelp("loss (TRL's GRPO; default) or reward (verl's use_kl_in_reward) (grpo, chord).", valueName: "name"))
     var klPlacement: String?
+
+    @Flag(name: .customLong("kl-bias-correction"), help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k (grpo, chord; default off).")
+    var klBiasCorrection = false
 
     @Option(help: ArgumentHelp("Loss aggregation grpo, dapo or dr_grpo (grpo, chord; default grpo).", valueName: "name"))
     var aggregation: String?
@@ -54,6 +57,7 @@ struct FixedPointCommand: ParsableCommand {
         s.groupSize = groupSize
         s.klCoef = klCoef
         s.mix = mix
+        if klBiasCorrection { s.klBiasCorrection = true }
         if let v = scaling {
             guard let e = AdvantageScaling(rawValue: v) else { throw ValidationError("unknown --scaling '\(v)': use group, batch or none") }
             s.scaling = e
