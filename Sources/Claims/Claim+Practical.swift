@@ -179,3 +179,44 @@ func require2<T>(_ value: T?) throws -> T {
     guard let value else { throw ClaimError.invalid("no closed form for this instance") }
     return value
 }
+
+/// Thm 3.1 with RL = TRL's GRPO (k3 in the loss, no scaling, G samples, coefficient β) run to its
+/// fixed point from the SFT optimum (H10, π_ref = p_SFT = p_D): the fixed point is
+/// p_k3 = β π_ref/(β + c E r − c r), c = 1 − 1/G (``FixedPointClosedForm/grpoK3``), and the SFT loss
+/// rises by C₁^{k3} = E_x KL(p_D‖p_k3) ≥ 0. Compared with the Gibbs C₁ at the same effective
+/// coefficient β/c (GRPO's expected update is c·∇J − β∇KL(π_ref‖p); the paper's RL c·∇J − β∇KL(p‖π_ref)
+/// has the Gibbs optimum at β/c): is C₁^{k3} ≤ C₁(β/c)?
+struct Thm31GRPOK3: Claim {
+    let id = "thm3.1-grpo-k3"
+    let reference = "Thm 3.1 with RL = TRL's GRPO (k3 in the loss)"
+    let statement = "From the SFT optimum (H10, π_ref = p_SFT = p_D), TRL's GRPO with k3 in the loss (no scaling, G samples, coefficient β) converges to p = βπ_ref/(β + cE_p r − c r), c = 1 − 1/G, where L_SFT has risen by C₁^{k3} = E_x KL(p_D‖p) ≥ 0, and by no more than the paper's Gibbs C₁ at the same effective coefficient β/c."
+    let hypotheses = [Hypothesis("ref-is-data", "π_ref = p_SFT = p_D (H10 and the reference of Thm 3.1)")]
+    let families = ["tabular-single", "tabular-multi"]
+
+    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+        var ci = sftThenRLInstance(&g, family: family, dropping: dropping)
+        ci.parameters["group_size"] = Double(g.int(2...16))
+        return ci
+    }
+
+    func evaluate(_ ci: ClaimInstance) throws -> Evaluation {
+        let f = try ci.requireInstance()
+        let inst = try Instance(file: f)
+        let gsize = Int(try ci.parameter("group_size"))
+        let c = 1 - 1 / Double(gsize)
+        guard inst.beta > 0 else { throw ClaimError.invalid("thm3.1-grpo-k3 needs beta > 0") }
+        var c1k3 = 0.0, c1gibbs = 0.0, refGap = 0.0
+        for x in inst.weights.indices where inst.weights[x] > 0 {
+            let p = FixedPointClosedForm.grpoK3(reference: inst.reference[x], reward: inst.reward[x], beta: inst.beta, groupSize: gsize)
+            c1k3 += inst.weights[x] * Dist.kl(inst.data[x], p)
+            let gibbs = Dist.gibbs(reference: inst.reference[x], reward: inst.reward[x], beta: inst.beta / c)
+            c1gibbs += inst.weights[x] * Dist.kl(inst.data[x], gibbs)
+            refGap = Swift.max(refGap, Dist.tv(inst.reference[x], inst.data[x]))
+        }
+        let scale = Swift.max(c1gibbs, c1k3, 1e-300)
+        return Evaluation(hypotheses: ["ref-is-data": -refGap],
+                          conclusion: Swift.min(c1k3 / scale + 1e-12, (c1gibbs - c1k3) / scale),
+                          quantities: ["C1_k3": c1k3, "C1_gibbs_beta_over_c": c1gibbs, "ratio": c1k3 / scale, "c": c, "beta": inst.beta])
+    }
+    func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { withRoundOffAllowance(try evaluate(ci)) }
+}

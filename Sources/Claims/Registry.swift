@@ -46,6 +46,7 @@ public enum Registry {
         ChordPhiSharpens(),
         RLOOUnbiased(),
         H10Seqnorm(),
+        Thm31GRPOK3(),
         KLDescends.k3Forward,
         KLDescends.k2Reverse,
         KLDescends.biasCorrection,
