@@ -41,3 +41,40 @@ public enum KLGradient {
         instance.gradient(.klPolicyRef, at: instance.point(theta))
     }
 }
+
+/// What `sftrl update` reports about GRPO's KL term: its expected gradient (β_kl times
+/// ``KLGradient/expected(instance:estimator:placement:biasCorrection:groupSize:theta:)``) and which
+/// divergence it follows, to the identity resolution 1e-9 (relative distance).
+public struct KLGradientReport: Codable, Sendable, Equatable {
+    public var gradient: [Double]
+    /// cos∠ with ∇KL(π_ref‖p) and with ∇KL(p‖π_ref).
+    public var forwardCosine: Double
+    public var reverseCosine: Double
+    /// "forward KL(π_ref‖p)", "reverse KL(p‖π_ref)" or "neither" (e.g. a per-token KL on sequences).
+    public var descends: String
+
+    enum CodingKeys: String, CodingKey {
+        case gradient, descends
+        case forwardCosine = "forward_cosine", reverseCosine = "reverse_cosine"
+    }
+
+    /// The report for grpo/chord with β_kl > 0 (nil otherwise, and for the reward placement with G = 1).
+    public static func make(_ algo: SampledAlgorithm, theta: [Double]) throws -> KLGradientReport? {
+        let c = algo.config
+        guard c.method == .grpo || c.method == .chord, algo.klCoefficient > 0, c.klPlacement == .loss || c.groupSize >= 2 else { return nil }
+        let unit = try KLGradient.expected(instance: algo.instance, estimator: c.klEstimator, placement: c.klPlacement,
+                                           biasCorrection: c.klBiasCorrection, groupSize: c.groupSize, theta: theta)
+        let fwd = KLGradient.forward(algo.instance, theta: theta), rev = KLGradient.reverse(algo.instance, theta: theta)
+        func cosine(_ a: [Double], _ b: [Double]) -> Double {
+            let n = norm(a) * norm(b)
+            return n > 1e-300 ? dot(a, b) / n : 0
+        }
+        func same(_ a: [Double], _ b: [Double]) -> Bool {
+            let s = Swift.max(norm(a), norm(b))
+            return s == 0 || norm(zip(a, b).map { $0 - $1 }) / s <= 1e-9
+        }
+        let name = same(unit, fwd) ? "forward KL(π_ref‖p)" : (same(unit, rev) ? "reverse KL(p‖π_ref)" : "neither")
+        return KLGradientReport(gradient: unit.map { $0 * algo.klCoefficient }, forwardCosine: cosine(unit, fwd),
+                                reverseCosine: cosine(unit, rev), descends: name)
+    }
+}

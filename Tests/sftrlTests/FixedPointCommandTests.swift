@@ -51,4 +51,28 @@ struct FixedPointCommandTests {
                                                                           "--json", out.path] + extra) == 2, "\(extra)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
+
+    /// `sftrl update` reports GRPO's KL gradient and the divergence it descends: k3 in the loss the
+    /// forward KL on a tabular instance, k2 the reverse one, and on sequences neither (per-token).
+    @Test func updateReportsTheKLGradient() throws {
+        let dir = try SampledCommandTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tab = dir.appendingPathComponent("tab.json")
+        try """
+            {"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.6, 0.3, 0.1], "reward": [0.2, 1, -0.5],
+             "reference": [0.5, 0.25, 0.25], "start": [0.2, 0.2, 0.6]}]}
+            """.write(to: tab, atomically: true, encoding: .utf8)
+        func descends(_ inst: String, _ extra: [String]) throws -> String? {
+            let json = dir.appendingPathComponent("u.json").path
+            var cmd = try UpdateCommand.parse(["--instance", inst, "--method", "grpo", "--group-size", "2", "--json", json] + extra)
+            try cmd.run()
+            let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+            return (o["kl_gradient"] as? [String: Any])?["descends"] as? String
+        }
+        #expect(try descends(tab.path, ["--kl-estimator", "k3"]) == "forward KL(π_ref‖p)")
+        #expect(try descends(tab.path, ["--kl-estimator", "k2"]) == "reverse KL(p‖π_ref)")
+        #expect(try descends(tab.path, ["--kl-estimator", "k1", "--kl-placement", "reward"]) == "reverse KL(p‖π_ref)")
+        #expect(try descends(dir.appendingPathComponent("instance.json").path, ["--kl-estimator", "k2"]) == "neither")
+        #expect(try descends(tab.path, ["--kl-coef", "0"]) == nil)
+    }
 }
