@@ -42,6 +42,15 @@ public enum Registry {
         GRPOExpectedAscent(scaling: .none),
         Thm31Sampled(),
         Prop1Sampled(),
+        DFTIsPG(),
+        ChordPhiSharpens(),
+        RLOOUnbiased(),
+        H10Seqnorm(),
+        Thm31GRPOK3(),
+        KLDescends.k3Forward,
+        KLDescends.k2Reverse,
+        KLDescends.biasCorrection,
+        KLDescends.tokenPartial,
     ]
 
     /// The claim with this id.

@@ -39,12 +39,15 @@ public struct UpdateDistribution: Sendable, Codable {
     /// samples, and the exact E_x KL(p_θ‖π_ref) (nil for sft-sgd).
     public var klEstimateExpected: Double?
     public var klExact: Double?
+    /// GRPO's KL term alone: its expected gradient and the divergence it follows (exact mode, grpo
+    /// and chord with β_kl > 0; set by `sftrl update`, see ``KLGradientReport``).
+    public var klGradient: KLGradientReport?
 
     enum CodingKeys: String, CodingKey {
         case method, mode, outcomes, eta, bias, cosine, gradient
         case expectedUpdate = "expected_update", biasNorm = "bias_norm", gradientNorm = "gradient_norm"
         case traceCovariance = "trace_covariance", standardErrorNorm = "standard_error_norm"
-        case klEstimateExpected = "kl_estimate_expected", klExact = "kl_exact"
+        case klEstimateExpected = "kl_estimate_expected", klExact = "kl_exact", klGradient = "kl_gradient"
     }
 
     /// The number of multisets of size k over n items, C(n + k − 1, k), as a Double.

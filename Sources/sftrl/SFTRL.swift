@@ -26,6 +26,7 @@ struct SFTRL: ParsableCommand {
             SearchCommand.self,
             MergeCommand.self,
             ParetoCommand.self,
+            FixedPointCommand.self,
         ]
     )
 

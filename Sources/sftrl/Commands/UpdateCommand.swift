@@ -56,12 +56,13 @@ struct UpdateCommand: ParsableCommand {
         do { inst = try FlowCLI.loadInstance(instance).instance } catch { throw ValidationError("instance \(instance): \(error)") }
         let algo: SampledAlgorithm
         do { algo = try SampledAlgorithm(instance: inst, config: config) } catch { throw ValidationError("\(error)") }
-        let result: UpdateDistribution
+        var result: UpdateDistribution
         do {
             if let n = monteCarlo {
                 result = try UpdateDistribution.monteCarlo(algo, theta: inst.start, draws: n, seed: seed)
             } else {
                 result = try UpdateDistribution.exact(algo, theta: inst.start)
+                result.klGradient = try KLGradientReport.make(algo, theta: inst.start)
             }
         } catch { throw ValidationError("\(error)") }
         if let json {
@@ -75,6 +76,9 @@ struct UpdateCommand: ParsableCommand {
         if result.mode == "monte-carlo" { print("standard error of E[Δθ] (norm) = \(f(result.standardErrorNorm))") }
         if let k = result.klEstimateExpected, let e = result.klExact {
             print("KL estimate (\(config.klEstimator.rawValue)): expected \(f(k)), exact KL(p‖π_ref) \(f(e))")
+        }
+        if let k = result.klGradient {
+            print("kl_gradient: ‖·‖ = \(f(norm(k.gradient))), descends \(k.descends) (cosine with ∇KL(π_ref‖p) \(f(k.forwardCosine)), with ∇KL(p‖π_ref) \(f(k.reverseCosine)))")
         }
     }
 }

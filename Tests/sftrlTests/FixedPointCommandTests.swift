@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import sftrl
+import TestSupport
+
+/// `sftrl fixedpoint`, run in process: the JSON contract and bad input.
+@Suite("sftrl fixedpoint")
+struct FixedPointCommandTests {
+    /// The exit status `sftrl` gives: a validation error at parse time or in `run` is 2 (SFTRL.main
+    /// maps ArgumentParser's usage status to 2).
+    static func exitCode(_ args: [String]) -> Int32 {
+        do {
+            var cmd = try FixedPointCommand.parse(args)
+            try cmd.run()
+            return 0
+        } catch let e as ExitCode { return e.rawValue } catch is ValidationError { return 2 } catch {
+            return FixedPointCommand.exitCode(for: error) == .validationFailure ? 2 : 1
+        }
+    }
+
+    @Test func writesTheJSONContract() throws {
+        let dir = try SampledCommandTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inst = dir.appendingPathComponent("instance.json").path
+        let json = dir.appendingPathComponent("fp.json").path
+        #expect(Self.exitCode(["--instance", inst, "--method", "sft-seqnorm", "--json", json]) == 0)
+        let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        for key in ["policy", "residual", "converged", "sft_loss", "reward", "reward_reg", "kl_data_policy", "boundary"] {
+            #expect(o[key] != nil, "missing \(key)")
+        }
+        let p = (o["policy"] as! [[Double]])[0]
+        #expect(p.count == 7 && abs(p.reduce(0, +) - 1) < 1e-12)
+        #expect(o["converged"] as! Bool)
+    }
+
+    @Test(arguments: [
+        ["--method", "ppo"],                                        // unknown method
+        ["--method", "sft", "--group-size", "4"],                   // an option sft does not read
+        ["--method", "dft", "--kl-coef", "0.1"],
+        ["--method", "rloo", "--scaling", "none"],
+        ["--method", "grpo", "--scaling", "stdev"],
+        ["--method", "chord", "--mix", "1.5"],
+        ["--method", "grpo", "--group-size", "60"],                 // beyond the enumeration limit
+    ])
+    func badInputExits2AndWritesNothing(extra: [String]) throws {
+        let dir = try SampledCommandTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("fp.json")
+        #expect(Self.exitCode(["--instance", dir.appendingPathComponent("instance.json").path,
+                                                                          "--json", out.path] + extra) == 2, "\(extra)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// `sftrl update` reports GRPO's KL gradient and the divergence it descends: k3 in the loss the
+    /// forward KL on a tabular instance, k2 the reverse one, and on sequences neither (per-token).
+    @Test func updateReportsTheKLGradient() throws {
+        let dir = try SampledCommandTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tab = dir.appendingPathComponent("tab.json")
+        try """
+            {"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.6, 0.3, 0.1], "reward": [0.2, 1, -0.5],
+             "reference": [0.5, 0.25, 0.25], "start": [0.2, 0.2, 0.6]}]}
+            """.write(to: tab, atomically: true, encoding: .utf8)
+        func descends(_ inst: String, _ extra: [String]) throws -> String? {
+            let json = dir.appendingPathComponent("u.json").path
+            var cmd = try UpdateCommand.parse(["--instance", inst, "--method", "grpo", "--group-size", "2", "--json", json] + extra)
+            try cmd.run()
+            let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+            return (o["kl_gradient"] as? [String: Any])?["descends"] as? String
+        }
+        #expect(try descends(tab.path, ["--kl-estimator", "k3"]) == "forward KL(π_ref‖p)")
+        #expect(try descends(tab.path, ["--kl-estimator", "k2"]) == "reverse KL(p‖π_ref)")
+        #expect(try descends(tab.path, ["--kl-estimator", "k1", "--kl-placement", "reward"]) == "reverse KL(p‖π_ref)")
+        #expect(try descends(dir.appendingPathComponent("instance.json").path, ["--kl-estimator", "k2"]) == "neither")
+        #expect(try descends(tab.path, ["--kl-coef", "0"]) == nil)
+    }
+}
