@@ -50,25 +50,41 @@ public enum VerifiedClaims {
         let bIdx = id == "thm3.1" ? add("beta", d.beta) : -1
         let sep = d.separation, gap = d.rewardGap, delta = d.delta
 
+        typealias D = DualInterval
         /// The full distribution (the last entry 1 − Σ others, kept in [δ, 1]); nil when empty.
-        @Sendable func dist(_ x: [Interval], _ idx: [Int]) -> [Interval]? {
+        @Sendable func dist(_ x: [D], _ idx: [Int]) -> [D]? {
             let head = idx.map { x[$0] }
-            guard let last = (1 - head.sum()).intersection(Interval(delta, 1)) else { return nil }
+            guard let last = (1 - head.sum()).restricted(to: Interval(delta, 1)) else { return nil }
             return head + [last]
         }
-        /// Whether every point of the box breaks a side condition (then it holds no point of the domain).
-        @Sendable func separated(_ p: [Interval], _ q: [Interval]) -> Bool {
-            sep <= 0 || !p.indices.contains { i in let dd = p[i] - q[i]; return dd.lo > -sep && dd.hi < sep }
+        /// Whether a box lies wholly outside a side condition (then it holds no point of the domain).
+        @Sendable func unseparated(_ x: [Interval], _ pi: [Int], _ qi: [Int]) -> Bool {
+            guard sep > 0 else { return false }
+            let p = pi.map { x[$0] } + [1 - pi.map { x[$0] }.sum()], q = qi.map { x[$0] } + [1 - qi.map { x[$0] }.sum()]
+            return p.indices.contains { i in let dd = p[i] - q[i]; return dd.lo > -sep && dd.hi < sep }
         }
-        @Sendable func gapped(_ r: [Interval]) -> Bool {
-            guard gap > 0 else { return true }
-            for i in r.indices { for j in r.indices where j > i { let dd = r[i] - r[j]; if dd.lo > -gap && dd.hi < gap { return false } } }
-            return true
+        @Sendable func tied(_ x: [Interval], _ ri: [Int]) -> Bool {
+            guard gap > 0 else { return false }
+            for i in ri { for j in ri where j > i { let dd = x[i] - x[j]; if dd.lo > -gap && dd.hi < gap { return true } } }
+            return false
         }
-        @Sendable func tv(_ p: [Interval], _ q: [Interval]) -> Interval { 0.5 * p.indices.map { (p[$0] - q[$0]).magnitude }.sum() }
-        @Sendable func expect(_ p: [Interval], _ f: [Interval]) -> Interval { p.indices.map { p[$0] * f[$0] }.sum() }
-        @Sendable func kl(_ p: [Interval], _ q: [Interval]) -> Interval { p.indices.map { p[$0] * (p[$0].log - q[$0].log) }.sum().clampedBelow(0) }
+        /// d = p − q on every response, the last entry as −Σ of the others (Σ d = 0 exactly): the
+        /// differences are formed before the sums, which keeps the enclosures tight.
+        @Sendable func diff(_ x: [D]) -> [D] {
+            let head = pIdx.indices.map { x[pIdx[$0]] - x[qIdx[$0]] }
+            return head + [-head.sum()]
+        }
+        /// TV(p, q) = ½ Σ |d|.
+        @Sendable func tv(_ d: [D]) -> D { 0.5 * d.map(\.magnitude).sum() }
+        @Sendable func expect(_ p: [D], _ f: [D]) -> D { p.indices.map { p[$0] * f[$0] }.sum() }
+        @Sendable func kl(_ p: [D], _ q: [D]) -> D { p.indices.map { p[$0] * (p[$0].log - q[$0].log) }.sum() }
         @Sendable func point(_ x: [Double], _ idx: [Int]) -> [Double] { let h = idx.map { x[$0] }; return h + [1 - h.reduce(0, +)] }
+        /// The margin's enclosure on a box: nil when the box lies outside a side condition, else the
+        /// plain evaluation of `formula` intersected with its mean-value form.
+        @Sendable func enclose(_ excluded: @escaping @Sendable ([Interval]) -> Bool,
+                               _ formula: @escaping @Sendable ([D]) -> D?) -> @Sendable ([Interval]) -> Interval? {
+            { x in excluded(x) ? nil : meanValueEnclosure(x, formula) }
+        }
 
         let uses: Set<VerifyCondition>
         let text: String
@@ -79,18 +95,19 @@ public enum VerifiedClaims {
             uses = id == "eq5-osc" ? [.reward, .separation, .rewardGap] : (id == "eq5" ? [.reward] : [.reward, .separation])
             text = ["eq5": "sup|f|·TV(p,q) − |E_p f − E_q f|", "eq5-2sup": "2·sup|f|·TV(p,q) − |E_p f − E_q f|",
                     "eq5-osc": "(max f − min f)·TV(p,q) − |E_p f − E_q f|"][id]!
-            margin = { x in
-                guard let p = dist(x, pIdx), let q = dist(x, qIdx), separated(p, q) else { return nil }
+            margin = enclose({ x in unseparated(x, pIdx, qIdx) || (id == "eq5-osc" && tied(x, rIdx)) }) { x in
+                guard let p = dist(x, pIdx), let q = dist(x, qIdx) else { return nil }
                 let f = rIdx.map { x[$0] }
-                if id == "eq5-osc" && !gapped(f) { return nil }
-                let lhs = (expect(p, f) - expect(q, f)).magnitude
-                let c: Interval
+                _ = (p, q)
+                let d = diff(x)
+                let lhs = expect(d, f).magnitude   // E_p f − E_q f = Σ (p − q) f
+                let c: D
                 switch id {
                 case "eq5": c = f.map(\.magnitude).maximum()
                 case "eq5-2sup": c = 2 * f.map(\.magnitude).maximum()
-                default: c = (f.maximum() - f.minimum()).clampedBelow(0)
+                default: c = f.maximum() - f.minimum()
                 }
-                return c * tv(p, q) - lhs
+                return c * tv(d) - lhs
             }
             instance = { x in
                 ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [rIdx.map { x[$0] }],
@@ -99,9 +116,9 @@ public enum VerifiedClaims {
         case "eq6-pinsker":
             uses = [.separation]
             text = "√(KL(p‖q)/2) − TV(p,q)"
-            margin = { x in
-                guard let p = dist(x, pIdx), let q = dist(x, qIdx), separated(p, q) else { return nil }
-                return (kl(p, q) / 2).squareRoot - tv(p, q)
+            margin = enclose({ x in unseparated(x, pIdx, qIdx) }) { x in
+                guard let p = dist(x, pIdx), let q = dist(x, qIdx) else { return nil }
+                return (kl(p, q) / 2).squareRoot - tv(diff(x))
             }
             instance = { x in
                 ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [[Double](repeating: 0, count: n)],
@@ -110,10 +127,9 @@ public enum VerifiedClaims {
         case "thm3.1":
             uses = [.reward, .beta, .rewardGap]
             text = "ΔL = L_SFT(p_RL) − L_SFT(p_SFT) = Σ p_D log(p_D/p_RL) = log Z_β − E_{p_D} r/β (the log p_D terms cancel exactly), Z_β = Σ p_D e^{r/β}"
-            margin = { x in
+            margin = enclose({ x in tied(x, rIdx) }) { x in
                 guard let p = dist(x, pIdx) else { return nil }
                 let r = rIdx.map { x[$0] }, b = x[bIdx]
-                guard gapped(r) else { return nil }
                 let logZ = p.indices.map { p[$0] * (r[$0] / b).exp }.sum().log
                 return logZ - expect(p, r) / b
             }
@@ -124,10 +140,10 @@ public enum VerifiedClaims {
         case "prop1":
             uses = [.reward, .separation]
             text = "R_max·√(2B) − (E_{p_SFT2} r − E_{p_RL1} r) at the tightest budget B = KL(p_SFT2‖p_RL1) (the bound grows with B), p = p_SFT2, q = p_RL1"
-            margin = { x in
-                guard let p = dist(x, pIdx), let q = dist(x, qIdx), separated(p, q) else { return nil }
+            margin = enclose({ x in unseparated(x, pIdx, qIdx) }) { x in
+                guard let p = dist(x, pIdx), let q = dist(x, qIdx) else { return nil }
                 let r = rIdx.map { x[$0] }
-                return r.map(\.magnitude).maximum() * (2 * kl(p, q)).squareRoot - (expect(p, r) - expect(q, r))
+                return r.map(\.magnitude).maximum() * (2 * kl(p, q)).squareRoot - expect(diff(x), r)   // E_p r − E_q r = Σ (p − q) r
             }
             instance = { x in
                 let p = point(x, pIdx), q = point(x, qIdx)
@@ -138,10 +154,9 @@ public enum VerifiedClaims {
         default:   // thm4.1-reverse
             uses = [.reward, .rewardGap]
             text = "J(p_RL1) − J(p_SFT2) = max r − E_{p_SFT2} r (p_RL1 is the point mass on the unique argmax), p = p_SFT2 (strict)"
-            margin = { x in
+            margin = enclose({ x in tied(x, rIdx) }) { x in
                 guard let p = dist(x, pIdx) else { return nil }
                 let r = rIdx.map { x[$0] }
-                guard gapped(r) else { return nil }
                 return r.maximum() - expect(p, r)
             }
             instance = { x in
