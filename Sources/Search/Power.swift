@@ -135,3 +135,36 @@ extension Power {
         }.joined(separator: "; ")
     }
 }
+
+extension Power {
+    /// docs/power.md: the command that made it, then one row per mutant (claim, mutant, change,
+    /// verdict, caught by, instances, seconds). Seconds are wall time on the machine that ran it.
+    public static func markdown(_ r: Report, command: String) -> String {
+        var s = """
+        # Power of the verdicts (generated)
+
+        Made by `\(command)`; do not edit by hand. Each claim's mutants (false near-variants, each false
+        by the proof in `why_false` of the JSON) run through the default check (seed 1, up to 1,000
+        instances meeting the hypotheses, walked in order until the first certified violation) and,
+        when the check misses, the default search. "instances": hypothesis-meeting instances up to and
+        including the first certified catch (for a search catch: 1,000 plus the search's evaluations).
+        Mutant kinds: tighten-1e-3 (a constant × (1 − 10⁻³) where the inequality is sharp), perturb-1e-3
+        (one side of an identity × (1 + 10⁻³)), shift-1e-3 (the margin must exceed 10⁻³ of its scale; for
+        identity-type margins, whose maximum is the 10⁻⁹ tolerance, this is caught at once and measures
+        little), gap-1e-3, drop-H (a hypothesis the proof needs, dropped). Seconds are wall time on the
+        machine that made the page.
+
+        | claim | mutant | change | verdict | caught by | instances | seconds |
+        |---|---|---|---|---|---|---|
+
+        """
+        for c in r.claims {
+            for m in c.mutants {
+                let cells = [c.id, m.name, m.change.replacingOccurrences(of: "|", with: "\\|"), m.verdict == m.expected ? "caught" : "**MISSED**",
+                             m.caughtBy ?? "-", m.instancesToCatch.map(String.init) ?? "-", m.seconds.map { String(format: "%.2f", $0) } ?? "-"]
+                s += "| " + cells.joined(separator: " | ") + " |\n"
+            }
+        }
+        return s
+    }
+}

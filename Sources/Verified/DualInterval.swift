@@ -9,19 +9,31 @@ import Foundation
 /// Its overestimation shrinks like the square of the box's width, against the width itself for
 /// the plain interval evaluation `v`: what lets branch-and-bound close boxes near small margins.
 public struct DualInterval: Sendable {
+    /// At most this many variables (the gradient is stored inline: no allocation per operation).
+    public static let maxVariables = 8
+    public typealias Gradient = InlineArray<8, Interval>
     public var v: Interval
-    public var g: [Interval]
+    public var g: Gradient
 
-    public init(_ v: Interval, _ g: [Interval]) { self.v = v; self.g = g }
-    /// A constant (zero gradient) in `n` variables.
-    public init(constant c: Interval, n: Int) { v = c; g = Array(repeating: Interval(0), count: n) }
-    /// The i-th of `n` variables ranging over `x`.
+    public init(_ v: Interval, _ g: Gradient) { self.v = v; self.g = g }
+    /// A constant (zero gradient).
+    public init(constant c: Interval, n: Int) { v = c; g = Gradient(repeating: Interval(0)) }
+    /// The i-th variable (of at most `maxVariables`) ranging over `x`.
     public init(variable x: Interval, index i: Int, n: Int) {
-        v = x; g = Array(repeating: Interval(0), count: n); g[i] = Interval(1)
+        precondition(n <= DualInterval.maxVariables, "DualInterval: at most \(DualInterval.maxVariables) variables, got \(n)")
+        v = x; g = Gradient(repeating: Interval(0)); g[i] = Interval(1)
     }
 
-    static func map(_ a: [Interval], _ f: (Interval) -> Interval) -> [Interval] { a.map(f) }
-    static func zip2(_ a: [Interval], _ b: [Interval], _ f: (Interval, Interval) -> Interval) -> [Interval] { a.indices.map { f(a[$0], b[$0]) } }
+    static func map(_ a: Gradient, _ f: (Interval) -> Interval) -> Gradient {
+        var r = a
+        for i in 0..<8 { r[i] = f(a[i]) }
+        return r
+    }
+    static func zip2(_ a: Gradient, _ b: Gradient, _ f: (Interval, Interval) -> Interval) -> Gradient {
+        var r = a
+        for i in 0..<8 { r[i] = f(a[i], b[i]) }
+        return r
+    }
 
     public static func + (a: DualInterval, b: DualInterval) -> DualInterval { DualInterval(a.v + b.v, zip2(a.g, b.g, +)) }
     public static func - (a: DualInterval, b: DualInterval) -> DualInterval { DualInterval(a.v - b.v, zip2(a.g, b.g, -)) }

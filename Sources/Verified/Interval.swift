@@ -68,15 +68,15 @@ extension Interval {
     /// finite operand), each rounded outward.
     public static func * (a: Interval, b: Interval) -> Interval {
         func m(_ x: Double, _ y: Double) -> Double { (x == 0 || y == 0) ? 0 : x * y }
-        let p = [m(a.lo, b.lo), m(a.lo, b.hi), m(a.hi, b.lo), m(a.hi, b.hi)]
-        return Interval(down(p.min()!), up(p.max()!))
+        let p0 = m(a.lo, b.lo), p1 = m(a.lo, b.hi), p2 = m(a.hi, b.lo), p3 = m(a.hi, b.hi)
+        return Interval(down(Swift.min(Swift.min(p0, p1), Swift.min(p2, p3))), up(Swift.max(Swift.max(p0, p1), Swift.max(p2, p3))))
     }
 
     /// Quotient; the whole line when the divisor contains 0.
     public static func / (a: Interval, b: Interval) -> Interval {
         if b.lo <= 0 && b.hi >= 0 { return .entire }
-        let p = [a.lo / b.lo, a.lo / b.hi, a.hi / b.lo, a.hi / b.hi]
-        return Interval(down(p.min()!), up(p.max()!))
+        let p0 = a.lo / b.lo, p1 = a.lo / b.hi, p2 = a.hi / b.lo, p3 = a.hi / b.hi
+        return Interval(down(Swift.min(Swift.min(p0, p1), Swift.min(p2, p3))), up(Swift.max(Swift.max(p0, p1), Swift.max(p2, p3))))
     }
 
     public static func + (a: Interval, b: Double) -> Interval { a + Interval(b) }

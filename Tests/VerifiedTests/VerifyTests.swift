@@ -21,11 +21,11 @@ import Foundation
 
     /// Claims verified on small boxes (narrow enough for a debug build), with the smallest
     /// certified margin ≥ 0 (> 0 for a strict claim) and no undecided sub-box.
-    @Test(arguments: [("eq6-pinsker", "delta=0.2,sep=0.1"), ("eq5-2sup", "delta=0.2,reward=0.5:1,sep=0.1"),
-                      ("thm4.1-reverse", "delta=0.2,reward=0:1,gap=0.3"), ("thm3.1", "delta=0.25,reward=0:1,gap=0.4,beta=1:2")])
-    func verifiesSmallBoxes(_ id: String, _ spec: String) throws {
-        let d = try VerifiedClaims.defaultDomain(id, responses: 3).applying(spec)
-        let r = try VerifiedClaims.verify(id, domain: d, maxBoxes: 50_000)
+    @Test(arguments: [("eq6-pinsker", 2, "delta=0.2,sep=0.1"), ("eq5-2sup", 2, "delta=0.2,reward=0.5:1,sep=0.1"),
+                      ("thm4.1-reverse", 3, "delta=0.2,reward=0:1,gap=0.3"), ("thm3.1", 2, "delta=0.3,reward=0:1,gap=0.5,beta=1:1.5")])
+    func verifiesSmallBoxes(_ id: String, _ n: Int, _ spec: String) throws {
+        let d = try VerifiedClaims.defaultDomain(id, responses: n).applying(spec)
+        let r = try VerifiedClaims.verify(id, domain: d, maxBoxes: 100_000)
         #expect(r.status == .verified, "\(id) on \(spec): \(r.status), \(r.undecidedCount) undecided")
         #expect((r.minMargin ?? -1) >= 0)
     }
@@ -37,7 +37,7 @@ import Foundation
         let base = try Registry.claim("eq6-pinsker")
         let mutant = Mutant(base, name: "planted", change: "TV ≤ 0.95·√(KL/2)", whyFalse: "ratio → 1 near p = (½, ½)",
                             margin: MutantMargin.tightened("tv", "sqrt_half_kl", factor: 0.95))
-        let d = try VerifiedClaims.defaultDomain("eq6-pinsker", responses: 2).applying("delta=0.2,sep=0.05")
+        let d = try VerifiedClaims.defaultDomain("eq6-pinsker", responses: 2).applying("delta=0.2,sep=0.1")
         let p = try VerifiedClaims.problem("eq6-pinsker", domain: d)
         let weakened = VerifyProblem(claim: mutant, names: p.names, box: p.box, conditions: p.conditions, marginText: "0.95·√(KL/2) − TV",
                                      margin: { x in
@@ -47,7 +47,7 @@ import Foundation
                                      }, instance: p.instance)
         let r = BranchAndBound.run(weakened, maxBoxes: 20_000)
         #expect(r.status == .counterexample)
-        let honest = try VerifiedClaims.verify("eq6-pinsker", domain: d, maxBoxes: 50_000)
+        let honest = try VerifiedClaims.verify("eq6-pinsker", domain: d, maxBoxes: 20_000)
         #expect(honest.status == .verified)
     }
 

@@ -26,6 +26,9 @@ struct PowerCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
+    @Option(help: "Write the table as a Markdown page to this file (docs/power.md is made this way).")
+    var markdown: String?
+
     @Option(help: "Cap each mutant's search phase at this many seconds (default: the search's own default, 50).")
     var searchSeconds: Double?
 
@@ -33,6 +36,7 @@ struct PowerCommand: ParsableCommand {
         for c in claims where !Registry.ids.contains(c) { throw ValidationError("--claim \(c): unknown claim id; run `sftrl explain --list` for the ids") }
         if let s = searchSeconds, !(s > 0 && s <= 3600) { throw ValidationError("--search-seconds must be in (0, 3600], got \(s)") }
         if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
     }
 
     func run() throws {
@@ -40,6 +44,10 @@ struct PowerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("power: \(id)\n".utf8))
         }
         if let json { try writeJSON(report, to: URL(fileURLWithPath: json)) }
+        if let markdown {
+            let command = (["sftrl power"] + claims.flatMap { ["--claim", $0] } + ["--markdown", "docs/power.md"]).joined(separator: " ")
+            try writeAtomically(Power.markdown(report, command: command), to: URL(fileURLWithPath: markdown))
+        }
         print(Power.table(report))
         if report.claims.contains(where: { $0.mutants.contains { $0.verdict != $0.expected } }) { throw ExitCode(1) }
     }

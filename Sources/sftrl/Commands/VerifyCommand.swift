@@ -29,8 +29,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Box overrides, e.g. delta=0.1,reward=0:1,beta=0.5:2,sep=0.05,gap=0.1 (default: the claim's box).")
     var box: String?
 
-    @Option(help: "Sub-boxes to examine before giving up (default 200000).")
-    var maxBoxes: Int = 200_000
+    @Option(help: "Sub-boxes to examine before giving up (default 2000000).")
+    var maxBoxes: Int = 2_000_000
 
     @Option(help: "Write the result as JSON to this file.")
     var json: String?
