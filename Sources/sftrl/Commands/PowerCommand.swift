@@ -17,7 +17,7 @@ struct PowerCommand: ParsableCommand {
         verdict, what caught it (check or search), instances and seconds to the first certified catch. \
         The check phase walks the default check's instances (seed 1, up to 1000 meeting the \
         hypotheses) in order and stops at the first certified violation; the search phase runs only \
-        when the check misses. See docs/power.md. Exit status 1 when a mutant is missed, 2 on bad input.
+        when the check misses. See docs/power.md. Exit status 1 when a mutant is missed. Exit status 2 on bad input.
         """)
 
     @Option(name: .customLong("claim"), help: "A claim id (repeatable; default: every claim).")
