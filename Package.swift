@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Reports", dependencies: []),
         .target(name: "Claims", dependencies: ["Linalg", "Policies", "Flows", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Search", dependencies: ["CGSLMin", "Linalg", "Policies", "Flows", "Claims"]),
+        // The verified tier: interval arithmetic with outward rounding and branch-and-bound over boxes of small instances.
+        .target(name: "Verified", dependencies: ["Policies", "Claims"]),
         .target(name: "Transformer", dependencies: ["COpenBLAS", "CKernels", "Linalg", "StrictJSON"]),
         // The post-training path on the transformer: synthetic acceptability task, SFT and GRPO trainers.
         .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON", "PostTraining"]),
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Search", "Reports"]),
         // The command layer only: parse, call a library, print.
         .executableTarget(name: "sftrl", dependencies: [
-            "Linalg", "StrictJSON", "Policies", "PostTraining", "Flows", "Claims", "Search", "Transformer", "Training", "Reports", "Figures",
+            "Linalg", "StrictJSON", "Policies", "PostTraining", "Flows", "Claims", "Search", "Verified", "Transformer", "Training", "Reports", "Figures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,6 +78,7 @@ let package = Package(
             "Claims", "Policies", "Flows", "Linalg",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "VerifiedTests", dependencies: ["TestSupport", "Verified", "Claims"]),
         .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Claims", "Policies", "Linalg"], resources: [.copy("Counterexamples")]),
         .testTarget(name: "TransformerTests", dependencies: ["TestSupport", "Transformer", "CKernels", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Transformer", "Linalg", "Flows", "Policies", "PostTraining"]),

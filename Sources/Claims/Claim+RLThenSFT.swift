@@ -26,15 +26,37 @@ struct Prop1: PrecisionGenericClaim {
     func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
         let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
         let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
-        let rl = sizes.map { Generate.positiveSimplex(&g, $0) }
-        let sft: [[Double]] = sizes.indices.map { x in
+        var rl = sizes.map { Generate.positiveSimplex(&g, $0) }
+        var sft: [[Double]] = sizes.indices.map { x in
             let s = Foundation.pow(10, g.uniform(-4, 0))
             let u = Generate.simplex(&g, sizes[x])
             return zip(rl[x], u).map { (1 - s) * $0 + s * $1 }
         }
-        let f = Generate.file(beta: 1, weights: Generate.weights(&g, m), data: sft, reward: sizes.map { Generate.reward(&g, $0) }, start: rl)
+        var rewards = sizes.map { Generate.reward(&g, $0) }
+        // A quarter of the time, the proof's equality case, where the bound is sharp in the limit:
+        // p_RL1 split into two halves of mass ½ (a random subset S and its complement), p_SFT2 =
+        // p_RL1·(1 ± ε) (+ on S, − off it, so Σ = 1 exactly), r = ±R on the two sides, B = KL. Then
+        // |ΔE r| = 2R·TV, Pinsker is sharp up to O(ε), and the ratio to R·√(2B) tends to 1. (Without
+        // it neither the check nor the search came within 10⁻³ of the constant: `sftrl power`.)
+        let sharp = g.uniform() < 0.25
+        if sharp && !dropping.contains("kl-budget") {
+            for x in sizes.indices where sizes[x] >= 2 {
+                let n = sizes[x]
+                var inS = (0..<n).map { _ in g.uniform() < 0.5 }
+                inS[0] = true; inS[n - 1] = false
+                let base = Generate.positiveSimplex(&g, n)
+                let massS = zip(base, inS).filter { $0.1 }.reduce(0) { $0 + $1.0 }
+                let split = base.indices.map { inS[$0] ? 0.5 * base[$0] / massS : 0.5 * base[$0] / (1 - massS) }
+                let eps = Foundation.pow(10, g.uniform(-4, -1))
+                let r = g.uniform(0.1, 2)
+                rl[x] = split
+                sft[x] = split.indices.map { inS[$0] ? split[$0] * (1 + eps) : split[$0] * (1 - eps) }
+                rewards[x] = inS.map { $0 ? r : -r }
+            }
+        }
+        let f = Generate.file(beta: 1, weights: Generate.weights(&g, m), data: sft, reward: rewards, start: rl)
         let kl = Arrays<Double>(f).average { Dist.kl(sft[$0], rl[$0]) }
-        let slack = [0, g.uniform(0, 0.1), g.uniform(0, 3)][g.int(0...2)]
+        let slack = sharp ? 0 : [0, g.uniform(0, 0.1), g.uniform(0, 3)][g.int(0...2)]
         let b = dropping.contains("kl-budget") ? kl * Foundation.pow(10, g.uniform(-3, 0)) : kl * (1 + slack)
         return ClaimInstance(family: family, instance: f, parameters: ["B": b])
     }

@@ -24,7 +24,7 @@ struct SFTRL: ParsableCommand {
             TrainCommand.self,
             LMCommand.self,
             SearchCommand.self,
-            MergeCommand.self,
+            MergeCommand.self, VerifyCommand.self, PowerCommand.self,
             ParetoCommand.self,
             FixedPointCommand.self,
         ]

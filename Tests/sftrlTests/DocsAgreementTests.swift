@@ -10,7 +10,7 @@ import TestSupport
 struct DocsAgreementTests {
     /// The commands, longest first (so `lm logits` is matched before `lm`).
     static let commands = ["lm tokenize", "lm logits", "lm generate", "lm init", "lm bench", "task export",
-                           "check", "search", "merge", "explain", "flow", "update", "spectrum", "pareto", "figures", "train", "probe", "fixedpoint"]
+                           "check", "search", "merge", "verify", "power", "explain", "flow", "update", "spectrum", "pareto", "figures", "train", "probe", "fixedpoint"]
 
     /// Each command's `--help` text, from the built binary.
     static func helpTexts() throws -> [String: String] {
