@@ -19,6 +19,15 @@ func loadTokenizer(_ dir: String, command: String) throws -> BPETokenizer {
     }
 }
 
+/// The whole UTF-8 content of `path` ('-': standard input), or exit status 2 naming `option`.
+func readTextInput(_ path: String, option: String, command: String) throws -> String {
+    let data: Data?
+    if path == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: path) }
+    guard let data else { throw lmUsageFailure("\(option) \(path): cannot read the file", command: command) }
+    guard let s = String(data: data, encoding: .utf8) else { throw lmUsageFailure("\(option) \(path): not UTF-8 text", command: command) }
+    return s
+}
+
 /// Prints `Error: message` to standard error and returns exit status 2.
 func lmUsageFailure(_ message: String, command: String) -> ExitCode {
     FileHandle.standardError.write(Data("Error: \(message)\nSee 'sftrl lm \(command) --help'.\n".utf8))
@@ -32,14 +41,15 @@ extension LMCommand {
             commandName: "tokenize",
             abstract: "Encode text to token ids, or decode ids to text, with a model folder's tokenizer.json.",
             discussion: """
-            Qwen2/Qwen3 tokenizers: byte-level BPE with Qwen2's split pattern, NFC, added tokens
-            (<|im_start|>, <think>, …) matched before BPE. No special tokens are added around the
-            text. Prints the ids separated by spaces (or {"ids": [...]} with --json); with --decode,
-            the text (or {"text": ...}). --stats prints encoding speed on stderr.
+            Byte-level BPE tokenizer.json files (Qwen2/Qwen3, Qwen3.5/3.6, Llama 3, cl100k- and
+            GPT-2-style; see docs/tokenizers.md): added tokens (<|im_start|>, <think>, …) matched
+            before BPE; no special tokens are added around the text. Prints the ids separated by
+            spaces (or {"ids": [...]} with --json); with --decode, the text (or {"text": ...});
+            --decode "" gives "". --stats prints encoding speed on stderr.
             """)
         @Option(help: "A folder holding tokenizer.json (or the tokenizer.json file itself).") var model: String
         @Option(help: "Text to encode.") var text: String?
-        @Option(help: "A UTF-8 file whose whole content is encoded.") var textFile: String?
+        @Option(help: "A UTF-8 file whose whole content is encoded ('-': standard input).") var textFile: String?
         @Option(help: "Token ids to decode, separated by spaces or commas.") var decode: String?
         @Flag(help: "Print JSON.") var json = false
         @Flag(help: "Leave out special added tokens when decoding.") var skipSpecialTokens = false
@@ -50,11 +60,13 @@ extension LMCommand {
             if given != 1 { throw lmUsageFailure("give exactly one of --text, --text-file or --decode", command: "tokenize") }
             let tok = try loadTokenizer(model, command: "tokenize")
             if let decode {
-                let ids: [Int32]
-                switch LMCommand.Logits.parse(decode) {
-                case .success(let s) where s.count == 1: ids = s[0]
-                case .success: throw lmUsageFailure("--decode takes one sequence (no ';')", command: "tokenize")
-                case .failure(let e): throw lmUsageFailure(e.message.replacingOccurrences(of: "--tokens", with: "--decode"), command: "tokenize")
+                var ids: [Int32] = []  // --decode "" (or only white space): no ids, the empty text
+                if !decode.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                    switch LMCommand.Logits.parse(decode) {
+                    case .success(let s) where s.count == 1: ids = s[0]
+                    case .success: throw lmUsageFailure("--decode takes one sequence (no ';')", command: "tokenize")
+                    case .failure(let e): throw lmUsageFailure(e.message.replacingOccurrences(of: "--tokens", with: "--decode"), command: "tokenize")
+                    }
                 }
                 let s: String
                 do { s = try tok.decode(ids, skipSpecialTokens: skipSpecialTokens) } catch {
@@ -64,12 +76,7 @@ extension LMCommand {
                 return
             }
             var input = text ?? ""
-            if let textFile {
-                guard let data = FileManager.default.contents(atPath: textFile) else {
-                    throw lmUsageFailure("--text-file \(textFile): cannot read the file", command: "tokenize")
-                }
-                input = String(decoding: data, as: UTF8.self)
-            }
+            if let textFile { input = try readTextInput(textFile, option: "--text-file", command: "tokenize") }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let ids = tok.encode(input)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
@@ -97,7 +104,8 @@ extension LMCommand {
             read per token; Float32 arithmetic), which may change a near-tied greedy choice.
             """)
         @Option(help: "The model folder.") var model: String
-        @Option(help: "The prompt text.") var prompt: String
+        @Option(help: "The prompt text.") var prompt: String?
+        @Option(help: "A UTF-8 file whose whole content is the prompt ('-': standard input).") var promptFile: String?
         @Flag(help: "Wrap the prompt in Qwen3's chat layout (see above).") var chat = false
         @Option(help: "Most tokens to generate.") var maxNewTokens = 32
         @Flag(help: "Greedy decoding (the default when --temperature is not given).") var greedy = false
@@ -113,8 +121,10 @@ extension LMCommand {
             if greedy && temperature != nil { throw lmUsageFailure("give either --greedy or --temperature, not both", command: "generate") }
             if let t = temperature, !(t > 0 && t.isFinite) { throw lmUsageFailure("--temperature is \(t); expected a positive number (leave it out for greedy)", command: "generate") }
             if !(topP > 0 && topP <= 1) { throw lmUsageFailure("--top-p is \(topP); expected a number in (0, 1]", command: "generate") }
-            let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
-            if text.isEmpty { throw lmUsageFailure("--prompt is empty", command: "generate") }
+            if (prompt == nil) == (promptFile == nil) { throw lmUsageFailure("give exactly one of --prompt or --prompt-file", command: "generate") }
+            let user = try promptFile.map { try readTextInput($0, option: "--prompt-file", command: "generate") } ?? prompt!
+            if user.isEmpty { throw lmUsageFailure("\(promptFile == nil ? "--prompt" : "--prompt-file") is empty", command: "generate") }
+            let text = chat ? TextModel.chatPrompt(user: user) : user
             let storage = try ModelSource.storage(weights, command: "generate")
             if threads < 1 { throw lmUsageFailure("--threads is \(threads); expected a positive integer", command: "generate") }
             try ModelSource.setThreads(threads, command: "generate")
