@@ -55,6 +55,10 @@ lap "plain pip install ./python"
 .venv/bin/python scripts/run_notebooks.py
 lap "notebooks (nbclient)"
 
+# The Slurm recipe's argument passing and --resubmit, with a fake sbatch (no root needed).
+bash scripts/slurm/args_test.sh
+lap "slurm recipe arguments (fake sbatch)"
+
 # The smoke test installs and starts slurm and munge: it needs root or passwordless sudo.
 if [ "$(id -u)" = 0 ]; then bash scripts/slurm/smoke.sh; lap "slurm smoke test"
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
