@@ -50,7 +50,7 @@ public final class BPETokenizer: @unchecked Sendable {
     let byteIds: [Int32]
     /// Added tokens grouped by their first UTF-8 byte, longest first.
     private let addedByFirstByte: [UInt8: [(bytes: [UInt8], token: AddedToken)]]
-    private var cache: [[UInt8]: [Int32]] = [:]
+    private var cache: [UInt64: CacheEntry] = [:]
     private let lock = NSLock()
 
     /// Reads `tokenizer.json` (a file, or a folder holding one).
@@ -235,10 +235,20 @@ public final class BPETokenizer: @unchecked Sendable {
         return out
     }
 
+    /// A cache entry: the piece's bytes (to confirm a hash hit) and its ids.
+    struct CacheEntry { let bytes: [UInt8]; let ids: [Int32] }
+
+    /// FNV-1a of a piece's bytes: the cache key (a hit is confirmed against the stored bytes).
+    @inline(__always) static func hash(_ piece: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in piece { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
     private func bpe(_ piece: ArraySlice<UInt8>, into out: inout [Int32]) {
-        let key = Array(piece)
+        let key = Self.hash(piece)
         lock.lock()
-        if let hit = cache[key] { lock.unlock(); out.append(contentsOf: hit); return }
+        if let hit = cache[key], hit.bytes.elementsEqual(piece) { lock.unlock(); out.append(contentsOf: hit.ids); return }
         lock.unlock()
         var result: [Int32]
         if ignoreMerges, let id = vocab[ByteLevel.encode(bytes: piece)] {
@@ -249,7 +259,7 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         lock.lock()
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[key] = result
+        cache[key] = CacheEntry(bytes: Array(piece), ids: result)
         lock.unlock()
         out.append(contentsOf: result)
     }

@@ -28,6 +28,12 @@ public struct SplitRegex: Sendable {
         program.run(text, start)
     }
 
+    /// The leftmost match in `text`, or nil.
+    public func firstMatch(in text: [UInt32]) -> Range<Int>? {
+        for s in 0...text.count { if let e = program.run(text, s) { return s..<e } }
+        return nil
+    }
+
     /// The non-overlapping leftmost matches of the pattern in `text`, as scalar index ranges
     /// (empty matches included).
     public func matches(in text: [UInt32]) -> [Range<Int>] {

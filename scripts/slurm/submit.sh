@@ -14,7 +14,7 @@
 # instance of its claims); measure that with a small run on one core first, e.g.
 #   sftrl check --claim C --instances 2000 --timing --json pilot.json --threads 1
 # (each claim's "instances_per_second"), and give --time about 3x the estimate; docs/slurm.md lists
-# measured rates. Memory: --mem=1G is ample for check and search (see docs/slurm.md).
+# measured rates. Memory: a check task peaked at 29 MB here; --mem=512M is ample (docs/slurm.md).
 #
 # Array task K runs `sftrl ARGS --shard K/N --json OUT/part-K.json`; the merge job (afterok) writes
 # OUT/merged.json, equal byte for byte to `sftrl ARGS --json merged.json` run in one process. For
