@@ -201,7 +201,7 @@ def full(directory, variants):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
             json.dump(tokenizer_json(ranks, len(ranks), norm, pre), f, ensure_ascii=False)
-        print("wrote", d, len(ranks), "ranks")
+        print("wrote", d, len(ranks), "ranks", file=sys.stderr)
 
 
 def main():
