@@ -71,13 +71,40 @@ struct TextNormalizer: Sendable {
         return s
     }
 
+    /// Composes conjoining Hangul jamo (L V → LV, LV T → LVT, Unicode §3.12), the canonical
+    /// composition step that Foundation's NFKC on Linux leaves out when compatibility jamo
+    /// (ㄱ U+3131, ㅏ U+314F) decompose to conjoining ones: HF's NFKC of "ㄱㅏ" is "가". On text
+    /// already in NFC/NFKC it changes nothing.
+    static func composeHangul(_ s: String) -> String {
+        var out: [Unicode.Scalar] = []
+        var changed = false
+        for u in s.unicodeScalars {
+            let v = u.value
+            if let last = out.last?.value {
+                if last >= 0x1100 && last <= 0x1112 && v >= 0x1161 && v <= 0x1175 {
+                    out[out.count - 1] = Unicode.Scalar(0xAC00 + ((last - 0x1100) * 21 + (v - 0x1161)) * 28)!
+                    changed = true; continue
+                }
+                if last >= 0xAC00 && last <= 0xD7A3 && (last - 0xAC00) % 28 == 0 && v >= 0x11A8 && v <= 0x11C2 {
+                    out[out.count - 1] = Unicode.Scalar(last + (v - 0x11A7))!
+                    changed = true; continue
+                }
+            }
+            out.append(u)
+        }
+        guard changed else { return s }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: out)
+        return String(view)
+    }
+
     func apply(_ text: String) -> String {
         var s = text
         for step in steps {
             switch step {
             case .nfc: s = Self.nfc(s)
             case .nfd: s = s.decomposedStringWithCanonicalMapping
-            case .nfkc: s = s.precomposedStringWithCompatibilityMapping
+            case .nfkc: s = Self.composeHangul(s.precomposedStringWithCompatibilityMapping)
             case .nfkd: s = s.decomposedStringWithCompatibilityMapping
             case .lowercase:
                 var v = String.UnicodeScalarView()
