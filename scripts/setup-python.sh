@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python side of the test suite: a virtual environment .venv/ in the repository (ignored by git)
-# with pandas, matplotlib, pytest, nbclient, nbformat and ipykernel, and the sftrl package from
+# with pandas, matplotlib, pytest, nbclient, nbformat, ipykernel and tqdm, and the sftrl package from
 # ./python installed into it (reinstalled every time, so it is never stale). When python3 cannot make
 # a virtual environment (Debian without python3-venv), installs python3-venv (as root or via sudo).
 # Usage: bash scripts/setup-python.sh [VENV_DIR]       (default: .venv)
@@ -18,5 +18,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import sys" 2>/dev/nu
   fi
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-  "pandas>=1.5" "matplotlib>=3.6" "pytest>=7" "nbclient>=0.7" "nbformat>=5.7" "ipykernel>=6"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$root/python"
+  "pandas>=1.5" "matplotlib>=3.6" "pytest>=7" "nbclient>=0.7" "nbformat>=5.7" "ipykernel>=6" "tqdm>=4"
+# This runs beside the Swift build (scripts/test.sh): never start a second build from the package's
+# build hook (python/setup.py); the tests name the binary with SFTRL_BIN.
+SFTRL_NO_SWIFT_BUILD=1 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$root/python"

@@ -87,18 +87,24 @@ public struct Evaluator: Sendable {
         return (loss / Double(count), correct / Double(count))
     }
 
-    /// mean@1 reward (robust parser), accuracy and strict-format rate on the reward subset.
+    /// mean@1 reward (robust parser), accuracy (fraction of samples with a positive reward) and
+    /// strict-format rate on the reward subset.
     public func reward(_ model: Qwen3Model) -> (reward: Double, accuracy: Double, format: Double) {
         var rng = SeededGenerator(seed: seed)
         let outs = generate(model: model, prompts: rl.prompts, samplesPerPrompt: 1, sampling: sampling,
                             stopTokens: rl.stopTokens, vocabLimit: rl.vocabLimit, rng: &rng)
-        var total = 0.0, formatted = 0
+        var total = 0.0, formatted = 0, positive = 0, signed = true
         for (i, c) in outs.enumerated() {
-            total += rl.reward(i, c[0])
+            let r = rl.reward(i, c[0])
+            total += r
+            if r > 0 { positive += 1 }
+            if r != 1 && r != -1 { signed = false }
             if format(i, c[0]) { formatted += 1 }
         }
         let n = Double(outs.count)
-        return (total / n, (total / n + 1) / 2, Double(formatted) / n)
+        // Accuracy: the fraction of rewarded samples; for ±1 rewards that is (mean + 1)/2,
+        // computed so (as before) for those; for 1/0 rewards (exact-match, regex) the positives.
+        return (total / n, signed ? (total / n + 1) / 2 : Double(positive) / n, Double(formatted) / n)
     }
 
     /// All evaluation metrics, keyed by their column names.

@@ -43,28 +43,35 @@ public struct TextTask: Sendable {
         xs.compactMap { x in completionIds(x).map { (promptIds(x), $0) } }
     }
 
-    /// RL prompts of the labelled examples with the strict (training) or robust (evaluation) reward.
-    public func rlPrompts(_ xs: [TextExample], strict: Bool) -> RLPrompts {
-        let labelled = xs.filter { $0.label != nil }
-        let labels = labelled.map { $0.label! }
+    /// RL prompts of the examples `reward` accepts (`TextReward.accepts`: labelled rows for
+    /// label words), with the strict (training) or robust (evaluation) form of the reward.
+    public func rlPrompts(_ xs: [TextExample], strict: Bool, reward: TextReward = .labelWordsDefault) -> RLPrompts {
+        let rows = xs.filter(reward.accepts)
         let me = self
-        return RLPrompts(prompts: labelled.map(promptIds),
+        var compiled: SplitRegex?
+        if case .regex(let p) = reward { compiled = try? SplitRegex(p) }
+        let re = compiled
+        return RLPrompts(prompts: rows.map(promptIds),
                          reward: { i, c in
                              let (t, ended) = me.text(of: c)
-                             return CoLA.reward(text: t, ended: ended, label: labels[i], strict: strict)
+                             return reward.reward(text: t, ended: ended, row: rows[i], strict: strict, compiled: re)
                          },
                          stopTokens: stopTokens, vocabLimit: tokenizer.size)
     }
 
     /// Both stages' data: train for SFT and RL, test for the evaluator (its first `evalPrompts`
-    /// labelled rows for the reward).
+    /// rows that `reward` accepts for the reward).
     public func pipelineData(train: [TextExample], test: [TextExample], evalPrompts: Int,
-                             sampling: SamplingConfig, seed: UInt64) -> PipelineData {
-        let evalRL = rlPrompts(Array(test.filter { $0.label != nil }.prefix(evalPrompts)), strict: false)
+                             sampling: SamplingConfig, seed: UInt64, reward: TextReward = .labelWordsDefault) -> PipelineData {
+        let evalRL = rlPrompts(Array(test.filter(reward.accepts).prefix(evalPrompts)), strict: false, reward: reward)
         let me = self
-        let evaluator = Evaluator(sftPairs: sftPairs(test), rl: evalRL,
-                                  format: { _, c in let (t, e) = me.text(of: c); return CoLA.strictParse(t, ended: e) != nil },
-                                  sampling: sampling, seed: seed)
-        return PipelineData(sftPairs: sftPairs(train), rl: rlPrompts(train, strict: true), evaluator: evaluator)
+        let format: @Sendable (Int, [Int32]) -> Bool
+        if case .labelWords(let p, let n) = reward {
+            format = { _, c in let (t, e) = me.text(of: c); return TextReward.strictParse(t, ended: e, positive: p, negative: n) != nil }
+        } else {
+            format = { _, c in me.text(of: c).ended }
+        }
+        let evaluator = Evaluator(sftPairs: sftPairs(test), rl: evalRL, format: format, sampling: sampling, seed: seed)
+        return PipelineData(sftPairs: sftPairs(train), rl: rlPrompts(train, strict: true, reward: reward), evaluator: evaluator)
     }
 }

@@ -1,18 +1,20 @@
 import Foundation
 import StrictJSON
 
-/// A Hugging Face tokenizer.json of the Qwen2/Qwen3 kind, read and applied without Python.
+/// A Hugging Face byte-level BPE tokenizer.json (Qwen2/Qwen3, Qwen3.5/3.6, Llama 3, cl100k-style,
+/// GPT-2-style), read and applied without Python.
 ///
 /// Encoding, as the `tokenizers` library does it for these files:
 /// 1. **Added tokens first.** The raw text is cut at the leftmost-longest occurrences of the added
 ///    tokens' contents (`<|im_start|>`, `<think>`, …); each occurrence becomes its id directly
 ///    (with `lstrip`/`rstrip` absorbing neighbouring white space, `single_word` requiring
 ///    non-word neighbours). Every added token is matched on the raw text.
-/// 2. **Normalise** each remaining segment to NFC (when the file's normaliser is NFC).
-/// 3. **Pre-tokenise** with Qwen2's split pattern (`Qwen2PreTokenizer`), then map each piece's
-///    UTF-8 bytes to GPT-2's byte alphabet (`ByteLevel`).
-/// 4. **BPE** each piece: start from its byte symbols and repeatedly merge the adjacent pair of
-///    lowest merge rank (leftmost on ties) until no pair has a rank; the symbols' vocabulary ids
+/// 2. **Normalise** each remaining segment (`TextNormalizer`: NFC in Qwen's files).
+/// 3. **Pre-tokenise** (`PreTokenizer`: Split with any pattern through `SplitRegex`, or the
+///    specialised `QwenSplitScanner` for the patterns it knows; Digits; ByteLevel), then map
+///    each piece's UTF-8 bytes to GPT-2's byte alphabet (`ByteLevel`).
+/// 4. **BPE** each piece (`BPEMerges`): start from its byte symbols and repeatedly merge the
+///    adjacent pair of lowest merge rank (leftmost on ties) until no pair has a rank; the ids
 ///    are the piece's ids. With `ignore_merges`, a piece that is itself in the vocabulary is one
 ///    token.
 ///
@@ -35,18 +37,20 @@ public final class BPETokenizer: @unchecked Sendable {
     public let addedTokens: [AddedToken]
     /// One more than the largest id of the vocabulary and the added tokens.
     public let size: Int
-    public let normalizesNFC: Bool
+    /// Whether the normaliser is exactly NFC (as in Qwen2/Qwen3).
+    public var normalizesNFC: Bool { normalizer.isNFCOnly }
+    let normalizer: TextNormalizer
+    let preTokenizer: PreTokenizer
     public let ignoreMerges: Bool
     /// Token text by id ("" for a hole in the id range).
     private let idToToken: [String]
     private let idIsAdded: [Bool]
     private let idIsSpecial: [Bool]
-    /// (left id << 32 | right id) → (rank, merged id).
-    private let merges: [UInt64: (rank: Int32, id: Int32)]
-    private let byteIds: [Int32]
+    let merges: BPEMerges
+    let byteIds: [Int32]
     /// Added tokens grouped by their first UTF-8 byte, longest first.
     private let addedByFirstByte: [UInt8: [(bytes: [UInt8], token: AddedToken)]]
-    private var cache: [[UInt8]: [Int32]] = [:]
+    private var cache: [UInt64: CacheEntry] = [:]
     private let lock = NSLock()
 
     /// Reads `tokenizer.json` (a file, or a folder holding one).
@@ -132,9 +136,12 @@ public final class BPETokenizer: @unchecked Sendable {
             }
             byteIds.append(id)
         }
-        // Normaliser and pre-tokeniser: only what Qwen2/Qwen3 use.
-        normalizesNFC = try Self.checkNormalizer(root["normalizer"], fail: fail)
-        try Self.checkPreTokenizer(root["pre_tokenizer"], fail: fail)
+        // Normaliser and pre-tokeniser.
+        normalizer = try TextNormalizer(json: root["normalizer"], fail: fail)
+        preTokenizer = try PreTokenizer(json: root["pre_tokenizer"], fail: fail)
+        if !preTokenizer.byteLevel && !normalizer.byteLevel {
+            throw fail("neither pre_tokenizer nor normalizer has a ByteLevel step; only byte-level BPE is supported")
+        }
         var byFirst: [UInt8: [(bytes: [UInt8], token: AddedToken)]] = [:]
         for a in added { let b = Array(a.content.utf8); byFirst[b[0], default: []].append((b, a)) }
         for k in byFirst.keys { byFirst[k]!.sort { $0.bytes.count > $1.bytes.count } }
@@ -143,48 +150,9 @@ public final class BPETokenizer: @unchecked Sendable {
         self.idToToken = idToToken
         self.idIsAdded = isAdded
         self.idIsSpecial = isSpecial
-        self.merges = merges
+        self.merges = BPEMerges(table: merges)
         self.byteIds = byteIds
         self.addedByFirstByte = byFirst
-    }
-
-    private static func checkNormalizer(_ n: Any?, fail: (String) -> TokenizerError) throws -> Bool {
-        guard let n, !(n is NSNull) else { return false }
-        guard let obj = n as? [String: Any], let type = obj["type"] as? String else { throw fail("normalizer is not an object with a type") }
-        switch type {
-        case "NFC": return true
-        case "Sequence":
-            let items = (obj["normalizers"] as? [Any]) ?? []
-            var nfc = false
-            for item in items { nfc = try checkNormalizer(item, fail: fail) || nfc }
-            return nfc
-        default: throw fail("normalizer type \"\(type)\" is not supported (only NFC, as in Qwen2/Qwen3)")
-        }
-    }
-
-    private static func checkPreTokenizer(_ p: Any?, fail: (String) -> TokenizerError) throws {
-        guard let obj = p as? [String: Any], let type = obj["type"] as? String else {
-            throw fail("pre_tokenizer is missing; expected Qwen2's Sequence [Split, ByteLevel]")
-        }
-        let items: [[String: Any]] = type == "Sequence" ? ((obj["pretokenizers"] as? [[String: Any]]) ?? []) : [obj]
-        var sawSplit = false
-        for item in items {
-            switch item["type"] as? String {
-            case "Split":
-                let pattern = (item["pattern"] as? [String: Any])?["Regex"] as? String
-                guard pattern == Qwen2PreTokenizer.pattern else {
-                    throw fail("pre_tokenizer Split pattern \(pattern.map { "\"\($0)\"" } ?? "(not a Regex)") is not Qwen2's split pattern; only that one is implemented")
-                }
-                if let b = item["behavior"] as? String, b != "Isolated" { throw fail("pre_tokenizer Split behavior \"\(b)\"; expected Isolated") }
-                if let inv = item["invert"] as? Bool, inv { throw fail("pre_tokenizer Split invert is true; expected false") }
-                sawSplit = true
-            case "ByteLevel":
-                if let r = item["use_regex"] as? Bool, r { throw fail("pre_tokenizer ByteLevel use_regex is true (GPT-2 splitting); only Qwen2's split is implemented") }
-                if let a = item["add_prefix_space"] as? Bool, a { throw fail("pre_tokenizer ByteLevel add_prefix_space is true; expected false") }
-            case let t: throw fail("pre_tokenizer type \"\(t ?? "?")\" is not supported")
-            }
-        }
-        if !sawSplit { throw fail("pre_tokenizer has no Split with Qwen2's pattern") }
     }
 
     // MARK: encoding
@@ -230,43 +198,70 @@ public final class BPETokenizer: @unchecked Sendable {
     private func encodeSegment(_ bytes: ArraySlice<UInt8>, into out: inout [Int32]) {
         if bytes.isEmpty { return }
         var text = String(decoding: bytes, as: UTF8.self)
-        if normalizesNFC { text = text.precomposedStringWithCanonicalMapping }
-        let scalars = Array(text.unicodeScalars)
-        var piece: [UInt8] = []
-        for r in Qwen2PreTokenizer.split(scalars) {
-            piece.removeAll(keepingCapacity: true)
-            for k in r { UTF8.encode(scalars[k]) { piece.append($0) } }
-            out.append(contentsOf: bpe(piece))
+        if normalizer.isNFCOnly { text = TextNormalizer.nfc(text) } else if !normalizer.isIdentity { text = normalizer.apply(text) }
+        var utf8 = Array(text.utf8)
+        if let fast = preTokenizer.fast {
+            // Scalars and the UTF-8 offset of each, so that a piece is a slice of the bytes.
+            var scalars: [UInt32] = [], offsets: [Int32] = []
+            scalars.reserveCapacity(utf8.count); offsets.reserveCapacity(utf8.count + 1)
+            var k = 0
+            utf8.withUnsafeBufferPointer { u in
+                while k < u.count {
+                    offsets.append(Int32(k))
+                    let b0 = UInt32(u[k])
+                    if b0 < 0x80 { scalars.append(b0); k += 1 }
+                    else if b0 < 0xE0 { scalars.append((b0 & 0x1F) << 6 | UInt32(u[k + 1] & 0x3F)); k += 2 }
+                    else if b0 < 0xF0 { scalars.append((b0 & 0x0F) << 12 | UInt32(u[k + 1] & 0x3F) << 6 | UInt32(u[k + 2] & 0x3F)); k += 3 }
+                    else { scalars.append((b0 & 0x07) << 18 | UInt32(u[k + 1] & 0x3F) << 12 | UInt32(u[k + 2] & 0x3F) << 6 | UInt32(u[k + 3] & 0x3F)); k += 4 }
+                }
+            }
+            offsets.append(Int32(utf8.count))
+            for r in fast.split(scalars) {
+                bpe(utf8[Int(offsets[r.lowerBound])..<Int(offsets[r.upperBound])], into: &out)
+            }
+            return
+        }
+        for piece in preTokenizer.pieces(text.unicodeScalars.map(\.value)) {
+            utf8.removeAll(keepingCapacity: true)
+            for v in piece { UTF8.encode(Unicode.Scalar(v)!) { utf8.append($0) } }
+            bpe(utf8[...], into: &out)
         }
     }
 
     /// The BPE ids of one pre-tokenised piece (its UTF-8 bytes).
     func bpe(_ piece: [UInt8]) -> [Int32] {
+        var out: [Int32] = []
+        bpe(piece[...], into: &out)
+        return out
+    }
+
+    /// A cache entry: the piece's bytes (to confirm a hash hit) and its ids.
+    struct CacheEntry { let bytes: [UInt8]; let ids: [Int32] }
+
+    /// FNV-1a of a piece's bytes: the cache key (a hit is confirmed against the stored bytes).
+    @inline(__always) static func hash(_ piece: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in piece { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    private func bpe(_ piece: ArraySlice<UInt8>, into out: inout [Int32]) {
+        let key = Self.hash(piece)
         lock.lock()
-        if let hit = cache[piece] { lock.unlock(); return hit }
+        if let hit = cache[key], hit.bytes.elementsEqual(piece) { lock.unlock(); out.append(contentsOf: hit.ids); return }
         lock.unlock()
         var result: [Int32]
         if ignoreMerges, let id = vocab[ByteLevel.encode(bytes: piece)] {
             result = [id]
         } else {
             result = piece.map { byteIds[Int($0)] }
-            while result.count > 1 {
-                var best = Int32.max, at = -1, merged: Int32 = 0
-                for k in 0..<(result.count - 1) {
-                    if let m = merges[UInt64(UInt32(result[k])) << 32 | UInt64(UInt32(result[k + 1]))], m.rank < best {
-                        best = m.rank; at = k; merged = m.id
-                    }
-                }
-                if at < 0 { break }
-                result[at] = merged
-                result.remove(at: at + 1)
-            }
+            merges.mergeAll(&result)
         }
         lock.lock()
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[piece] = result
+        cache[key] = CacheEntry(bytes: Array(piece), ids: result)
         lock.unlock()
-        return result
+        out.append(contentsOf: result)
     }
 
     // MARK: decoding

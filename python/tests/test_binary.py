@@ -28,6 +28,7 @@ def test_sftrl_bin_comes_first(tmp_path, monkeypatch):
 
 
 def test_path_comes_second(tmp_path, monkeypatch):
+    monkeypatch.setattr("sftrl._binary._BUNDLED", tmp_path / "no-shipped-binary")
     (tmp_path / "path").mkdir()
     on_path = fake(tmp_path / "path", "echo on-path\n")
     monkeypatch.delenv("SFTRL_BIN", raising=False)
@@ -36,6 +37,7 @@ def test_path_comes_second(tmp_path, monkeypatch):
 
 
 def test_checkout_release_build_comes_third(tmp_path, monkeypatch):
+    monkeypatch.setattr("sftrl._binary._BUNDLED", tmp_path / "no-shipped-binary")
     root = tmp_path / "checkout"
     (root / "python").mkdir(parents=True)
     (root / "python" / "pyproject.toml").write_text("")
@@ -56,6 +58,7 @@ def test_bad_sftrl_bin_is_named(tmp_path, monkeypatch):
 
 
 def test_nothing_found(tmp_path, monkeypatch):
+    monkeypatch.setattr("sftrl._binary._BUNDLED", tmp_path / "no-shipped-binary")
     monkeypatch.delenv("SFTRL_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -98,3 +101,39 @@ def test_options_to_args():
     assert options_to_args(event={"reward": 0.7, "sft_loss": 1.2}) == ["--event", "reward=0.7", "--event", "sft_loss=1.2"]
     assert options_to_args(rtol=1e-10) == ["--rtol", "1e-10"]
     assert options_to_args(v1=True, each_drop=True) == ["--v1", "--each-drop"]
+
+
+def test_set_binary_comes_first_and_none_resets(tmp_path, monkeypatch):
+    mine = fake(tmp_path, "echo chosen\n", name="chosen")
+    other = fake(tmp_path, "echo env\n", name="env")
+    monkeypatch.setenv("SFTRL_BIN", str(other))
+    try:
+        assert sftrl.set_binary(mine) == str(mine.resolve())
+        assert sftrl.run(["x"]).stdout == "chosen\n"
+    finally:
+        sftrl.set_binary(None)
+    assert sftrl.find_binary() == str(other)
+    with pytest.raises(sftrl.BinaryNotFoundError, match="set_binary"):
+        sftrl.set_binary(tmp_path / "missing")
+
+
+def test_shipped_binary_comes_before_path(tmp_path, monkeypatch):
+    shipped = fake(tmp_path, "echo shipped\n")
+    (tmp_path / "path").mkdir()
+    fake(tmp_path / "path", "echo on-path\n")
+    monkeypatch.delenv("SFTRL_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "path"))
+    monkeypatch.setattr("sftrl._binary._BUNDLED", shipped)
+    assert sftrl.find_binary() == str(shipped)
+
+
+def test_not_found_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.delenv("SFTRL_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("sftrl._binary._BUNDLED", tmp_path / "bin" / "sftrl")
+    monkeypatch.setattr("sftrl._binary._checkout_candidates", lambda: iter([tmp_path / ".build" / "release" / "sftrl"]))
+    with pytest.raises(sftrl.BinaryNotFoundError) as info:
+        sftrl.find_binary()
+    msg = str(info.value)
+    for place in ("set_binary", "SFTRL_BIN", str(tmp_path / "bin" / "sftrl"), "PATH", str(tmp_path / ".build" / "release" / "sftrl")):
+        assert place in msg

@@ -23,7 +23,16 @@ def test_check_matches_the_cli(binary, tmp_path):
     assert list(df["verdict"]) == [c["verdict"] for c in report["claims"]] == ["holds", "fails"]
     # Every field of the JSON report is a column (no hard-coded list), and the values agree.
     fields = {k for c in report["claims"] for k in c}
-    assert set(df.columns) == fields
+    assert set(df.columns) == fields | {"margin", "margin_kind"}
+    # The table's margin cell, flat: the kind in parentheses is the CLI table's, the values the
+    # failure's certified margin and the holding claim's smallest.
+    table = subprocess.run([binary, "check", "--claim", "thm3.1", "--claim", "eq5", "--instances", "200", "--seed", "3", "--quiet"],
+                           capture_output=True, text=True).stdout
+    kinds = {line.split()[0]: line[line.rindex("(") + 1:line.rindex(")")] for line in table.splitlines()
+             if line.split() and line.split()[0] in ("thm3.1", "eq5")}
+    assert list(df["margin_kind"]) == [kinds["thm3.1"], kinds["eq5"]]
+    assert df["margin"].iloc[0] == report["claims"][0]["min_margin"]
+    assert df["margin"].iloc[1] == report["claims"][1]["counterexample"]["extended"]["conclusion"]
     for row, claim in zip(df.to_dict("records"), report["claims"]):
         for k, v in claim.items():
             assert row[k] == v or (v is None and row[k] is None), k

@@ -72,7 +72,8 @@ extension LMCommand {
             discussion: """
             --tokens "1 5 9 2" gives {"logits": [[...], ...]}: one row of V logits per position.
             Several sequences of equal length, separated by ';' ("1 5; 9 2"), give B × T × V.
-            --text T encodes T with the folder's tokenizer.json and adds "ids" to the output.
+            --text T encodes T with the folder's tokenizer.json and adds "ids" to the output;
+            --text-file F encodes the whole UTF-8 file F ('-' for standard input) the same way.
             --last keeps only the last position's row (the LM head then runs on that row only);
             --top-k K prints, instead of full rows,
             the K largest logits per row as {"top_k": [[[id, logit], ...], ...]} (so a 0.6B model
@@ -85,6 +86,7 @@ extension LMCommand {
         @Option(help: "Token ids separated by spaces or commas; ';' separates sequences of equal length.")
         var tokens: String?
         @Option(help: "Text, encoded with the folder's tokenizer.json (with --model).") var text: String?
+        @Option(help: "A UTF-8 file whose whole content is the text ('-': standard input).") var textFile: String?
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
         @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights: WeightStorage = .f32
@@ -113,9 +115,12 @@ extension LMCommand {
 
         mutating func run() throws {
             var seqs: [[Int32]] = []
-            if (tokens == nil) == (text == nil) { throw ValidationError("give exactly one of --tokens or --text") }
-            if let k = topK, k <= 0 { throw ValidationError("--top-k is \(k); expected a positive integer") }
-            let storage = weights
+            if [tokens != nil, text != nil, textFile != nil].filter({ $0 }).count != 1 {
+                throw UserInputError("give exactly one of --tokens, --text or --text-file")
+            }
+            if let textFile { text = try readTextInput(textFile, option: "--text-file") }
+            if let k = topK, k <= 0 { throw UserInputError("--top-k is \(k); expected a positive integer") }
+            let storage = try weights
             try ModelSource.setThreads(threads)
             if let tokens {
                 switch Self.parse(tokens) {
@@ -125,9 +130,10 @@ extension LMCommand {
             }
             var encoded: [Int32]?
             if let text {
-                guard let dir = source.model else { throw ValidationError("--text needs --model DIR (a folder with tokenizer.json)") }
+                let opt = textFile == nil ? "--text" : "--text-file"
+                guard let dir = source.model else { throw UserInputError("\(opt) needs --model DIR (a folder with tokenizer.json)") }
                 let ids = try loadTokenizer(dir).encode(text)
-                if ids.isEmpty { throw ValidationError("--text encodes to no tokens") }
+                if ids.isEmpty { throw UserInputError("\(opt) encodes to no tokens") }
                 seqs = [ids]
                 encoded = ids
             }

@@ -20,7 +20,15 @@ func loadTokenizer(_ dir: String) throws -> BPETokenizer {
     }
 }
 
-/// Prints `Error: message` to standard error and returns exit status 2.
+/// The whole UTF-8 content of `path` ('-': standard input), or exit status 2 naming `option`.
+func readTextInput(_ path: String, option: String) throws -> String {
+    let data: Data?
+    if path == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: path) }
+    guard let data else { throw UserInputError("\(option) \(path): cannot read the file") }
+    guard let s = String(data: data, encoding: .utf8) else { throw UserInputError("\(option) \(path): not UTF-8 text") }
+    return s
+}
+
 extension LMCommand {
     /// `sftrl lm tokenize`: text → ids, or ids → text, with a folder's tokenizer.json.
     struct Tokenize: ParsableCommand {
@@ -28,14 +36,15 @@ extension LMCommand {
             commandName: "tokenize",
             abstract: "Encode text to token ids, or decode ids to text, with a model folder's tokenizer.json.",
             discussion: """
-            Qwen2/Qwen3 tokenizers: byte-level BPE with Qwen2's split pattern, NFC, added tokens
-            (<|im_start|>, <think>, …) matched before BPE. No special tokens are added around the
-            text. Prints the ids separated by spaces (or {"ids": [...]} with --json); with --decode,
-            the text (or {"text": ...}). --stats prints encoding speed on stderr.
+            Byte-level BPE tokenizer.json files (Qwen2/Qwen3, Qwen3.5/3.6, Llama 3, cl100k- and
+            GPT-2-style; see docs/tokenizers.md): added tokens (<|im_start|>, <think>, …) matched
+            before BPE; no special tokens are added around the text. Prints the ids separated by
+            spaces (or {"ids": [...]} with --json); with --decode, the text (or {"text": ...});
+            --decode "" gives "". --stats prints encoding speed on stderr.
             """)
         @Option(help: "A folder holding tokenizer.json (or the tokenizer.json file itself).") var model: String
         @Option(help: "Text to encode.") var text: String?
-        @Option(help: "A UTF-8 file whose whole content is encoded.") var textFile: String?
+        @Option(help: "A UTF-8 file whose whole content is encoded ('-': standard input).") var textFile: String?
         @Option(help: "Token ids to decode, separated by spaces or commas.") var decode: String?
         @Flag(help: "Print JSON.") var json = false
         @Flag(help: "Leave out special added tokens when decoding.") var skipSpecialTokens = false
@@ -46,11 +55,13 @@ extension LMCommand {
             if given != 1 { throw UserInputError("give exactly one of --text, --text-file or --decode") }
             let tok = try loadTokenizer(model)
             if let decode {
-                let ids: [Int32]
-                switch LMCommand.Logits.parse(decode) {
-                case .success(let s) where s.count == 1: ids = s[0]
-                case .success: throw UserInputError("--decode takes one sequence (no ';')")
-                case .failure(let e): throw UserInputError(e.message.replacingOccurrences(of: "--tokens", with: "--decode"))
+                var ids: [Int32] = []  // --decode "" (or only white space): no ids, the empty text
+                if !decode.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                    switch LMCommand.Logits.parse(decode) {
+                    case .success(let s) where s.count == 1: ids = s[0]
+                    case .success: throw UserInputError("--decode takes one sequence (no ';')")
+                    case .failure(let e): throw UserInputError(e.message.replacingOccurrences(of: "--tokens", with: "--decode"))
+                    }
                 }
                 let s: String
                 do { s = try tok.decode(ids, skipSpecialTokens: skipSpecialTokens) } catch {
@@ -60,12 +71,7 @@ extension LMCommand {
                 return
             }
             var input = text ?? ""
-            if let textFile {
-                guard let data = FileManager.default.contents(atPath: textFile) else {
-                    throw UserInputError("--text-file \(textFile): cannot read the file")
-                }
-                input = String(decoding: data, as: UTF8.self)
-            }
+            if let textFile { input = try readTextInput(textFile, option: "--text-file") }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let ids = tok.encode(input)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
@@ -93,7 +99,8 @@ extension LMCommand {
             read per token; Float32 arithmetic), which may change a near-tied greedy choice.
             """)
         @Option(help: "The model folder.") var model: String
-        @Option(help: "The prompt text.") var prompt: String
+        @Option(help: "The prompt text.") var prompt: String?
+        @Option(help: "A UTF-8 file whose whole content is the prompt ('-': standard input).") var promptFile: String?
         @Flag(help: "Wrap the prompt in Qwen3's chat layout (see above).") var chat = false
         @Option(help: "Most tokens to generate.") var maxNewTokens = 32
         @Flag(help: "Greedy decoding (the default when --temperature is not given).") var greedy = false
@@ -109,9 +116,11 @@ extension LMCommand {
             if greedy && temperature != nil { throw UserInputError("give either --greedy or --temperature, not both") }
             if let t = temperature, !(t > 0 && t.isFinite) { throw UserInputError("--temperature is \(t); expected a positive number (leave it out for greedy)") }
             if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected a number in (0, 1]") }
-            let text = chat ? TextModel.chatPrompt(user: prompt) : prompt
-            if text.isEmpty { throw UserInputError("--prompt is empty") }
-            let storage = weights
+            if (prompt == nil) == (promptFile == nil) { throw UserInputError("give exactly one of --prompt or --prompt-file") }
+            let user = try promptFile.map { try readTextInput($0, option: "--prompt-file") } ?? prompt!
+            if user.isEmpty { throw UserInputError("\(promptFile == nil ? "--prompt" : "--prompt-file") is empty") }
+            let text = chat ? TextModel.chatPrompt(user: user) : user
+            let storage = try weights
             if threads < 1 { throw UserInputError("--threads is \(threads); expected a positive integer") }
             try ModelSource.setThreads(threads)
             let tm: TextModel

@@ -24,6 +24,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "The Hugging Face Qwen3 folder (config.json, model.safetensors, tokenizer.json).") var model: String
     @Option(help: "SFT data: CoLA .tsv or TRL .jsonl with completions.") var sftData: String
     @Option(help: "RL data: CoLA .tsv or TRL .jsonl with labels.") var rlData: String
+    @Option(help: "The RL reward: label-words[:POS,NEG], exact-match or regex:PATTERN (see sftrl train --help).") var reward = "label-words"
     @Option(help: "KL coefficient β (recorded; no effect at the reference).") var beta = 0.0
     @Option(help: "Step size η of the RL step.") var eta = 1e-2
     @Option(help: "Batches (the intervals are over these).") var batches = 4
@@ -44,6 +45,11 @@ struct ProbeCommand: ParsableCommand {
         if !(eta > 0 && eta.isFinite) { throw UserInputError("--eta is \(eta); expected a positive number") }
         if !(hessianStep > 0 && hessianStep.isFinite) { throw UserInputError("--hessian-step is \(hessianStep); expected a positive number") }
         if !(beta >= 0 && beta.isFinite) { throw UserInputError("--beta is \(beta); expected β ≥ 0") }
+        let rewardSpec: TextReward
+        switch TextReward.parse(reward) {
+        case .success(let r): rewardSpec = r
+        case .failure(let e): throw UserInputError("--reward \(e)")
+        }
         let dir = URL(fileURLWithPath: model)
         let tm: TextModel
         do { tm = try TextModel(directory: dir) } catch { throw UserInputError("--model \(model): \(error)") }
@@ -56,9 +62,10 @@ struct ProbeCommand: ParsableCommand {
         BLASThreads.set(blasThreads)
         let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
         let pairs = text.sftPairs(sftRows)
-        let rl = text.rlPrompts(rlRows, strict: true), ev = text.rlPrompts(rlRows, strict: false)
+        if let why = rewardSpec.unearnableReason(rlRows, option: "--rl-data \(rlData)") { throw UserInputError(why) }
+        let rl = text.rlPrompts(rlRows, strict: true, reward: rewardSpec), ev = text.rlPrompts(rlRows, strict: false, reward: rewardSpec)
         if pairs.isEmpty { throw UserInputError("--sft-data \(sftData) has no rows with a completion") }
-        if rl.prompts.isEmpty { throw UserInputError("--rl-data \(rlData) has no rows with a label") }
+        if rl.prompts.isEmpty { throw UserInputError("--rl-data \(rlData) has no rows for --reward \(rewardSpec)") }
         var c = ProbeConfig()
         c.batches = batches; c.sftBatchSize = sftBatchSize; c.promptsPerBatch = prompts
         c.numGenerations = numGenerations; c.maxNewTokens = maxNewTokens; c.eta = eta; c.beta = beta

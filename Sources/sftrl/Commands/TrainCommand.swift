@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --model: the training data, CoLA TSV (.tsv) or TRL JSONL (prompt-completion, messages, or prompt + label).") var data: String?
     @Option(help: "With --model: held-out data in the same formats (default: the last --test-fraction of --data).") var testData: String?
     @Option(help: "With --model and no --test-data: the fraction of --data held out (taken from the end).") var testFraction = 0.1
+    @Option(help: "With --model: the RL reward, label-words[:POS,NEG] (+1/−1 against each row's label; default words acceptable,unacceptable), exact-match (1 when the completion equals the row's completion, else 0) or regex:PATTERN (1 when PATTERN matches the completion). Data no completion of which can earn it is refused; a warning follows 10 RL steps with every group's reward constant.") var reward = "label-words"
     @Flag(help: "Replace a non-empty --out directory.") var overwrite = false
     @Flag(help: "No progress display.") var quiet = false
 
@@ -105,8 +106,11 @@ struct TrainCommand: ParsableCommand {
             if base != nil { throw UserInputError("give either --model (a real checkpoint) or --base (a synthetic-task checkpoint), not both") }
             if data == nil { throw UserInputError("--model needs --data FILE (CoLA .tsv or TRL .jsonl)") }
             if !(testFraction > 0 && testFraction < 1) { throw UserInputError("--test-fraction is \(testFraction); expected a fraction in (0, 1)") }
+            if case .failure(let e) = TextReward.parse(reward) { throw UserInputError("--reward \(e)") }
         } else if data != nil || testData != nil {
             throw UserInputError("--data and --test-data need --model DIR (the synthetic task brings its own data)")
+        } else if reward != "label-words" {
+            throw UserInputError("--reward needs --model DIR and --data (the synthetic task brings its own reward)")
         }
         if base == nil && model == nil && pretrainSteps == 0 { throw UserInputError("--pretrain-steps 0 needs --base DIR (a base model to start from)") }
         if let b = base {
@@ -303,7 +307,11 @@ struct TrainCommand: ParsableCommand {
 /// pretraining loss) as they come.
 func runWithProgress(_ pipeline: Pipeline, base: Qwen3Model?, total: Int, label: String, quiet: Bool) -> PipelineResult {
     let progress = ProgressReporter(total: total, label: label, quiet: quiet)
+    var watch = ConstantRewardWatch()
     let result = pipeline.run(base: base) { p in
+        if p.stage == "rl", let v = p.row?.values, let warning = watch.observe(v) {
+            FileHandle.standardError.write(Data("\n\(warning)\n".utf8))
+        }
         var status = "\(p.stage) \(p.step)/\(p.total)"
         if let v = p.row?.values {
             if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }

@@ -27,14 +27,16 @@ extension TrainCommand {
                 train = Array(train.prefix(train.count - k))
             }
         } catch let e as DataError { throw UserInputError("\(e)") }
+        guard case .success(let rewardSpec) = TextReward.parse(reward) else { throw UserInputError("--reward '\(reward)' is not a reward") }
+        if config.grpo.steps > 0, let why = rewardSpec.unearnableReason(train, option: "--data") { throw UserInputError(why) }
         let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
         config.model = tm.model.config
         config.pretrain.steps = 0
         config.evalSampling.maxNewTokens = max(config.evalSampling.maxNewTokens, config.grpo.loss.maxCompletionLength)
         let pdata = text.pipelineData(train: train, test: test, evalPrompts: config.evalPrompts, sampling: config.evalSampling,
-                                      seed: SeededGenerator.derivedSeed(config.seed, "eval"))
+                                      seed: SeededGenerator.derivedSeed(config.seed, "eval"), reward: rewardSpec)
         if pdata.sftPairs.isEmpty && config.sft.epochs > 0 { throw UserInputError("--data has no SFT rows (no completion or CoLA label); use --sft-epochs 0 or other data") }
-        if pdata.rl.prompts.isEmpty && config.grpo.steps > 0 { throw UserInputError("--data has no labelled rows for RL; use --rl-steps 0 or other data") }
+        if pdata.rl.prompts.isEmpty && config.grpo.steps > 0 { throw UserInputError("--data has no rows for RL under --reward \(rewardSpec); use --rl-steps 0, another --reward or other data") }
         BLASThreads.set(config.blasThreads)
         let pipeline = Pipeline(config: config, data: pdata)
         let stage1 = config.pipeline == .sftRL ? "sft" : "rl"
@@ -47,7 +49,7 @@ extension TrainCommand {
         let design = [
             "Base: the checkpoint \(dir.path) (no pretraining). Data: \(data!)\(testData.map { ", test \($0)" } ?? " (last \(testFraction) held out)"), tokenized with its tokenizer.json.",
             "SFT: prompt then completion + eos (config.json's eos_token_id \(eos); <|im_end|> for conversational rows), loss on the completion tokens.",
-            "Reward: +1/−1 against the row's label; strict in training (the completion is exactly one label word and stopped), robust in evaluation (the last label word anywhere).",
+            rewardSpec.explanation,
             "eval_sft_loss on every held-out SFT row; eval_reward: mean@1 at temperature \(config.evalSampling.temperature), top_p \(config.evalSampling.topP) on the first \(pdata.evaluator.rewardPrompts) held-out labelled prompts, the same sampler seed at every evaluation.",
         ]
         let outURL = try writeFolderAtomically(out) { staging in

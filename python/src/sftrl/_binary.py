@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, Union
 
 __all__ = [
     "SftrlError",
     "SftrlInputError",
     "BinaryNotFoundError",
     "find_binary",
+    "set_binary",
     "run",
     "options_to_args",
 ]
@@ -37,7 +40,41 @@ class SftrlInputError(SftrlError, ValueError):
 
 
 class BinaryNotFoundError(FileNotFoundError):
-    """No sftrl binary in SFTRL_BIN, on PATH, or in a checkout's .build/release."""
+    """No sftrl binary: not set with :func:`set_binary`, not in SFTRL_BIN, not shipped in the
+    package, not on PATH, not in a checkout's .build/release. The message lists where it looked."""
+
+
+_chosen: Optional[str] = None
+_BUNDLED = Path(__file__).resolve().parent / "bin" / "sftrl"
+
+
+def set_binary(path: Optional[Union[str, os.PathLike]]) -> Optional[str]:
+    """Use the sftrl executable at ``path`` for every later call (``None``: search again).
+
+    Parameters
+    ----------
+    path : str or os.PathLike or None
+        An executable file, e.g. ``"~/sftrl/.build/release/sftrl"``.
+
+    Returns
+    -------
+    str or None
+        The absolute path now in use.
+
+    Raises
+    ------
+    BinaryNotFoundError
+        When ``path`` is not an executable file.
+    """
+    global _chosen
+    if path is None:
+        _chosen = None
+        return None
+    p = Path(path).expanduser().resolve()
+    if not _is_executable(p):
+        raise BinaryNotFoundError(f"set_binary({str(path)!r}): not an executable file")
+    _chosen = str(p)
+    return _chosen
 
 
 def _is_executable(p: Path) -> bool:
@@ -58,9 +95,18 @@ def _checkout_candidates() -> Iterable[Path]:
 
 
 def find_binary() -> str:
-    """The sftrl executable: ``$SFTRL_BIN`` when set (it must exist), else ``sftrl`` on ``PATH``,
-    else the release build of the sftrl checkout that contains the current directory (or this
-    package's source)."""
+    """The sftrl executable, from the first of: :func:`set_binary`; ``$SFTRL_BIN`` (it must
+    exist); the binary shipped in this package at install time (``sftrl/bin/sftrl``); ``sftrl``
+    on ``PATH``; the release build of the sftrl checkout that contains the current directory
+    (or this package's source).
+
+    Raises
+    ------
+    BinaryNotFoundError
+        Naming every place it looked.
+    """
+    if _chosen is not None:
+        return _chosen
     env = os.environ.get("SFTRL_BIN")
     if env:
         p = Path(env).expanduser()
@@ -69,18 +115,22 @@ def find_binary() -> str:
                 f"SFTRL_BIN={env!r} is not an executable file; point it at the sftrl binary "
                 "(e.g. .build/release/sftrl) or unset it to search PATH")
         return str(p)
+    tried = ["sftrl.set_binary(...) (not called)", "$SFTRL_BIN (not set)"]
+    if _is_executable(_BUNDLED):
+        return str(_BUNDLED)
+    tried.append(f"{_BUNDLED} (the copy shipped at install time: none)")
     on_path = shutil.which("sftrl")
     if on_path:
         return on_path
-    tried = []
+    tried.append("sftrl on PATH")
     for candidate in _checkout_candidates():
         if _is_executable(candidate):
             return str(candidate)
         tried.append(str(candidate))
-    where = f" (looked for {', '.join(tried)})" if tried else ""
     raise BinaryNotFoundError(
-        "cannot find the sftrl binary: set SFTRL_BIN, put sftrl on PATH, or build the repository "
-        f"with `swift build -c release`{where}")
+        "cannot find the sftrl binary; looked in: " + "; ".join(tried) + ". Call "
+        "sftrl.set_binary(PATH), set SFTRL_BIN, put sftrl on PATH, or build the repository with "
+        "`swift build -c release` and reinstall (`pip install ./python` ships the built binary)")
 
 
 def _message(stderr: str) -> str:
@@ -91,12 +141,59 @@ def _message(stderr: str) -> str:
     return "\n".join(lines[-5:]) if lines else "(no message on stderr)"
 
 
-def run(args: Sequence[str], *, check: bool = True, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
-    """Run ``sftrl ARGS...``; stdout and stderr captured as text. A non-zero exit raises
-    :class:`SftrlInputError` (status 2) or :class:`SftrlError` (any other) with the binary's
-    message, unless ``check`` is false."""
+_PROGRESS = re.compile(r"^\[([\w-]+)\]\s+(\d+)/(\d+)")
+
+
+def _run_with_progress(command: Sequence[str], cwd: Optional[str]) -> subprocess.CompletedProcess:
+    """Run while turning the binary's ``[name] k/n`` progress lines on stderr into a tqdm bar."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("progress=True needs tqdm: pip install tqdm") from e
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    out_chunks = []
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    err_lines, bar = [], None
+    for line in proc.stderr:
+        m = _PROGRESS.match(line.strip())
+        if m:
+            done, total = int(m.group(2)), int(m.group(3))
+            if bar is None:
+                bar = tqdm(total=total, desc=m.group(1), unit="it")
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+        else:
+            err_lines.append(line)
+    proc.wait()
+    reader.join()
+    if bar is not None:
+        bar.close()
+    return subprocess.CompletedProcess(list(command), proc.returncode, "".join(out_chunks), "".join(err_lines))
+
+
+def run(args: Sequence[str], *, check: bool = True, cwd: Optional[str] = None,
+        progress: bool = False) -> subprocess.CompletedProcess:
+    """Run ``sftrl ARGS...``; stdout and stderr captured as text.
+
+    Parameters
+    ----------
+    args : sequence
+        The command line after ``sftrl`` (items are converted with ``str``).
+    check : bool, default True
+        Raise on a non-zero exit: :class:`SftrlInputError` (status 2) or :class:`SftrlError`
+        (any other), with the binary's message.
+    cwd : str, optional
+        Working folder of the process.
+    progress : bool, default False
+        Show the binary's progress lines as a tqdm bar (needs ``tqdm``).
+    """
     command = [find_binary(), *map(str, args)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if progress:
+        done = _run_with_progress(command, cwd)
+    else:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
     if check and done.returncode != 0:
         kind = SftrlInputError if done.returncode == 2 else SftrlError
         raise kind(_message(done.stderr), done.returncode, done.stderr, command)
