@@ -24,6 +24,9 @@ def find_instance(doc):
     for c in doc.get("claims", []):
         if c.get("id") == "r1-monotone" and c.get("counterexample"):
             return c["counterexample"]["instance"]
+    for run in doc.get("runs", []):   # a `sftrl search --json` report
+        if run.get("claim") == "r1-monotone" and run.get("counterexample"):
+            return run["counterexample"]["instance"]
     for key in ("counterexample", "best"):
         if isinstance(doc.get(key), dict) and "instance" in doc[key]:
             return doc[key]["instance"]

@@ -2,13 +2,14 @@ import Foundation
 
 /// Every claim's registered mutants (false near-variants, see `Mutant`), grouped like the claim
 /// files: `Mutants+Inequalities.swift` (closed-form v1 statements and readings) and
-/// `Mutants+Dynamics.swift` (landscapes, flows, sampled algorithms). The registry test requires
+/// `Mutants+Dynamics.swift` (landscapes, flows, sampled algorithms), `Mutants+Practical.swift`
+/// (the practical methods and KL placements). The registry test requires
 /// every claim of `Registry.all` to have at least one.
 public enum Mutants {
     /// The relative size of every tightening and shift (10⁻³ of the quantity's scale).
     public static let epsilon = 1e-3
 
-    public static var all: [Mutant] { closedForm + dynamics }
+    public static var all: [Mutant] { closedForm + dynamics + practical }
 
     /// The mutants of one claim (empty for an unknown id).
     public static func of(_ id: String) -> [Mutant] { all.filter { $0.base.id == id } }
