@@ -74,6 +74,12 @@ public enum VerifiedClaims {
             let head = pIdx.indices.map { x[pIdx[$0]] - x[qIdx[$0]] }
             return head + [-head.sum()]
         }
+        /// Σ_y d(y) f(y) = Σ_{y<N} d(y)·(f(y) − f(N)) (exact, as Σ d = 0): E_p f − E_q f with f's
+        /// common level removed, which keeps the enclosure tight.
+        @Sendable func shifted(_ d: [D], _ f: [D]) -> D {
+            let last = f[f.count - 1]
+            return (0..<(d.count - 1)).map { d[$0] * (f[$0] - last) }.sum()
+        }
         /// TV(p, q) = ½ Σ |d|.
         @Sendable func tv(_ d: [D]) -> D { 0.5 * d.map(\.magnitude).sum() }
         @Sendable func expect(_ p: [D], _ f: [D]) -> D { p.indices.map { p[$0] * f[$0] }.sum() }
@@ -100,7 +106,7 @@ public enum VerifiedClaims {
                 let f = rIdx.map { x[$0] }
                 _ = (p, q)
                 let d = diff(x)
-                let lhs = expect(d, f).magnitude   // E_p f − E_q f = Σ (p − q) f
+                let lhs = shifted(d, f).magnitude   // E_p f − E_q f = Σ (p − q) f
                 let c: D
                 switch id {
                 case "eq5": c = f.map(\.magnitude).maximum()
@@ -143,7 +149,7 @@ public enum VerifiedClaims {
             margin = enclose({ x in unseparated(x, pIdx, qIdx) }) { x in
                 guard let p = dist(x, pIdx), let q = dist(x, qIdx) else { return nil }
                 let r = rIdx.map { x[$0] }
-                return r.map(\.magnitude).maximum() * (2 * kl(p, q)).squareRoot - expect(diff(x), r)   // E_p r − E_q r = Σ (p − q) r
+                return r.map(\.magnitude).maximum() * (2 * kl(p, q)).squareRoot - shifted(diff(x), r)   // E_p r − E_q r = Σ (p − q) r
             }
             instance = { x in
                 let p = point(x, pIdx), q = point(x, qIdx)
