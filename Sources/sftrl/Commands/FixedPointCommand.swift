@@ -94,8 +94,7 @@ struct FixedPointCommand: ParsableCommand {
         } catch let e as InstanceError { throw ValidationError("instance \(instance): \(e)") }
         if let json {
             do { try writeAtomically(try encodeJSON(result), to: URL(fileURLWithPath: json)) } catch {
-                FlowCLI.printError("cannot write --json \(json): \(plainMessage(error))")
-                throw ExitCode(1)
+                throw RunFailure("cannot write --json \(json): \(plainMessage(error))")
             }
         }
         func f(_ x: Double) -> String { formatSignificant(x, digits: 8) }
