@@ -48,7 +48,7 @@ extension LMCommand {
         @Option(help: "Timed forwards (after one untimed forward).") var forwardRepeats = 5
         @Option(help: "Greedily decoded tokens of the decode benchmark.") var decodeTokens = 32
         @Option(help: "Phases to run, comma-separated, from forward, decode, train (default all three; forward,decode with --weights bf16).") var phases: String?
-        @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
+        @Option(help: "Threads for OpenBLAS and the few-row products; the default is the number of CPUs this process may use (its affinity mask).") var threads = CPUs.available
         @Option(help: "Size n of the n×n×n sgemm that measures the peak.") var peakSize = 2048
         @Option(help: "Seed of the weights, tokens and targets.") var seed: UInt64 = 0
         @Option(help: "Weight storage: f32, or bf16 (bfloat16 matrices, Float32 compute; inference only, so no train phase).") var weights: WeightStorage = .f32

@@ -90,7 +90,7 @@ extension LMCommand {
         @Flag(help: "Only the last position of each sequence.") var last = false
         @Option(help: "Print the K largest logits per row (id, logit) instead of every logit.") var topK: Int?
         @Option(help: "Weight storage: f32 or bf16 (inference only; see above).") var weights: WeightStorage = .f32
-        @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
+        @Option(help: "Threads for OpenBLAS and the few-row products; the default is the number of CPUs this process may use (its affinity mask).") var threads = CPUs.available
 
         /// Parses "1 5 9 2" or "1,5;9,2" into sequences; nil with a reason when malformed.
         static func parse(_ s: String) -> Result<[[Int32]], UserInputError> {

@@ -109,7 +109,7 @@ extension LMCommand {
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
         @Option(help: "Weight storage: f32 or bf16 (see above).") var weights: WeightStorage = .f32
-        @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
+        @Option(help: "Threads for OpenBLAS and the few-row products; the default is the number of CPUs this process may use (its affinity mask).") var threads = CPUs.available
 
         mutating func run() throws {
             if maxNewTokens <= 0 { throw UserInputError("--max-new-tokens is \(maxNewTokens); expected a positive integer") }

@@ -8,7 +8,7 @@ struct RunControl: ParsableArguments {
     @Option(help: "Seed of the run; every instance or restart is a function of (seed, claim, index).")
     var seed: UInt64 = 1
 
-    @Option(help: "Worker threads (default: the CPUs this process may use, its affinity mask as taskset, a Slurm task or a container cpuset sets it). The results do not depend on it.")
+    @Option(help: "Worker threads; the default is the number of CPUs this process may use (its affinity mask, as taskset, a Slurm task or a container cpuset sets it). The results do not depend on it.")
     var threads: Int = CPUs.available
 
     @Option(help: "Run shard K of N (K in 0..<N): only the instance indices (check) or restarts (search) ≡ K mod N. Combine shards with `sftrl merge`.")
