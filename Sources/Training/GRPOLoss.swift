@@ -166,7 +166,6 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
                 entropySum += h
                 let logp = Double(sT) * Double(lp[base + y]) - logZ
                 logps.append(logp)
-                let old = oldLogps?[k] ?? logp
                 let term = GRPOTokenTerm(logp: logp, oldLogp: oldLogps?[k] ?? logp, refLogp: refLogps?[k], advantage: advantages[b],
                                          epsilon: config.epsilon, epsilonHigh: config.epsilon, klCoefficient: config.beta,
                                          estimator: config.klEstimator, placement: config.klPlacement, biasCorrection: config.klBiasCorrection)
