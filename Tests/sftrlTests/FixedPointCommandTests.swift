@@ -1,22 +1,17 @@
-import ArgumentParser
 import Foundation
 import Testing
-@testable import sftrl
 import TestSupport
 
-/// `sftrl fixedpoint`, run in process: the JSON contract and bad input.
+/// `sftrl fixedpoint`, run as the built binary: the JSON contract and bad input.
 @Suite("sftrl fixedpoint")
 struct FixedPointCommandTests {
-    /// The exit status `sftrl` gives: a validation error at parse time or in `run` is 2 (SFTRL.main
-    /// maps ArgumentParser's usage status to 2).
+    /// The exit status of `sftrl fixedpoint ARGS…` (a crash or a time-out is a failed expectation).
     static func exitCode(_ args: [String]) -> Int32 {
-        do {
-            var cmd = try FixedPointCommand.parse(args)
-            try cmd.run()
-            return 0
-        } catch let e as ExitCode { return e.rawValue } catch is ValidationError { return 2 } catch {
-            return FixedPointCommand.exitCode(for: error) == .validationFailure ? 2 : 1
+        guard let r = try? SFTRLBinary.run(["fixedpoint"] + args, in: FileManager.default.temporaryDirectory, timeout: 120) else {
+            Issue.record("sftrl fixedpoint did not run"); return -1
         }
+        #expect(r.signal == nil && !r.timedOut, "\(r)")
+        return r.status
     }
 
     @Test func writesTheJSONContract() throws {
@@ -64,8 +59,8 @@ struct FixedPointCommandTests {
             """.write(to: tab, atomically: true, encoding: .utf8)
         func descends(_ inst: String, _ extra: [String]) throws -> String? {
             let json = dir.appendingPathComponent("u.json").path
-            var cmd = try UpdateCommand.parse(["--instance", inst, "--method", "grpo", "--group-size", "2", "--json", json] + extra)
-            try cmd.run()
+            let r = try SFTRLBinary.run(["update", "--instance", inst, "--method", "grpo", "--group-size", "2", "--json", json] + extra, in: dir)
+            #expect(r.status == 0, "\(r)")
             let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
             return (o["kl_gradient"] as? [String: Any])?["descends"] as? String
         }
