@@ -67,6 +67,7 @@ struct CheckCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        try Bounds.check([("--instances", instances, Bounds.steps), ("--threads", threads, Bounds.threads)])
         if let json { try OutputPaths.checkFile(json, option: "--json") }
         if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
         try OutputPaths.checkDistinct([("--json", json), ("--markdown", markdown)])
@@ -163,11 +164,7 @@ enum Replay {
 
 /// Parses "K/N" with 0 ≤ K < N.
 func parseShard(_ s: String) throws -> (index: Int, count: Int) {
-    let parts = s.split(separator: "/")
-    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
-        throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"")
-    }
-    return (k, n)
+    try Bounds.shard(s)
 }
 
 /// Reads a claim instance from a file: a `ClaimInstance`, a `Counterexample` (its `instance` and

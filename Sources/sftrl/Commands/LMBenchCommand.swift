@@ -130,6 +130,10 @@ extension LMCommand {
         }
 
         func validate() throws {
+            try Bounds.check([("--batch", batch, Bounds.items), ("--length", length, Bounds.tokens), ("--steps", steps, Bounds.steps),
+                              ("--warmup-steps", warmupSteps, Bounds.stepsOrZero), ("--forward-length", forwardLength, Bounds.tokens),
+                              ("--forward-repeats", forwardRepeats, Bounds.steps), ("--decode-tokens", decodeTokens, Bounds.tokens),
+                              ("--peak-size", peakSize, 1...16_384), ("--threads", threads, Bounds.threads)])
             guard WeightStorage(rawValue: weights.lowercased()) != nil else { throw fail("--weights '\(weights)' is unknown; use f32 or bf16") }
             let c = try model().config
             _ = try settings(for: c)

@@ -108,6 +108,10 @@ extension LMCommand {
         @Option(help: "Weight storage: f32 or bf16 (see above).") var weights = "f32"
         @Option(help: "Threads for OpenBLAS and the few-row products (default: the CPUs this process may use).") var threads = CPUs.available
 
+        func validate() throws {
+            try Bounds.check([("--max-new-tokens", maxNewTokens, Bounds.tokens), ("--threads", threads, Bounds.threads)])
+        }
+
         mutating func run() throws {
             if maxNewTokens <= 0 { throw lmUsageFailure("--max-new-tokens is \(maxNewTokens); expected a positive integer", command: "generate") }
             if greedy && temperature != nil { throw lmUsageFailure("give either --greedy or --temperature, not both", command: "generate") }

@@ -90,6 +90,8 @@ struct SearchCommand: ParsableCommand {
     var claimIDs: [String] { v1 ? SearchCommand.v1Claims + claims.filter { !SearchCommand.v1Claims.contains($0) } : claims }
 
     func validate() throws {
+        try Bounds.check([("--budget-evals", budgetEvals, Bounds.steps), ("--restarts", restarts, Bounds.items),
+                          ("--candidates", candidates, 1...10_000), ("--threads", threads, Bounds.threads)])
         if let out { try OutputPaths.checkFile(out, option: "--out") }
         if let json { try OutputPaths.checkFile(json, option: "--json") }
         if let outDir { try OutputPaths.checkFolder(outDir, option: "--out-dir") }
@@ -104,7 +106,7 @@ struct SearchCommand: ParsableCommand {
         try SizeLimits.checkCount(restarts, option: "--restarts", bytesEach: 8192, what: "restart results", hint: "; lower it")
         guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1, got \(candidates)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let s = shard, ReportMerge.parseShard(s) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"") }
+        if let s = shard { _ = try Bounds.shard(s) }
         if eachDrop && !drop.isEmpty { throw ValidationError("--each-drop and --drop cannot be combined") }
         for id in claimIDs {
             let c = try Registry.claim(id)

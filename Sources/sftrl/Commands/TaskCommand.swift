@@ -35,11 +35,12 @@ struct TaskCommand: ParsableCommand {
             return ExitCode(2)
         }
 
+        func validate() throws { try Bounds.check("--train-size", trainSize, Bounds.steps) }
+
         mutating func run() throws {
             if trainSize <= 0 { throw fail("--train-size is \(trainSize); expected a positive integer") }
             do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw fail(e.message) }
             if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw fail("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
-            let fm = FileManager.default
             do {
                 try OutputPaths.checkCreatableFolder(out, option: "--out")
                 try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil)
@@ -63,16 +64,8 @@ struct TaskCommand: ParsableCommand {
                 ("rl-test.jsonl", try TextDataset.promptLabelJSONL(rl(task.test))),
             ]
             let outURL = URL(fileURLWithPath: out).standardizedFileURL
-            let staging = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-            try? fm.removeItem(at: staging)
-            try ensureDirectory(staging)
-            do {
+            try replaceFolderAtomically(at: outURL) { staging in
                 for (name, text) in files { try writeAtomically(text, to: staging.appendingPathComponent(name)) }
-                if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-                try fm.moveItem(at: staging, to: outURL)
-            } catch {
-                try? fm.removeItem(at: staging)
-                throw error
             }
             print("wrote \(outURL.path): \(files.map(\.0).joined(separator: ", ")) (\(task.train.count) train, \(task.test.count) test)")
         }

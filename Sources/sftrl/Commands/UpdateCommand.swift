@@ -41,6 +41,7 @@ struct UpdateCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
+        try Bounds.check("--monte-carlo", monteCarlo, 2...UpdateDistribution.maxDraws)
         if let json { try OutputPaths.checkFile(json, option: "--json") }
         guard SampledMethod(rawValue: method) != nil else { throw ValidationError("unknown --method '\(method)': use sft-sgd, reinforce, grpo or chord") }
         if let n = monteCarlo, n < 2 { throw ValidationError("--monte-carlo needs N ≥ 2, got \(n)") }
