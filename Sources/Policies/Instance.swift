@@ -73,11 +73,16 @@ public struct Instance: Sendable {
                 try Instance.checkDistribution(s, "start", i)
             }
         }
-        let total = file.prompts.reduce(0) { $0 + $1.weight }
-        guard total > 0 else { throw bad("weight", nil, "prompt weights sum to 0: at least one must be positive") }
+        // q(x) = w_x / Σ w. When the sum overflows (two weights of 1e308), every weight is first
+        // divided by the largest, m: q(x) = (w_x / m) / Σ (w / m), with the same value and no overflow.
+        let largest = file.prompts.map(\.weight).max() ?? 0
+        guard largest > 0 else { throw bad("weight", nil, "prompt weights sum to 0: at least one must be positive") }
+        let plain = file.prompts.reduce(0) { $0 + $1.weight }
+        let scale = plain.isFinite ? 1 : largest
+        let total = plain.isFinite ? plain : file.prompts.reduce(0) { $0 + $1.weight / scale }
 
         beta = file.beta
-        weights = file.prompts.map { $0.weight / total }
+        weights = file.prompts.map { ($0.weight / scale) / total }
         data = file.prompts.map(\.data)
         reward = file.prompts.map(\.reward)
         reference = file.prompts.map { $0.reference ?? Array(repeating: 1.0 / Double($0.data.count), count: $0.data.count) }

@@ -103,8 +103,9 @@ public enum CoLA {
             case negative, "0", "false": return false
             default: return nil
             }
+        // Exactly 0 or 1 (true/false read as 1/0): 1.7 is not a label (intValue would say 1).
+        case let n as NSNumber: return n.doubleValue == 1 ? true : (n.doubleValue == 0 ? false : nil)
         case let b as Bool: return b
-        case let n as NSNumber: return n.intValue == 1 ? true : (n.intValue == 0 ? false : nil)
         default: return nil
         }
     }
@@ -158,8 +159,12 @@ public enum TextDataset {
                       let user = turns[0]["content"] as? String, let assistant = turns[1]["content"] as? String else {
                     throw bad("\"messages\" must be one user turn then one assistant turn, each with a string \"content\"")
                 }
+                if user.isEmpty { throw bad("the user turn's \"content\" is empty; give a prompt") }
                 out.append(TextExample(prompt: user, completion: assistant, label: label ?? CoLA.robustParse(assistant), conversational: true))
-            } else if let prompt = obj["prompt"] as? String {
+            } else if let any = obj["prompt"] {
+                guard let prompt = any as? String else { throw bad("\"prompt\" must be a string") }
+                if prompt.isEmpty { throw bad("\"prompt\" is empty; give a prompt") }
+                if let c = obj["completion"], !(c is String), !(c is NSNull) { throw bad("\"completion\" must be a string") }
                 let completion = obj["completion"] as? String
                 if completion == nil && label == nil { throw bad("a \"prompt\" row needs a \"completion\" (SFT) or a \"label\" (RL)") }
                 out.append(TextExample(prompt: prompt, completion: completion, label: label ?? completion.flatMap(CoLA.robustParse)))
