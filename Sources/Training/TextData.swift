@@ -137,7 +137,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 public enum TextDataset {
     public static func load(_ url: URL) throws -> [TextExample] {
         if url.pathExtension.lowercased() == "tsv" { return try CoLA.load(url) }
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError.unreadable(url.path) }
+        guard let data = InputFile.read(url) else { throw DataError.unreadable(url.path) }
         var out: [TextExample] = []
         for (k, line) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0.isWhitespace }) { continue }

@@ -122,7 +122,7 @@ struct CheckCommand: ParsableCommand {
         // Outputs are written only after the whole run succeeded, each atomically.
         if let json { try writeJSON(report, to: URL(fileURLWithPath: json)) }
         if let markdown { try writeAtomically(CheckReport.markdown(results), to: URL(fileURLWithPath: markdown)) }
-        print(CheckReport.table(results, times: times))
+        printSummary(CheckReport.table(results, times: times), stdoutTaken: json == "-" || markdown == "-")
         if strict && results.contains(where: { $0.verdict == .fails }) { throw ExitCode(1) }
     }
 

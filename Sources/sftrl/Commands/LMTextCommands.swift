@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Linalg
+import StrictJSON
 import Transformer
 
 /// JSON text of a string (quoted, escaped as JSONSerialization does).
@@ -65,7 +66,7 @@ extension LMCommand {
             }
             var input = text ?? ""
             if let textFile {
-                guard let data = FileManager.default.contents(atPath: textFile) else {
+                guard let data = InputFile.read(URL(fileURLWithPath: textFile)) else {
                     throw lmUsageFailure("--text-file \(textFile): cannot read the file", command: "tokenize")
                 }
                 input = String(decoding: data, as: UTF8.self)

@@ -181,7 +181,7 @@ struct SearchCommand: ParsableCommand {
                 try writeJSON(cx, to: URL(fileURLWithPath: dir).appendingPathComponent(SearchCommand.fileName(claim: r.claim, dropped: r.dropped)))
             }
         }
-        print(SearchCommand.table(results, times: times))
+        printSummary(SearchCommand.table(results, times: times), stdoutTaken: json == "-" || out == "-")
         if strict && results.contains(where: { $0.counterexample != nil }) { throw ExitCode(1) }
     }
 

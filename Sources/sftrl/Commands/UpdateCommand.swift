@@ -73,11 +73,13 @@ struct UpdateCommand: ParsableCommand {
             }
         }
         func f(_ x: Double) -> String { formatSignificant(x, digits: 6) }
-        print("\(result.method) (\(result.mode), \(result.outcomes) batches, η = \(f(eta)), \(inst.policy.name), \(inst.policy.dimension) parameters)")
-        print("‖E[Δθ]‖ = \(f(norm(result.expectedUpdate)))  ‖gradient‖ = \(f(result.gradientNorm))  ‖bias‖ = \(f(result.biasNorm))  cosine = \(f(result.cosine))  tr Cov[Δθ] = \(f(result.traceCovariance))")
-        if result.mode == "monte-carlo" { print("standard error of E[Δθ] (norm) = \(f(result.standardErrorNorm))") }
+        let toStderr = json == "-"
+        func say(_ line: String) { printSummary(line, stdoutTaken: toStderr) }
+        say("\(result.method) (\(result.mode), \(result.outcomes) batches, η = \(f(eta)), \(inst.policy.name), \(inst.policy.dimension) parameters)")
+        say("‖E[Δθ]‖ = \(f(norm(result.expectedUpdate)))  ‖gradient‖ = \(f(result.gradientNorm))  ‖bias‖ = \(f(result.biasNorm))  cosine = \(f(result.cosine))  tr Cov[Δθ] = \(f(result.traceCovariance))")
+        if result.mode == "monte-carlo" { say("standard error of E[Δθ] (norm) = \(f(result.standardErrorNorm))") }
         if let k = result.klEstimateExpected, let e = result.klExact {
-            print("KL estimate (\(config.klEstimator.rawValue)): expected \(f(k)), exact KL(p‖π_ref) \(f(e))")
+            say("KL estimate (\(config.klEstimator.rawValue)): expected \(f(k)), exact KL(p‖π_ref) \(f(e))")
         }
     }
 }

@@ -120,3 +120,9 @@ func plainMessage(_ error: Error) -> String {
     reason = reason.prefix(1).lowercased() + reason.dropFirst()
     return path.map { "\($0): \(reason)" } ?? reason
 }
+
+/// A human summary line: on standard output, or on standard error when an output option is `-`
+/// (standard output then carries only the JSON or Markdown, so it can be piped).
+func printSummary(_ text: String, stdoutTaken: Bool) {
+    if stdoutTaken { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+}
