@@ -127,6 +127,7 @@ public func replaceFolderAtomically(at out: URL, _ fill: (URL) throws -> Void) t
         }
     }
     try Temporaries.commit {
+        if old != nil { Temporaries.testPause() }
         guard rename(staging, target.path) == 0 else {
             let reason = systemErrorMessage(errno)
             if let old { _ = rename(old, target.path) }
@@ -169,7 +170,8 @@ public func replaceFilesAtomically(in dir: URL, _ files: [(name: String, data: D
         if fchmod(fd, 0o644) != 0 || fsync(fd) != 0 { throw ReportIOError.cannotWrite(path: dest, reason: systemErrorMessage(errno)) }
     }
     try Temporaries.commit {
-        for s in staged {
+        for (k, s) in staged.enumerated() {
+            if k > 0 { Temporaries.testPause() }
             guard rename(s.tmp, s.dest) == 0 else { throw ReportIOError.cannotReplace(path: s.dest, reason: systemErrorMessage(errno)) }
         }
         for s in staged { Temporaries.unregister(s.cleanup) }

@@ -51,6 +51,15 @@ public enum Temporaries {
         return try body()
     }
 
+    /// Tests only: `SFTRL_TEST_RENAME_PAUSE_MS` milliseconds of sleep between the renames that
+    /// publish output, so that a test can deliver a signal there (0 when unset: no pause).
+    static let testPauseMicroseconds: UInt32 = {
+        guard let s = ProcessInfo.processInfo.environment["SFTRL_TEST_RENAME_PAUSE_MS"], let ms = UInt32(s) else { return 0 }
+        return min(ms, 10_000) * 1000
+    }()
+
+    static func testPause() { if testPauseMicroseconds > 0 { usleep(testPauseMicroseconds) } }
+
     /// Runs every registered clean-up, newest first (tests and the signal handler).
     public static func runAll() {
         lock.lock()

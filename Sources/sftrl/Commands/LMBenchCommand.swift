@@ -121,6 +121,12 @@ extension LMCommand {
                 throw fail("--weights \(weights) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
             }
             let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
+            let least = LMBenchmarkSettings.trainingStepBytes(c, batch: 1, length: 1)
+            if s.train && least > SizeLimits.budget {
+                let source = config.map { "--config \($0)" } ?? "--preset \(preset ?? "tiny")"
+                throw fail("\(source): one training step of this model needs about \(formatSignificant(least / 1_073_741_824, digits: 3)) GiB even at --batch 1 --length 1, "
+                    + "more than half of this machine's memory; drop train from --phases (e.g. --phases forward,decode) or use a smaller model")
+            }
             if s.train && need > SizeLimits.budget {
                 let gib = { (b: Double) in formatSignificant(b / 1_073_741_824, digits: 3) }
                 throw fail("--batch \(s.batch) × --length \(s.length) needs about \(gib(need)) GiB for one training step; "

@@ -316,6 +316,12 @@ func runWithProgress(_ pipeline: Pipeline, base: Qwen3Model?, total: Int, label:
     let progress = ProgressReporter(total: total, label: label, quiet: quiet)
     let result = pipeline.run(base: base) { p in
         var status = "\(p.stage) \(p.step)/\(p.total)"
+        // A non-finite training loss stops the run (exit 1, nothing written) saying where.
+        if let v = p.row?.values, let (name, x) = v.sorted(by: { $0.key < $1.key }).first(where: { $0.key.hasSuffix("loss") && !$0.value.isFinite }) {
+            progress.finish()
+            FileHandle.standardError.write(Data("error: training stopped: \(name) is \(x) at \(p.stage) step \(p.step) of \(p.total); nothing was written — lower the learning rate of that stage\n".utf8))
+            Foundation.exit(1)
+        }
         if let v = p.row?.values {
             if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
             if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }

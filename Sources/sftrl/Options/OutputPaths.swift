@@ -82,6 +82,14 @@ enum OutputPaths {
         }
     }
 
+    /// Whether two paths name one existing file (the same device and inode: through symlinks,
+    /// hard links, `./a` and `a`, or the target of a symlink given as either).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
     private static func checkWritableParent(of path: String, option: String) throws {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
