@@ -18,6 +18,8 @@ private func scratch() throws -> URL {
 
 /// Runs `sftrl flow ARGS` in process; returns the exit code (0 when run() returned).
 private func flowExitCode(_ args: [String]) throws -> Int32 {
+    // A count out of range is refused by validate() at parse time (Options/Bounds): exit 2.
+    do { _ = try FlowCommand.parse(args) } catch { if "\(error)".contains("is out of range") { return 2 }; throw error }
     var cmd = try FlowCommand.parse(args)
     do {
         try cmd.run()

@@ -24,7 +24,7 @@ struct NegativeNumberTests {
             Issue.record("--instances -5 accepted")
         } catch {
             let m = SFTRL.message(for: error)
-            #expect(m.contains("--instances must be at least 1"), "\(m)")
+            #expect(m.contains("--instances -5 is out of range; give a whole number from 1"), "\(m)")
         }
     }
 }
