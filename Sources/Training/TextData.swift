@@ -138,10 +138,11 @@ public enum TextDataset {
     public static func load(_ url: URL) throws -> [TextExample] {
         if url.pathExtension.lowercased() == "tsv" { return try CoLA.load(url) }
         guard let data = InputFile.read(url) else { throw DataError.unreadable(url.path) }
+        let source = InputFile.isStandardInput(url) ? "standard input" : url.path
         var out: [TextExample] = []
         for (k, line) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0.isWhitespace }) { continue }
-            func bad(_ why: String) -> DataError { .badRow(url.path, k + 1, why) }
+            func bad(_ why: String) -> DataError { .badRow(source, k + 1, why) }
             // Strict syntax first: a duplicated key ("prompt" twice) would silently keep one of its
             // values; NaN and malformed JSON are named with their position.
             do { _ = try JSONParser.parse(Data(line.utf8)) } catch { throw bad("\(error)") }
@@ -172,7 +173,7 @@ public enum TextDataset {
                 throw bad("expected \"prompt\" (with \"completion\" or \"label\") or \"messages\"")
             }
         }
-        if out.isEmpty { throw DataError.empty(url.path) }
+        if out.isEmpty { throw DataError.empty(source) }
         return out
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Linalg
+import Reports
 import Transformer
 
 /// `sftrl lm`: the Qwen3 transformer on its own: logits of a model folder or a preset, and a
@@ -215,8 +216,8 @@ extension LMCommand {
             guard let dt = SafetensorsDType(rawValue: dtype.uppercased()) else {
                 throw usageFailure("--dtype '\(dtype)' is unknown; use F32, BF16 or F16", command: "init")
             }
-            let url = URL(fileURLWithPath: out)
-            try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)
+            // The folder appears whole (staged, locked, renamed into place).
+            try replaceFolderAtomically(at: URL(fileURLWithPath: out)) { try Qwen3Model(config: config, seed: seed).save(directory: $0, dtype: dt) }
         }
     }
 }
