@@ -27,10 +27,13 @@ public final class OutputLock: @unchecked Sendable {
 
     private init(path: String, fd: Int32, cleanup: Int) { self.path = path; self.fd = fd; self.cleanup = cleanup }
 
-    /// The lock file of `destination`: `.NAME.lock` beside it.
+    /// The lock file of `destination`: `.NAME.lock` beside it (for a name too long to take the
+    /// suffix, `.sftrl-HASH.lock` with the SHA-256 of the name).
     static func lockPath(_ destination: URL) -> String {
         let d = destination.standardizedFileURL
-        return d.deletingLastPathComponent().appendingPathComponent(".\(d.lastPathComponent).lock").path
+        var name = ".\(d.lastPathComponent).lock"
+        if name.utf8.count > OutputTarget.maxNameBytes { name = ".sftrl-\(sha256Hex(Data(d.lastPathComponent.utf8)).prefix(32)).lock" }
+        return d.deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     /// Takes the lock on `destination` (a folder or a file), or returns the one this process holds.

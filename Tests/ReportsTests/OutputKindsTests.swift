@@ -104,6 +104,15 @@ import Glibc
         #expect(try listing(out) == ["c.txt"])
     }
 
+    @Test func folderWithTheLongestLegalNameIsReplaced() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent(String(repeating: "d", count: 255))
+        for k in 0..<2 { try replaceFolderAtomically(at: out) { try writeAtomically("\(k)", to: $0.appendingPathComponent("a.txt")) } }
+        #expect(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8) == "1")
+        #expect(try listing(dir) == [out.lastPathComponent])
+    }
+
     @Test func fileSetKeepsOtherFilesAndFailsWhole() throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -29,6 +29,38 @@ struct HardeningTests {
         for (c, why) in failures.items.sorted(by: { $0.0.description < $1.0.description }) { Issue.record("\(c): \(why)") }
     }
 
+    /// NaN, +∞ or −∞ in any tensor of a checkpoint (every tensor of the tiny model, F32 and BF16
+    /// files) is refused when the model loads: exit 2 naming the tensor, no logits printed.
+    @Test func nonFiniteWeightInEveryTensorIsNamed() throws {
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found; build it or set SFTRL_BIN"); return }
+        try withTemporaryDirectory("hardening-nan") { dir in
+            for dtype in ["F32", "BF16"] {
+                let made = try SFTRLBinary.run(["lm", "init", "--out", "m-\(dtype)", "--dtype", dtype], in: dir, timeout: 60)
+                #expect(made.status == 0, "\(made)")
+                let file = dir.appendingPathComponent("m-\(dtype)/model.safetensors")
+                let original = try Data(contentsOf: file)
+                let n = Int(original.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                let header = try JSONSerialization.jsonObject(with: original.subdata(in: 8..<(8 + n))) as! [String: Any]
+                let names = header.keys.filter { $0 != "__metadata__" }.sorted()
+                #expect(names.count >= 10)
+                for (k, name) in names.enumerated() {
+                    let entry = header[name] as! [String: Any]
+                    let end = (entry["data_offsets"] as! [Int])[1]
+                    var bytes = original
+                    // The last element of the tensor: NaN, +∞ or −∞ in turn, in the file's dtype.
+                    let pattern: [UInt8] = dtype == "F32" ? [[0x00, 0x00, 0xC0, 0x7F], [0x00, 0x00, 0x80, 0x7F], [0x00, 0x00, 0x80, 0xFF]][k % 3]
+                                                          : [[0xC0, 0x7F], [0x80, 0x7F], [0x80, 0xFF]][k % 3]
+                    let at = 8 + n + end - pattern.count
+                    bytes.replaceSubrange(at..<(at + pattern.count), with: pattern)
+                    try bytes.write(to: file)
+                    let r = try SFTRLBinary.run(["lm", "logits", "--model", "m-\(dtype)", "--tokens", "1,2"], in: dir, timeout: 30)
+                    #expect(r.status == 2 && r.stderr.contains(name) && r.stdout.isEmpty, "\(dtype) \(name): \(r)")
+                }
+                try original.write(to: file)
+            }
+        }
+    }
+
     /// `--json` of every kind: `-` is standard output, a symlink's target is written and the link
     /// stays, a FIFO's reader gets the bytes, /proc and a 256-byte name are refused before the work.
     @Test func outputPathKinds() throws {
