@@ -64,6 +64,10 @@ public struct Instance: Sendable {
                 throw bad("reward", i, "has \(p.reward.count) entries but data has \(p.data.count): lengths must match")
             }
             if let j = p.reward.firstIndex(where: { !$0.isFinite }) { throw bad("reward", i, "entry \(j) is not finite (\(p.reward[j]))") }
+            // Differences of rewards enter every advantage and gradient: they must be finite too.
+            if let hi = p.reward.max(), let lo = p.reward.min(), !(hi - lo).isFinite {
+                throw bad("reward", i, "spans \(lo) to \(hi), a difference beyond double precision; rescale the rewards")
+            }
             if let r = p.reference {
                 guard r.count == p.data.count else { throw bad("reference", i, "has \(r.count) entries but data has \(p.data.count): lengths must match") }
                 try Instance.checkDistribution(r, "reference", i)

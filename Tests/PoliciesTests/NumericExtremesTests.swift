@@ -30,4 +30,14 @@ import Testing
         #expect(abs(q.reduce(0, +) - 1) < 1e-15, "\(weights) → \(q)")
         for (a, b) in zip(q, expected) { #expect(abs(a - b) <= 1e-15, "\(weights) → \(q), expected \(expected)") }
     }
+
+    @Test func rewardsWhoseDifferenceOverflowsAreRefusedNamingTheField() {
+        let json = #"{"beta": 0.1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1e308, -1e308]}]}"#
+        do {
+            _ = try Instance(file: InstanceFile.decode(Data(json.utf8), path: "r.json"))
+            Issue.record("rewards ±1e308 accepted")
+        } catch {
+            #expect("\(error)".contains("prompts[0].reward"), "\(error)")
+        }
+    }
 }

@@ -29,6 +29,38 @@ struct HardeningTests {
         for (c, why) in failures.items.sorted(by: { $0.0.description < $1.0.description }) { Issue.record("\(c): \(why)") }
     }
 
+    /// Valid instances at the numeric extremes (1e±308, subnormals) through flow, update and
+    /// spectrum: an answer (exit 0) or a message (exit 1 or 2), never a crash, a hang or a bare nan.
+    @Test func numericExtremesOfValidInstances() throws {
+        guard SFTRLBinary.url != nil else { Issue.record("the sftrl executable was not found; build it or set SFTRL_BIN"); return }
+        let prompts = [
+            #"{"weight": 1e308, "data": [0.5, 0.5], "reward": [1, 0]}, {"weight": 1e308, "data": [0.25, 0.75], "reward": [0, 1]}"#,
+            #"{"weight": 5e-324, "data": [0.5, 0.5], "reward": [1, 0]}"#,
+            #"{"weight": 1, "data": [5e-324, 1], "reward": [1, 0]}"#,
+            #"{"weight": 1, "data": [0.5, 0.5], "reward": [1e-320, 0]}"#,
+            #"{"weight": 1, "data": [0.5, 0.5], "reward": [1e308, -1e308]}"#,
+            #"{"weight": 1, "data": [0.5, 0.5], "reward": [1e300, 0]}"#,
+        ]
+        try withTemporaryDirectory("hardening-extremes") { dir in
+            var k = 0
+            for beta in ["0", "5e-324", "1e308"] {
+                for p in prompts {
+                    k += 1
+                    let file = "x\(k).json"
+                    try writeText(#"{"beta": \#(beta), "policy": {"kind": "tabular"}, "prompts": [\#(p)]}"#, to: dir.appendingPathComponent(file))
+                    for args in [["update", "--instance", file, "--method", "grpo", "--json", "-"], ["spectrum", "--instance", file, "--json"],
+                                 ["flow", "--instance", file, "--schedule", "sft:1,rl:1", "--out", "f\(k)", "--quiet", "--max-steps", "20000"]] {
+                        let r = try SFTRLBinary.run(args, in: dir, timeout: 20)
+                        let bare = r.stdout.range(of: #"[:\[,] *-?(nan|inf)\b"#, options: .regularExpression) != nil
+                        #expect(r.signal == nil && !r.timedOut && [0, 1, 2].contains(r.status), "\(args) β=\(beta) \(p): \(r)")
+                        #expect(r.status == 0 || !r.stderr.isEmpty, "\(args): failed without a message")
+                        #expect(!bare, "\(args) β=\(beta) \(p): a bare non-finite number in the output")
+                    }
+                }
+            }
+        }
+    }
+
     /// NaN, +∞ or −∞ in any tensor of a checkpoint (every tensor of the tiny model, F32 and BF16
     /// files) is refused when the model loads: exit 2 naming the tensor, no logits printed.
     @Test func nonFiniteWeightInEveryTensorIsNamed() throws {

@@ -66,6 +66,11 @@ struct UpdateCommand: ParsableCommand {
                 result = try UpdateDistribution.exact(algo, theta: inst.start)
             }
         } catch { throw ValidationError("\(error)") }
+        // Never a silently wrong answer: a non-finite update is a failed computation (exit 1).
+        let summary = [result.gradientNorm, result.biasNorm, result.traceCovariance] + result.expectedUpdate
+        if summary.contains(where: { !$0.isFinite }) {
+            throw RunFailure("the update distribution is not finite (‖E[Δθ]‖ \(norm(result.expectedUpdate)), ‖gradient‖ \(result.gradientNorm)): the instance's numbers are too extreme for double precision (rewards up to \(inst.rewardBound), smallest data probability \(inst.data.joined().filter { $0 > 0 }.min() ?? 0)); nothing was written")
+        }
         if let json {
             do { try writeAtomically(try encodeJSON(result), to: URL(fileURLWithPath: json)) } catch {
                 FlowCLI.printError("cannot write --json \(json): \(plainMessage(error))")
