@@ -102,7 +102,7 @@ extension LMCommand {
         @Flag(help: "Wrap the prompt in Qwen3's chat layout (see above).") var chat = false
         @Option(help: "Most tokens to generate.") var maxNewTokens = 32
         @Flag(help: "Greedy decoding (the default when --temperature is not given).") var greedy = false
-        @Option(help: "Sampling temperature (> 0); leave out for greedy.") var temperature: Double?
+        @Option(help: "Sampling temperature (> 0; below 1e-6 decoding is greedy); leave out for greedy.") var temperature: Double?
         @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
