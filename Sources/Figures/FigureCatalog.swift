@@ -104,38 +104,13 @@ public enum FigureCatalog {
     /// then the old folder (if any) is renamed away, the new one renamed into place and the old
     /// one removed. A failure before the swap leaves the old folder untouched and no temporary.
     public static func write(_ folder: FigureFolder, into out: URL) throws {
-        try ensureDirectory(out)
-        let fm = FileManager.default
-        let target = out.appendingPathComponent(folder.name)
-        var template = Array((out.path + "/.\(folder.name).tmp-XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw ReportIOError.cannotCreateDirectory(path: out.path, reason: String(cString: strerror(errno)))
-        }
-        let tmp = URL(fileURLWithPath: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
-        var done = false
-        defer { if !done { try? fm.removeItem(at: tmp) } }
-        _ = chmod(tmp.path, 0o755)
-        for (name, data) in folder.files {
-            let url = tmp.appendingPathComponent(name)
-            try ensureDirectory(url.deletingLastPathComponent())
-            try writeAtomically(data, to: url)
-        }
-        try writeAtomically(encodeJSON(folder.manifest()), to: tmp.appendingPathComponent("manifest.json"))
-        var old: URL?
-        if fm.fileExists(atPath: target.path) {
-            let o = out.appendingPathComponent(".\(folder.name).old-\(getpid())")
-            try? fm.removeItem(at: o)
-            guard rename(target.path, o.path) == 0 else {
-                throw ReportIOError.cannotReplace(path: target.path, reason: String(cString: strerror(errno)))
+        try replaceFolderAtomically(at: out.appendingPathComponent(folder.name)) { tmp in
+            for (name, data) in folder.files {
+                let url = tmp.appendingPathComponent(name)
+                try ensureDirectory(url.deletingLastPathComponent())
+                try writeAtomically(data, to: url)
             }
-            old = o
+            try writeAtomically(encodeJSON(folder.manifest()), to: tmp.appendingPathComponent("manifest.json"))
         }
-        guard rename(tmp.path, target.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { _ = rename(old.path, target.path) }
-            throw ReportIOError.cannotReplace(path: target.path, reason: reason)
-        }
-        done = true
-        if let old { try? fm.removeItem(at: old) }
     }
 }

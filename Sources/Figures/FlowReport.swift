@@ -144,15 +144,12 @@ public struct FlowReport {
     }
 
     /// Renders everything first, then writes the three files (the manifest last, so its presence
-    /// means the others are complete), each atomically.
+    /// means the others are complete), all or none (`replaceFilesAtomically`).
     public func write() throws {
         let csv = traceTable().render()
         let svg = figure().render()
         let json = try encodeJSON(manifest())
-        try ensureDirectory(plan.out)
-        try writeAtomically(csv, to: plan.out.appendingPathComponent("trace.csv"))
-        try writeAtomically(svg, to: plan.out.appendingPathComponent("flow.svg"))
-        try writeAtomically(json, to: plan.out.appendingPathComponent("manifest.json"))
+        try replaceFilesAtomically(in: plan.out, [("trace.csv", Data(csv.utf8)), ("flow.svg", Data(svg.utf8)), ("manifest.json", json)])
     }
 
     /// A few lines for stdout.

@@ -51,7 +51,12 @@ public enum Replay {
                                   source: "no counterexample in the report (verdict \(r.verdict.rawValue)): its smallest-margin instance")
         }
         if let cx = try? dec.decode(Counterexample.self, from: data) {
-            return LoadedInstance(instance: try validated(cx.instance, path: path), dropped: cx.dropped, source: nil)
+            // A search finding records its claim: another claim's counterexample is said to be one.
+            var note: String?
+            if case let .string(recorded)? = value["claim"], let claim, recorded != claim {
+                note = "a finding recorded for claim \(recorded), judged here as \(claim)"
+            }
+            return LoadedInstance(instance: try validated(cx.instance, path: path), dropped: cx.dropped, source: note)
         }
         if value["family"] != nil, let ci = try? dec.decode(ClaimInstance.self, from: data) {
             return LoadedInstance(instance: try validated(ci, path: path), dropped: nil, source: nil)

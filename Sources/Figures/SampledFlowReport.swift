@@ -101,10 +101,7 @@ public struct SampledFlowReport {
         let csv = traceTable().render()
         let svg = figure().render()
         let json = try encodeJSON(manifest())
-        try ensureDirectory(out)
-        try writeAtomically(csv, to: out.appendingPathComponent("trace.csv"))
-        try writeAtomically(svg, to: out.appendingPathComponent("flow.svg"))
-        try writeAtomically(json, to: out.appendingPathComponent("manifest.json"))
+        try replaceFilesAtomically(in: out, [("trace.csv", Data(csv.utf8)), ("flow.svg", Data(svg.utf8)), ("manifest.json", json)])
     }
 
     public func summary() -> String {

@@ -19,6 +19,9 @@ public struct SampledPhase: Equatable, Sendable {
 public struct SampledSchedule: Equatable, Sendable {
     public var phases: [SampledPhase]
 
+    /// The most steps of one phase (10¹²; a run is further bounded by `--max-steps`).
+    public static let maxPhaseSteps = 1_000_000_000_000
+
     public init(parsing spec: String) throws {
         let items = spec.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var out: [SampledPhase] = []
@@ -34,6 +37,8 @@ public struct SampledSchedule: Equatable, Sendable {
                                            : "\(method.rawValue) takes one whole number of steps: \(method.rawValue):STEPS")
             }
             guard let steps = Int(parts[want - 1]), steps >= 1 else { throw bad("the step count must be a whole number ≥ 1, got '\(parts[want - 1])'") }
+            // Bounded so that the total over the phases cannot overflow (issue 24).
+            guard steps <= SampledSchedule.maxPhaseSteps else { throw bad("the step count \(steps) is above the limit of \(SampledSchedule.maxPhaseSteps)") }
             var mix = 0.0
             if method == .chord {
                 guard let m = Double(parts[1]), m >= 0, m <= 1 else { throw bad("the chord weight μ must be a number in [0, 1], got '\(parts[1])'") }

@@ -35,7 +35,7 @@ public enum IntegrationError: Error, CustomStringConvertible, Equatable, Sendabl
             return "stepper \(stepper.rawValue) needs the Jacobian ∂f/∂y and the system has none: "
                 + "give the system a Jacobian or use an explicit stepper (rk8pd, rkf45, msadams)"
         case let .gsl(code, t, message):
-            return "GSL error \(code) (\(message)) at t = \(t)"
+            return "GSL error \(code) (\(message))" + (t.isFinite ? " at t = \(t)" : " (before the integration reached a time)")
         case let .invalidOptions(message):
             return "invalid integration request: \(message)"
         }

@@ -64,6 +64,10 @@ public struct Instance: Sendable {
                 throw bad("reward", i, "has \(p.reward.count) entries but data has \(p.data.count): lengths must match")
             }
             if let j = p.reward.firstIndex(where: { !$0.isFinite }) { throw bad("reward", i, "entry \(j) is not finite (\(p.reward[j]))") }
+            // Differences of rewards enter every advantage and gradient: they must be finite too.
+            if let hi = p.reward.max(), let lo = p.reward.min(), !(hi - lo).isFinite {
+                throw bad("reward", i, "spans \(lo) to \(hi), a difference beyond double precision; rescale the rewards")
+            }
             if let r = p.reference {
                 guard r.count == p.data.count else { throw bad("reference", i, "has \(r.count) entries but data has \(p.data.count): lengths must match") }
                 try Instance.checkDistribution(r, "reference", i)
@@ -73,11 +77,16 @@ public struct Instance: Sendable {
                 try Instance.checkDistribution(s, "start", i)
             }
         }
-        let total = file.prompts.reduce(0) { $0 + $1.weight }
-        guard total > 0 else { throw bad("weight", nil, "prompt weights sum to 0: at least one must be positive") }
+        // q(x) = w_x / Σ w. When the sum overflows (two weights of 1e308), every weight is first
+        // divided by the largest, m: q(x) = (w_x / m) / Σ (w / m), with the same value and no overflow.
+        let largest = file.prompts.map(\.weight).max() ?? 0
+        guard largest > 0 else { throw bad("weight", nil, "prompt weights sum to 0: at least one must be positive") }
+        let plain = file.prompts.reduce(0) { $0 + $1.weight }
+        let scale = plain.isFinite ? 1 : largest
+        let total = plain.isFinite ? plain : file.prompts.reduce(0) { $0 + $1.weight / scale }
 
         beta = file.beta
-        weights = file.prompts.map { $0.weight / total }
+        weights = file.prompts.map { ($0.weight / scale) / total }
         data = file.prompts.map(\.data)
         reward = file.prompts.map(\.reward)
         reference = file.prompts.map { $0.reference ?? Array(repeating: 1.0 / Double($0.data.count), count: $0.data.count) }

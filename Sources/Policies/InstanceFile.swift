@@ -66,11 +66,10 @@ public struct InstanceFile: Codable, Equatable, Sendable {
     /// keys, NaN/Infinity and overflowing numbers are refused with the field that holds them; a
     /// `check` report or a counterexample file given instead of an instance says how to extract one.
     public static func load(_ url: URL) throws -> InstanceFile {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        guard let data = InputFile.read(url) else {
             throw InstanceError.unreadable(path: url.path, reason: PlainError.unreadableFile(url.path))
         }
-        return try decode(data, path: url.path)
+        return try decode(data, path: InputFile.isStandardInput(url) ? "standard input" : url.path)
     }
 
     /// `load` on bytes already read (`path` names the source in messages).

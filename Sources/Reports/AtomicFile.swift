@@ -26,6 +26,8 @@ public enum ReportIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// The finished temporary file could not be renamed onto the destination.
     case cannotReplace(path: String, reason: String)
+    /// Another process is writing the same output now (it holds the destination's lock).
+    case busy(path: String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum ReportIOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot write \(path): \(reason) — check free space and permissions, or choose another --out"
         case let .cannotReplace(path, reason):
             return "cannot replace \(path): \(reason) — remove whatever is at that path or choose another --out"
+        case let .busy(path):
+            return "another run is writing \(path) now — wait for it to finish or choose another --out"
         }
     }
 }
@@ -78,19 +82,55 @@ public func ensureDirectory(_ url: URL) throws {
     }
 }
 
-/// Writes `data` to `url` atomically: temporary file in the same directory, `fsync`, `rename`.
+/// Writes `data` to `url` whole or not at all, without ever destroying what the path names.
 ///
-/// - The destination's directory must exist (call `ensureDirectory` first); otherwise
-///   `ReportIOError.missingDirectory` is thrown and nothing is written.
-/// - An existing file at `url` is replaced whole; if anything fails it is left as it was.
-/// - The new file gets mode 0644. The temporary file is named `.<name>.tmp-XXXXXX`.
-/// - A symbolic link at `url` is replaced by the file (the link's target is not written).
+/// The rules (issue 24), by what `url` names:
+/// - `-` (a relative path of exactly "-"): the bytes go to standard output.
+/// - a regular file or a new path: written to a temporary file in the *same directory*
+///   (`.sftrl-XXXXXX`, short, so that a legal 255-byte name still works), `fsync`ed and renamed
+///   over the destination; if anything fails the old file is left as it was. Mode 0644.
+/// - a symbolic link: resolved (every link in the chain); its final target is written by these
+///   rules. The link itself is never replaced.
+/// - a FIFO or a character device (`/dev/null`, a terminal): opened and written in place.
+/// - anything else (a block device, a socket, a folder): refused, nothing written.
+/// The destination's directory must exist (call `ensureDirectory` first); otherwise
+/// `ReportIOError.missingDirectory` is thrown and nothing is written.
 public func writeAtomically(_ data: Data, to url: URL) throws {
-    try writeAtomically(data, to: url, failMidWrite: nil)
+    if url.relativePath == "-" { return try writeInPlace(data, fd: STDOUT_FILENO, path: "standard output") }
+    switch OutputTarget.classify(url.path) {
+    case .stream:
+        let fd = open(url.path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReportIOError.cannotWrite(path: url.path, reason: systemErrorMessage(errno)) }
+        defer { close(fd) }
+        try writeInPlace(data, fd: fd, path: url.path)
+    case .file(let resolved):
+        try writeAtomically(data, to: URL(fileURLWithPath: resolved), failMidWrite: nil)
+    case .refused(let why):
+        throw ReportIOError.cannotReplace(path: url.path, reason: why)
+    }
 }
 
-/// The implementation; `failMidWrite` (tests only) makes the write fail with that errno after
-/// half the bytes are on disk, to check that no partial file survives.
+/// Writes every byte of `data` to an open descriptor (a FIFO, a device, standard output).
+func writeInPlace(_ data: Data, fd: Int32, path: String) throws {
+    var failure: Int32 = 0
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+            offset += n
+        }
+    }
+    if failure != 0 { throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(failure)) }
+}
+
+/// The implementation for a regular file or a new path (symlinks already resolved);
+/// `failMidWrite` (tests only) makes the write fail with that errno after half the bytes are on
+/// disk, to check that no partial file survives.
 func writeAtomically(_ data: Data, to url: URL, failMidWrite: Int32?) throws {
     let path = url.path
     let dir = url.deletingLastPathComponent().path
@@ -100,17 +140,19 @@ func writeAtomically(_ data: Data, to url: URL, failMidWrite: Int32?) throws {
     }
     guard isDir.boolValue else { throw ReportIOError.notADirectory(path: dir) }
 
-    var template = Array((dir + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
+    var template = Array((dir + "/" + OutputTarget.temporaryPrefix + "XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard fd >= 0 else {
         throw ReportIOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
     }
     let tmpPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    let cleanup = Temporaries.register(tmpPath)
     var closed = false
     var committed = false
     defer {
         if !closed { close(fd) }
         if !committed { unlink(tmpPath) }
+        Temporaries.unregister(cleanup)
     }
 
     var failure: Int32 = 0

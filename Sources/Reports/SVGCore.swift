@@ -96,14 +96,17 @@ public enum NiceTicks {
     ///
     /// Steps are 1, 2 or 5 times a power of ten; the range is widened to whole steps. Degenerate
     /// input is made drawable: non-finite bounds give [0, 1]; reversed bounds are swapped; a zero
-    /// span around c becomes c ± 10 % of |c| (or ± 1 when c = 0).
+    /// span around c becomes c ± 10 % of |c| (or ± 1 when c = 0). Extreme values of valid data
+    /// stay drawable (issue 24): bounds are clamped to ±10³⁰⁰ and a span is at least 10⁻³⁰⁰, so
+    /// every power of ten used below is a finite, nonzero Double (subnormal or 1e308 data crashed).
     public static func linear(lower: Double, upper: Double, targetCount: Int = 6) -> AxisTicks {
         var lo = lower, hi = upper
         if !lo.isFinite || !hi.isFinite { lo = 0; hi = 1 }
         if lo > hi { swap(&lo, &hi) }
-        if hi - lo <= 1e-12 * max(abs(lo), abs(hi)) {
+        lo = min(max(lo, -1e300), 1e300); hi = min(max(hi, -1e300), 1e300)
+        if hi - lo <= 1e-12 * max(abs(lo), abs(hi)) || hi - lo < 1e-300 {
             let c = (lo + hi) / 2
-            let d = c == 0 ? 1 : abs(c) * 0.1
+            let d = max(c == 0 ? 1 : abs(c) * 0.1, 1e-300)
             lo = c - d; hi = c + d
         }
         let n = max(targetCount, 2)

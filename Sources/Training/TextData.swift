@@ -103,8 +103,9 @@ public enum CoLA {
             case negative, "0", "false": return false
             default: return nil
             }
+        // Exactly 0 or 1 (true/false read as 1/0): 1.7 is not a label (intValue would say 1).
+        case let n as NSNumber: return n.doubleValue == 1 ? true : (n.doubleValue == 0 ? false : nil)
         case let b as Bool: return b
-        case let n as NSNumber: return n.intValue == 1 ? true : (n.intValue == 0 ? false : nil)
         default: return nil
         }
     }
@@ -136,11 +137,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 public enum TextDataset {
     public static func load(_ url: URL) throws -> [TextExample] {
         if url.pathExtension.lowercased() == "tsv" { return try CoLA.load(url) }
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError.unreadable(url.path) }
+        guard let data = InputFile.read(url) else { throw DataError.unreadable(url.path) }
+        let source = InputFile.isStandardInput(url) ? "standard input" : url.path
         var out: [TextExample] = []
         for (k, line) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0.isWhitespace }) { continue }
-            func bad(_ why: String) -> DataError { .badRow(url.path, k + 1, why) }
+            func bad(_ why: String) -> DataError { .badRow(source, k + 1, why) }
             // Strict syntax first: a duplicated key ("prompt" twice) would silently keep one of its
             // values; NaN and malformed JSON are named with their position.
             do { _ = try JSONParser.parse(Data(line.utf8)) } catch { throw bad("\(error)") }
@@ -158,8 +160,12 @@ public enum TextDataset {
                       let user = turns[0]["content"] as? String, let assistant = turns[1]["content"] as? String else {
                     throw bad("\"messages\" must be one user turn then one assistant turn, each with a string \"content\"")
                 }
+                if user.isEmpty { throw bad("the user turn's \"content\" is empty; give a prompt") }
                 out.append(TextExample(prompt: user, completion: assistant, label: label ?? CoLA.robustParse(assistant), conversational: true))
-            } else if let prompt = obj["prompt"] as? String {
+            } else if let any = obj["prompt"] {
+                guard let prompt = any as? String else { throw bad("\"prompt\" must be a string") }
+                if prompt.isEmpty { throw bad("\"prompt\" is empty; give a prompt") }
+                if let c = obj["completion"], !(c is String), !(c is NSNull) { throw bad("\"completion\" must be a string") }
                 let completion = obj["completion"] as? String
                 if completion == nil && label == nil { throw bad("a \"prompt\" row needs a \"completion\" (SFT) or a \"label\" (RL)") }
                 out.append(TextExample(prompt: prompt, completion: completion, label: label ?? completion.flatMap(CoLA.robustParse)))
@@ -167,7 +173,7 @@ public enum TextDataset {
                 throw bad("expected \"prompt\" (with \"completion\" or \"label\") or \"messages\"")
             }
         }
-        if out.isEmpty { throw DataError.empty(url.path) }
+        if out.isEmpty { throw DataError.empty(source) }
         return out
     }
 

@@ -9,21 +9,38 @@ import Transformer
 /// row, else `eos` (config.json's eos_token_id), as TRL appends the tokenizer's eos. Prompt and
 /// completion are encoded separately. A completion's text is its tokens up to the first stop
 /// token, decoded without special tokens; it "ended" when that stop token was generated.
+///
+/// Long rows are truncated as TRL does, never allocated blindly: an SFT pair keeps the first
+/// `maxLength` tokens of prompt + completion (TRL's `SFTConfig.max_length`, default 1024,
+/// truncation keeping the start); a pair left with no completion token is dropped. An RL prompt
+/// keeps its last `maxPromptLength` tokens (TRL's `GRPOConfig.max_prompt_length`, default 512,
+/// truncated on the left).
 public struct TextTask: Sendable {
     public let tokenizer: BPETokenizer
     public let stopTokens: Set<Int32>
     public let eos: Int32
     public let imEnd: Int32?
+    /// Most tokens of an SFT sequence (prompt + completion); TRL's `max_length`.
+    public let maxLength: Int
+    /// Most tokens of an RL prompt; TRL's `max_prompt_length`.
+    public let maxPromptLength: Int
 
-    public init(tokenizer: BPETokenizer, stopTokens: [Int32], eos: Int32) {
+    public init(tokenizer: BPETokenizer, stopTokens: [Int32], eos: Int32, maxLength: Int = 1024, maxPromptLength: Int = 512) {
         self.tokenizer = tokenizer
         self.stopTokens = Set(stopTokens).union([eos])
         self.eos = eos
         self.imEnd = tokenizer.id(of: "<|im_end|>")
+        self.maxLength = max(2, maxLength)
+        self.maxPromptLength = max(1, maxPromptLength)
     }
 
     public func promptIds(_ x: TextExample) -> [Int32] {
         tokenizer.encode(x.conversational ? TextModel.chatPrompt(user: x.prompt) : x.prompt)
+    }
+
+    /// An RL prompt's ids, its last `maxPromptLength` tokens.
+    public func rlPromptIds(_ x: TextExample) -> [Int32] {
+        Array(promptIds(x).suffix(maxPromptLength))
     }
 
     public func completionIds(_ x: TextExample) -> [Int32]? {
@@ -38,9 +55,14 @@ public struct TextTask: Sendable {
         return ((try? tokenizer.decode(body, skipSpecialTokens: true)) ?? "", cut != nil)
     }
 
-    /// SFT pairs of the examples that have a completion.
+    /// SFT pairs of the examples that have a completion, truncated to `maxLength` tokens.
     public func sftPairs(_ xs: [TextExample]) -> [(prompt: [Int32], completion: [Int32])] {
-        xs.compactMap { x in completionIds(x).map { (promptIds(x), $0) } }
+        xs.compactMap { x in
+            guard let c = completionIds(x) else { return nil }
+            let p = promptIds(x)
+            guard p.count < maxLength else { return nil }
+            return (p, Array(c.prefix(maxLength - p.count)))
+        }
     }
 
     /// RL prompts of the examples `reward` accepts (`TextReward.accepts`: labelled rows for
@@ -51,7 +73,7 @@ public struct TextTask: Sendable {
         var compiled: SplitRegex?
         if case .regex(let p) = reward { compiled = try? SplitRegex(p) }
         let re = compiled
-        return RLPrompts(prompts: rows.map(promptIds),
+        return RLPrompts(prompts: rows.map(rlPromptIds),
                          reward: { i, c in
                              let (t, ended) = me.text(of: c)
                              return reward.reward(text: t, ended: ended, row: rows[i], strict: strict, compiled: re)

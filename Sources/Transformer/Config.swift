@@ -77,6 +77,11 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
             + (tieWordEmbeddings ? 0 : vocabSize * hiddenSize)
     }
 
+    /// The largest vocabulary accepted (token ids are Int32 everywhere; 2^24 = 16,777,216).
+    public static let maxVocabSize = 1 << 24
+    /// The largest parameter count accepted, 2^40 (about 1.1 trillion).
+    public static let maxParameters = 1 << 40
+
     /// Checks the invariants the model relies on; throws a message naming the key to change.
     public func validate() throws {
         func fail(_ s: String) -> ConfigError { .invalid(s) }
@@ -85,6 +90,17 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
                           ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
                           ("head_dim", headDim), ("max_position_embeddings", maxPositionEmbeddings)] where v <= 0 {
             throw fail("\(name) is \(v), expected a positive integer")
+        }
+        // Upper limits far above any released Qwen3 (235B: C 4096, L 94, V 151,936), so that every
+        // derived size (parameter count, KV cache L·T·KV·D, activations B·T·V) fits in an Int.
+        for (name, v, limit) in [("vocab_size", vocabSize, Self.maxVocabSize), ("hidden_size", hiddenSize, 1 << 16),
+                                 ("intermediate_size", intermediateSize, 1 << 20), ("num_hidden_layers", numHiddenLayers, 1 << 10),
+                                 ("num_attention_heads", numAttentionHeads, 1 << 10), ("num_key_value_heads", numKeyValueHeads, 1 << 10),
+                                 ("head_dim", headDim, 1 << 12), ("max_position_embeddings", maxPositionEmbeddings, 1 << 24)] where v > limit {
+            throw fail("\(name) is \(v), above the limit of \(limit)")
+        }
+        if parameterCount > Self.maxParameters {
+            throw fail("the configuration has \(parameterCount) parameters, above the limit of \(Self.maxParameters) (2^40); check hidden_size, intermediate_size, num_hidden_layers and vocab_size")
         }
         if numAttentionHeads % numKeyValueHeads != 0 {
             throw fail("num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(numKeyValueHeads)")
@@ -154,6 +170,21 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
 
     private struct RopeParameters: Codable { var rope_theta: Double?; var rope_type: String?; var type: String? }
 
+    /// `rope_parameters` / `rope_scaling`: absent or null, or an object whose `rope_theta` is a
+    /// number and whose `rope_type` / `type` are strings; anything else throws naming the field.
+    private static func ropeParameters(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ name: String) throws -> RopeParameters? {
+        do {
+            return try c.decodeIfPresent(RopeParameters.self, forKey: key)
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            let inner = context.codingPath.last.map { $0.stringValue }
+            let field = inner.map { $0 == key.stringValue ? name : "\(name).\($0)" } ?? name
+            let expected = field == name ? "an object (e.g. {\"rope_type\": \"default\", \"rope_theta\": 1000000})" : (type == Double.self ? "a number" : "a string")
+            throw ConfigError.invalid("\(field) is malformed: expected \(expected)")
+        } catch {
+            throw ConfigError.invalid("\(name) is malformed: \(error)")
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabSize = try c.decode(Int.self, forKey: .vocabSize)
@@ -163,10 +194,11 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
         numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numAttentionHeads
         headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? hiddenSize / max(numAttentionHeads, 1)
-        // transformers ≥ 4.5x may move rope_theta into rope_parameters.
-        let params = try? c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
+        // transformers ≥ 4.5x may move rope_theta into rope_parameters. A malformed one (not an
+        // object, a string θ, a numeric type) is refused naming the field, never ignored whole.
+        let params = try Self.ropeParameters(c, .ropeParameters, "rope_parameters")
         ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? params?.rope_theta ?? 10_000
-        for p in [params, try? c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling)] {
+        for p in [params, try Self.ropeParameters(c, .ropeScaling, "rope_scaling")] {
             if let kind = p?.rope_type ?? p?.type, kind != "default" {
                 throw ConfigError.invalid("rope scaling type \"\(kind)\" is not supported (only the default RoPE)")
             }

@@ -28,6 +28,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     case missingTensor(path: String, tensor: String)
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
     case noWeights(directory: String)
+    /// A weight is NaN or ±infinity (element `index` in row-major order).
+    case nonFinite(path: String, tensor: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
         case .dataOutOfBounds(let p, let t, let e, let a):
             return "\(p): tensor \(t) ends at data byte \(e) but the file holds only \(a) data bytes (truncated?)"
         case .missingTensor(let p, let t): return "\(p): tensor \(t) is missing"
+        case .nonFinite(let p, let t, let i, let v):
+            return "\(p): tensor \(t) holds a non-finite weight (\(v) at element \(i)); the checkpoint is corrupt or diverged"
         case .shapeMismatch(let p, let t, let e, let f):
             return "\(p): tensor \(t) has shape \(f), expected \(e) from config.json"
         case .noWeights(let d):
@@ -166,7 +170,7 @@ public final class SafetensorsFile {
         guard let e = entries[name] else { throw SafetensorsError.missingTensor(path: path, tensor: name) }
         let n = e.shape.reduce(1, *)
         let src = base + dataStart + e.begin
-        return [Float](unsafeUninitializedCapacity: n) { buf, count in
+        return try [Float](unsafeUninitializedCapacity: n) { buf, count in
             let dst = buf.baseAddress!
             switch e.dtype {
             case .f32:
@@ -177,7 +181,7 @@ public final class SafetensorsFile {
                 for i in 0..<n { dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
             }
             count = n
-        }
+        }.checkedFinite(path: path, tensor: name)
     }
 
     /// The tensor's values as bfloat16 bits, in row-major order (count = the product of its shape,
@@ -194,7 +198,15 @@ public final class SafetensorsFile {
         let src = base + dataStart + e.begin
         let rounded: (Int) -> UInt16   // element j of an F32 or F16 tensor, rounded to bfloat16
         switch e.dtype {
-        case .bf16: take(0, UnsafeRawPointer(src), n); return
+        case .bf16:
+            // Exponent bits all ones: ±infinity or NaN.
+            for i in 0..<n {
+                let bits = src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                if bits & 0x7F80 == 0x7F80 {
+                    throw SafetensorsError.nonFinite(path: path, tensor: name, index: i, value: Float(bitPattern: UInt32(bits) << 16))
+                }
+            }
+            take(0, UnsafeRawPointer(src), n); return
         case .f32: rounded = { bf16Bits(src.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self)) }
         case .f16: rounded = { bf16Bits(Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
         }
@@ -204,7 +216,12 @@ public final class SafetensorsFile {
         var done = 0
         while done < n {
             let m = min(chunk, n - done)
-            for i in 0..<m { buf[i] = rounded(done + i) }
+            for i in 0..<m {
+                buf[i] = rounded(done + i)
+                if buf[i] & 0x7F80 == 0x7F80 {
+                    throw SafetensorsError.nonFinite(path: path, tensor: name, index: done + i, value: Float(bitPattern: UInt32(buf[i]) << 16))
+                }
+            }
             take(done, buf, m)
             done += m
         }
@@ -275,5 +292,16 @@ public func writeSafetensors(_ tensors: [Tensor], to url: URL, dtype: Safetensor
         try? fh.close()
         try? FileManager.default.removeItem(at: tmp)
         throw error
+    }
+}
+
+extension Array where Element == Float {
+    /// Self when every value is finite; otherwise `SafetensorsError.nonFinite` naming the tensor
+    /// and the first bad element (weights are checked at load: a NaN would reach every output).
+    func checkedFinite(path: String, tensor: String) throws -> [Float] {
+        if let i = firstIndex(where: { !$0.isFinite }) {
+            throw SafetensorsError.nonFinite(path: path, tensor: tensor, index: i, value: self[i])
+        }
+        return self
     }
 }

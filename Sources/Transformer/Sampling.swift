@@ -12,12 +12,15 @@ import Linalg
 /// keeps the shortest prefix of the sorted tokens whose cumulative probability reaches `topP`
 /// (always at least one token) and renormalises it. `topP >= 1` keeps every token;
 /// `temperature == 0` is greedy (the arg-max with probability 1, the lowest id on ties).
+/// A temperature below `minimumTemperature` (including 0) is greedy: at T = 10⁻⁶ a token behind
+/// the best by a logit gap g has weight e^(−g·10⁶), below Float32's smallest value for g > 1.1·10⁻⁴,
+/// and smaller T makes 1/T overflow Float32 (T = 1e-40 used to sample the last id).
 public func nucleusDistribution(logits: UnsafeBufferPointer<Float>, temperature: Double, topP: Double,
                                 vocabLimit: Int? = nil) -> [(token: Int32, p: Double)] {
     let n = min(vocabLimit ?? logits.count, logits.count)
     precondition(n > 0, "nucleusDistribution of an empty logit vector")
     precondition(temperature >= 0, "temperature must be ≥ 0, got \(temperature)")
-    if temperature == 0 { return [(greedyToken(logits: logits, vocabLimit: n), 1)] }
+    if temperature < minimumTemperature { return [(greedyToken(logits: logits, vocabLimit: n), 1)] }
     var probs = [Float](repeating: 0, count: n)
     probs.withUnsafeMutableBufferPointer { pp in
         _ = Softmax.softmax(logits.baseAddress!, count: n, scale: Float(1 / temperature), into: pp.baseAddress!)
@@ -34,6 +37,9 @@ public func nucleusDistribution(logits: UnsafeBufferPointer<Float>, temperature:
     let norm = kept.reduce(0) { $0 + $1.p }
     return kept.map { ($0.token, $0.p / norm) }
 }
+
+/// The smallest temperature that samples; below it decoding is greedy (see `nucleusDistribution`).
+public let minimumTemperature = 1e-6
 
 /// Array convenience for `nucleusDistribution(logits:temperature:topP:vocabLimit:)`.
 public func nucleusDistribution(logits: [Float], temperature: Double, topP: Double,
@@ -53,7 +59,7 @@ public func greedyToken(logits: UnsafeBufferPointer<Float>, vocabLimit: Int? = n
 /// over the sorted tokens). Greedy decoding draws nothing.
 public func sampleToken(logits: UnsafeBufferPointer<Float>, temperature: Double, topP: Double,
                         vocabLimit: Int? = nil, rng: inout SeededGenerator) -> Int32 {
-    if temperature == 0 { return greedyToken(logits: logits, vocabLimit: vocabLimit) }
+    if temperature < minimumTemperature { return greedyToken(logits: logits, vocabLimit: vocabLimit) }
     let dist = nucleusDistribution(logits: logits, temperature: temperature, topP: topP, vocabLimit: vocabLimit)
     let u = rng.uniform()
     var c = 0.0

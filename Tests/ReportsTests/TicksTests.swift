@@ -58,3 +58,23 @@ import Testing
         #expect(huge.labels.first == "1e-08" && huge.labels.last == "1e+08")
     }
 }
+
+/// Axis ticks for the numeric extremes of valid data (issue 24): subnormal spans and values near
+/// the largest Double used to crash (Double → Int of ±∞); a planted removal of the clamp and the
+/// minimum span traps here.
+@Suite struct ExtremeTicksTests {
+    static let ranges: [(Double, Double)] = [
+        (0, 1e-320), (5e-324, 5e-324), (0, 5e-324), (-1e-310, 1e-310), (1, 1 + 1e-300),
+        (-1e308, 1e308), (0, 1.7976931348623157e308), (-1.7976931348623157e308, 1.7976931348623157e308),
+        (1e300, 1e308), (-1e-300, 0),
+    ]
+
+    @Test func extremeRangesGiveFiniteTicks() {
+        for (lo, hi) in Self.ranges {
+            let t = NiceTicks.linear(lower: lo, upper: hi)
+            #expect(t.values.count >= 2 && t.values.allSatisfy { $0.isFinite }, "[\(lo), \(hi)]: \(t.values)")
+            #expect(t.labels.count == t.values.count && t.labels.allSatisfy { !$0.isEmpty }, "[\(lo), \(hi)]: \(t.labels)")
+            #expect(t.lower <= t.upper)
+        }
+    }
+}

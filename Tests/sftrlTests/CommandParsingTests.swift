@@ -286,8 +286,10 @@ struct ParetoCommandTests {
         let dir = try ParetoCommandTests.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        let cmd = try ParetoCommand.parse(["--instance", dir.appendingPathComponent("instance.json").path, "--out", out.path] + extra)
-        #expect(throws: ValidationError.self) { try cmd.run() }
+        // Counts out of range are refused by validate() (Options/Bounds), the rest by run().
+        if let cmd = try? ParetoCommand.parse(["--instance", dir.appendingPathComponent("instance.json").path, "--out", out.path] + extra) {
+            #expect(throws: ValidationError.self) { try cmd.run() }
+        }
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 }
@@ -327,8 +329,14 @@ struct MoreSizeLimitTests {
         let inst = dir.appendingPathComponent("i.json")
         try #"{"beta": 0.5, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.7, 0.3], "reward": [1, 0]}]}"#.write(to: inst, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
-        var cmd = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:1", "--samples", "2000000000000", "--out", out.path])
-        do { try cmd.run(); Issue.record("2e12 samples attempted") } catch { #expect(SFTRL.exitStatus(for: error) == 2) }
+        // Refused by validate() with the option's range (Options/Bounds) before anything runs.
+        do {
+            var cmd = try FlowCommand.parse(["--instance", inst.path, "--schedule", "sft:1", "--samples", "2000000000000", "--out", out.path])
+            try cmd.run(); Issue.record("2e12 samples attempted")
+        } catch {
+            #expect(SFTRL.exitStatus(for: error) == 2)
+            #expect(SFTRL.message(for: error).contains("--samples 2000000000000 is out of range"), "\(error)")
+        }
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 

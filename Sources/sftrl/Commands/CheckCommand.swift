@@ -53,6 +53,7 @@ struct CheckCommand: ParsableCommand {
     var drop: [String] { selection.dropNames }
 
     func validate() throws {
+        try Bounds.check("--instances", instances, Bounds.steps)
         if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
         try OutputPaths.checkDistinct([("--json", report.json), ("--markdown", markdown)])
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
@@ -97,7 +98,7 @@ struct CheckCommand: ParsableCommand {
         // Outputs are written only after the whole run succeeded, each atomically.
         if let json = report.json { try writeJSON(checked, to: URL(fileURLWithPath: json)) }
         if let markdown { try writeAtomically(CheckReport.markdown(results), to: URL(fileURLWithPath: markdown)) }
-        print(CheckReport.table(results, times: times))
+        printSummary(CheckReport.table(results, times: times), stdoutTaken: report.json == "-" || markdown == "-")
         if strict && results.contains(where: { $0.verdict == .fails }) { throw ExitCode(1) }
     }
 

@@ -48,6 +48,7 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if list { return }
+        try Bounds.check("--instances", instances, Bounds.steps)
         guard let id else { throw ValidationError("give a claim id, or --list for the ids; known ids: \(Registry.ids.joined(separator: ", "))") }
         guard Registry.ids.contains(id) else {
             throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")

@@ -161,7 +161,7 @@ struct FlowCommand: ParsableCommand {
             }
             guard let n = Int(schedule), n >= 1 else { throw UserInputError("--method \(method.rawValue) takes --schedule STEPS, a whole number of sampled steps ≥ 1, got '\(schedule)'") }
             let spec = m == .chord ? "chord:\(sampled.mix):\(n)" : "\(m.rawValue):\(n)"
-            return try SampledSchedule(parsing: spec)
+            do { return try SampledSchedule(parsing: spec) } catch { throw UserInputError("--schedule: \(error)") }
         }
         guard SampledSchedule.isSampled(schedule) else { return nil }
         guard method == .flow else { throw UserInputError("--schedule with sampled phases runs the sampled algorithms: drop --method \(method.rawValue)") }
@@ -213,6 +213,11 @@ struct FlowCommand: ParsableCommand {
                                        wallSeconds: Date().timeIntervalSince(started))
         do { try report.write() } catch { throw RunFailure("\(plainMessage(error))") }
         if !quiet { print(report.summary()) }
+    }
+
+    func validate() throws {
+        try Bounds.check([("--seeds", seeds, Bounds.items), ("--every", every, Bounds.steps),
+                          ("--max-steps", maxSteps, Bounds.steps), ("--samples", samples, 2...Bounds.items.upperBound)])
     }
 
     mutating func run() throws {

@@ -117,6 +117,12 @@ extension LMCommand {
                 throw ValidationError("--weights \(weights.rawValue) stores the weights for inference only; drop train from --phases (e.g. --phases forward,decode)")
             }
             let need = LMBenchmarkSettings.trainingStepBytes(c, batch: s.batch, length: s.length)
+            let least = LMBenchmarkSettings.trainingStepBytes(c, batch: 1, length: 1)
+            if s.train && least > SizeLimits.budget {
+                let source = config.map { "--config \($0)" } ?? "--preset \(preset ?? "tiny")"
+                throw ValidationError("\(source): one training step of this model needs about \(formatSignificant(least / 1_073_741_824, digits: 3)) GiB even at --batch 1 --length 1, "
+                    + "more than half of this machine's memory; drop train from --phases (e.g. --phases forward,decode) or use a smaller model")
+            }
             if s.train && need > SizeLimits.budget {
                 let gib = { (b: Double) in formatSignificant(b / 1_073_741_824, digits: 3) }
                 throw ValidationError("--batch \(s.batch) × --length \(s.length) needs about \(gib(need)) GiB for one training step; "
@@ -126,6 +132,10 @@ extension LMCommand {
         }
 
         func validate() throws {
+            try Bounds.check([("--batch", batch, Bounds.items), ("--length", length, Bounds.tokens), ("--steps", steps, Bounds.steps),
+                              ("--warmup-steps", warmupSteps, Bounds.stepsOrZero), ("--forward-length", forwardLength, Bounds.tokens),
+                              ("--forward-repeats", forwardRepeats, Bounds.steps), ("--decode-tokens", decodeTokens, Bounds.tokens),
+                              ("--peak-size", peakSize, 1...16_384), ("--threads", threads, Bounds.threads)])
             let c = try model().config
             _ = try settings(for: c)
             if let json { try OutputPaths.checkFile(json, option: "--json") }

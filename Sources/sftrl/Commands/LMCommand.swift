@@ -113,6 +113,10 @@ extension LMCommand {
             return .success(seqs)
         }
 
+        func validate() throws {
+            try Bounds.check([("--top-k", topK, 1...Int(Int32.max)), ("--threads", threads, Bounds.threads)])
+        }
+
         mutating func run() throws {
             var seqs: [[Int32]] = []
             if [tokens != nil, text != nil, textFile != nil].filter({ $0 }).count != 1 {
@@ -140,7 +144,7 @@ extension LMCommand {
             let model = try source.load(storage: storage)
             let V = model.config.vocabSize
             if let bad = seqs.joined().first(where: { Int($0) >= V }) {
-                throw ValidationError("--tokens: token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)")
+                throw ValidationError("\(text != nil ? "--text" : "--tokens"): token id \(bad) is not below the vocabulary size \(V); give ids from 0 to \(V - 1)")
             }
             let B = seqs.count, T = seqs[0].count
             if T > model.config.maxPositionEmbeddings {
@@ -151,6 +155,9 @@ extension LMCommand {
             let logits = last ? model.lastLogits(tokens: flat, batch: B, length: T) : model.forward(tokens: flat, batch: B, length: T)
             let positions = last ? [T - 1] : Array(0..<T)
             let rowsPerSeq = last ? 1 : T
+            if let i = logits.firstIndex(where: { !$0.isFinite }) {  // never a bare nan in the JSON
+                throw RunFailure("the forward pass gave a non-finite logit (\(logits[i])) at row \(i / V), id \(i % V): the weights overflow Float32")
+            }
             func row(_ b: Int, _ t: Int) -> String {
                 let i = b * rowsPerSeq + (last ? 0 : t)
                 let r = logits[(i * V)..<((i + 1) * V)]
@@ -201,8 +208,8 @@ extension LMCommand {
             guard let dt = SafetensorsDType(rawValue: dtype.uppercased()) else {
                 throw ValidationError("--dtype '\(dtype)' is unknown; use F32, BF16 or F16")
             }
-            let url = URL(fileURLWithPath: out)
-            try Qwen3Model(config: config, seed: seed).save(directory: url, dtype: dt)
+            // The folder appears whole (staged, locked, renamed into place).
+            try replaceFolderAtomically(at: URL(fileURLWithPath: out)) { try Qwen3Model(config: config, seed: seed).save(directory: $0, dtype: dt) }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Reports
 import Linalg
+import StrictJSON
 import Transformer
 
 /// JSON text of a string (quoted, escaped as JSONSerialization does).
@@ -104,12 +105,16 @@ extension LMCommand {
         @Flag(help: "Wrap the prompt in Qwen3's chat layout (see above).") var chat = false
         @Option(help: "Most tokens to generate.") var maxNewTokens = 32
         @Flag(help: "Greedy decoding (the default when --temperature is not given).") var greedy = false
-        @Option(help: "Sampling temperature (> 0); leave out for greedy.") var temperature: Double?
+        @Option(help: "Sampling temperature (> 0; below 1e-6 decoding is greedy); leave out for greedy.") var temperature: Double?
         @Option(help: "Nucleus top_p in (0, 1] (with --temperature).") var topP = 1.0
         @Option(help: "Sampler seed (with --temperature).") var seed: UInt64 = 0
         @Flag(help: "Print {\"ids\": [...], \"text\": ...}.") var json = false
         @Option(help: "Weight storage: f32 or bf16 (see above).") var weights: WeightStorage = .f32
         @Option(help: "Threads for OpenBLAS and the few-row products; the default is the number of CPUs this process may use (its affinity mask).") var threads = CPUs.available
+
+        func validate() throws {
+            try Bounds.check([("--max-new-tokens", maxNewTokens, Bounds.tokens), ("--threads", threads, Bounds.threads)])
+        }
 
         mutating func run() throws {
             if maxNewTokens <= 0 { throw UserInputError("--max-new-tokens is \(maxNewTokens); expected a positive integer") }

@@ -115,6 +115,11 @@ struct ParetoCommand: ParsableCommand {
                                 mus: mus, paths: paths, samples: samples, options: options)
     }
 
+    func validate() throws {
+        try Bounds.check([("--points", points, 2...10_000), ("--alternations", alternations, 1...1_000_000),
+                          ("--samples", samples, 2...Bounds.items.upperBound)])
+    }
+
     func run() throws {
         let started = Date()
         let p = try plan()
@@ -133,8 +138,7 @@ struct ParetoCommand: ParsableCommand {
                                            ("summary.csv", Data(study.summaryTable().render().utf8)), ("pareto.svg", Data(study.figure().render().utf8)),
                                            ("manifest.json", try encodeJSON(manifest))]
             let dir = URL(fileURLWithPath: out)
-            try ensureDirectory(dir)
-            for (name, data) in files { try writeAtomically(data, to: dir.appendingPathComponent(name)) }
+            try replaceFilesAtomically(in: dir, files.map { (name: $0.0, data: $0.1) })
         } catch {
             throw RunFailure(plainMessage(error))
         }

@@ -36,6 +36,12 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Seed of the samples.") var seed: UInt64 = 0
     @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (--blas-threads is an alias).") var blasThreads = 1
 
+    func validate() throws {
+        try Bounds.check([("--batches", batches, Bounds.items), ("--sft-batch-size", sftBatchSize, Bounds.items),
+                          ("--prompts", prompts, Bounds.items), ("--num-generations", numGenerations, 2...Bounds.items.upperBound),
+                          ("--max-new-tokens", maxNewTokens, Bounds.tokens), ("--threads", blasThreads, Bounds.threads)])
+    }
+
     mutating func run() throws {
         for (n, v) in [("--batches", batches), ("--sft-batch-size", sftBatchSize), ("--prompts", prompts),
                        ("--max-new-tokens", maxNewTokens), ("--threads", blasThreads)] where v <= 0 {
@@ -60,7 +66,9 @@ struct ProbeCommand: ParsableCommand {
             rlRows = try TextDataset.load(URL(fileURLWithPath: rlData))
         } catch let e as DataError { throw UserInputError("\(e)") }
         BLASThreads.set(blasThreads)
-        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
+        let ctx = tm.model.config.maxPositionEmbeddings
+        if maxNewTokens >= ctx { throw UserInputError("--max-new-tokens \(maxNewTokens) leaves no room for a prompt in the model's max_position_embeddings (\(ctx))") }
+        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos, maxLength: min(1024, ctx), maxPromptLength: min(512, ctx - maxNewTokens))
         let pairs = text.sftPairs(sftRows)
         if let why = rewardSpec.unearnableReason(rlRows, option: "--rl-data \(rlData)") { throw UserInputError(why) }
         let rl = text.rlPrompts(rlRows, strict: true, reward: rewardSpec), ev = text.rlPrompts(rlRows, strict: false, reward: rewardSpec)

@@ -75,6 +75,8 @@ struct SearchCommand: ParsableCommand {
     var claimIDs: [String] { v1 ? SearchCommand.v1Claims + claims.filter { !SearchCommand.v1Claims.contains($0) } : claims }
 
     func validate() throws {
+        try Bounds.check([("--budget-evals", budgetEvals, Bounds.steps), ("--restarts", restarts, Bounds.items),
+                          ("--candidates", candidates, 1...10_000)])
         if let out { try OutputPaths.checkFile(out, option: "--out") }
         if let outDir { try OutputPaths.checkFolder(outDir, option: "--out-dir") }
         try OutputPaths.checkDistinct([("--out", out), ("--json", report.json)])
@@ -155,7 +157,7 @@ struct SearchCommand: ParsableCommand {
                 try writeJSON(cx, to: URL(fileURLWithPath: dir).appendingPathComponent(SearchTable.fileName(claim: r.claim, dropped: r.dropped)))
             }
         }
-        print(SearchTable.render(results, times: times))
+        printSummary(SearchTable.render(results, times: times), stdoutTaken: report.json == "-" || out == "-")
         if strict && results.contains(where: { $0.counterexample != nil }) { throw ExitCode(1) }
     }
 }

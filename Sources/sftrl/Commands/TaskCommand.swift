@@ -30,11 +30,12 @@ struct TaskCommand: ParsableCommand {
         @Option(help: "Training examples.") var trainSize = 4096
         @Option(help: "Probability that an SFT label is flipped.") var sftLabelNoise = 0.1
 
+        func validate() throws { try Bounds.check("--train-size", trainSize, Bounds.steps) }
+
         mutating func run() throws {
             if trainSize <= 0 { throw UserInputError("--train-size is \(trainSize); expected a positive integer") }
             do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
             if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw UserInputError("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
-            let fm = FileManager.default
             do {
                 try OutputPaths.checkCreatableFolder(out, option: "--out")
                 try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil)
@@ -58,16 +59,8 @@ struct TaskCommand: ParsableCommand {
                 ("rl-test.jsonl", try TextDataset.promptLabelJSONL(rl(task.test))),
             ]
             let outURL = URL(fileURLWithPath: out).standardizedFileURL
-            let staging = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-            try? fm.removeItem(at: staging)
-            try ensureDirectory(staging)
-            do {
+            try replaceFolderAtomically(at: outURL) { staging in
                 for (name, text) in files { try writeAtomically(text, to: staging.appendingPathComponent(name)) }
-                if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-                try fm.moveItem(at: staging, to: outURL)
-            } catch {
-                try? fm.removeItem(at: staging)
-                throw error
             }
             print("wrote \(outURL.path): \(files.map(\.0).joined(separator: ", ")) (\(task.train.count) train, \(task.test.count) test)")
         }

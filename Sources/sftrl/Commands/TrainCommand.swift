@@ -160,6 +160,16 @@ struct TrainCommand: ParsableCommand {
         } catch let e as ValidationError { throw UserInputError(e.message) }
     }
 
+    func validate() throws {
+        try Bounds.check([("--train-size", trainSize, Bounds.steps), ("--pretrain-steps", pretrainSteps, Bounds.stepsOrZero),
+                          ("--sft-epochs", sftEpochs, 0...1_000_000), ("--sft-batch-size", sftBatchSize, Bounds.items),
+                          ("--rl-steps", rlSteps, Bounds.stepsOrZero), ("--prompts-per-step", promptsPerStep, Bounds.items),
+                          ("--group-size", numGenerations, 2...Bounds.items.upperBound), ("--num-iterations", numIterations, 1...10_000),
+                          ("--max-completion-length", maxCompletionLength, Bounds.tokens), ("--eval-prompts", evalPrompts, Bounds.items),
+                          ("--threads", blasThreads, Bounds.threads)])
+        try Bounds.product([("--prompts-per-step", promptsPerStep), ("--group-size", numGenerations)], limit: Bounds.items.upperBound, what: "completions per GRPO step")
+    }
+
     func run() throws {
         var config = try makeConfig()
         try checkOut()
@@ -313,6 +323,12 @@ func runWithProgress(_ pipeline: Pipeline, base: Qwen3Model?, total: Int, label:
             FileHandle.standardError.write(Data("\n\(warning)\n".utf8))
         }
         var status = "\(p.stage) \(p.step)/\(p.total)"
+        // A non-finite training loss stops the run (exit 1, nothing written) saying where.
+        if let v = p.row?.values, let (name, x) = v.sorted(by: { $0.key < $1.key }).first(where: { $0.key.hasSuffix("loss") && !$0.value.isFinite }) {
+            progress.finish()
+            FileHandle.standardError.write(Data("error: training stopped: \(name) is \(x) at \(p.stage) step \(p.step) of \(p.total); nothing was written — lower the learning rate of that stage\n".utf8))
+            Foundation.exit(1)
+        }
         if let v = p.row?.values {
             if let l = v["eval_sft_loss"] { status += "  eval_sft_loss \(formatFixed(l, decimals: 3))" }
             if let r = v["eval_reward"] { status += "  eval_reward \(formatFixed(r, decimals: 3))" }
@@ -324,23 +340,10 @@ func runWithProgress(_ pipeline: Pipeline, base: Qwen3Model?, total: Int, label:
     return result
 }
 
-/// Writes a run's folder whole or not at all: `write` fills a staging folder beside `out`, which
-/// then replaces `out`; on failure the staging folder is removed. Returns the folder's URL.
+/// Writes a run's folder whole or not at all (`replaceFolderAtomically`: a staging folder, a lock
+/// on the destination, one rename into place). Returns the folder's URL.
 func writeFolderAtomically(_ out: String, _ write: (URL) throws -> Void) throws -> URL {
-    let fm = FileManager.default
     let outURL = URL(fileURLWithPath: out).standardizedFileURL
-    let parent = outURL.deletingLastPathComponent()
-    try ensureDirectory(parent)
-    let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-    try? fm.removeItem(at: staging)
-    try ensureDirectory(staging)
-    do {
-        try write(staging)
-        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-        try fm.moveItem(at: staging, to: outURL)
-    } catch {
-        try? fm.removeItem(at: staging)
-        throw error
-    }
+    try replaceFolderAtomically(at: outURL, write)
     return outURL
 }

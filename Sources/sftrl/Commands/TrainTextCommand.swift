@@ -29,10 +29,17 @@ extension TrainCommand {
         } catch let e as DataError { throw UserInputError("\(e)") }
         guard case .success(let rewardSpec) = TextReward.parse(reward) else { throw UserInputError("--reward '\(reward)' is not a reward") }
         if config.grpo.steps > 0, let why = rewardSpec.unearnableReason(train, option: "--data") { throw UserInputError(why) }
-        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos)
         config.model = tm.model.config
         config.pretrain.steps = 0
         config.evalSampling.maxNewTokens = max(config.evalSampling.maxNewTokens, config.grpo.loss.maxCompletionLength)
+        // Long rows are truncated as TRL does (TextTask: max_length 1024, max_prompt_length 512),
+        // within the model's context; the held-out rows must give every eval metric a value.
+        let ctx = tm.model.config.maxPositionEmbeddings, newTokens = config.evalSampling.maxNewTokens
+        if newTokens >= ctx { throw UserInputError("--max-completion-length \(newTokens) leaves no room for a prompt in the model's max_position_embeddings (\(ctx))") }
+        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: eos, maxLength: min(1024, ctx), maxPromptLength: min(512, ctx - newTokens))
+        let held = testData != nil ? "--test-data \(testData!)" : "the rows held out of --data (--test-fraction)"
+        if config.sft.epochs > 0 && !test.contains(where: { $0.completion != nil }) { throw UserInputError("\(held) have no completion: eval_sft_loss would be undefined; give rows with a \"completion\"") }
+        if !test.contains(where: rewardSpec.accepts) { throw UserInputError("\(held) have no row that --reward \(rewardSpec) can score: eval_reward would be undefined; give rows with a \"label\" (label words) or a \"completion\" (exact-match, regex)") }
         let pdata = text.pipelineData(train: train, test: test, evalPrompts: config.evalPrompts, sampling: config.evalSampling,
                                       seed: SeededGenerator.derivedSeed(config.seed, "eval"), reward: rewardSpec)
         if pdata.sftPairs.isEmpty && config.sft.epochs > 0 { throw UserInputError("--data has no SFT rows (no completion or CoLA label); use --sft-epochs 0 or other data") }

@@ -41,6 +41,7 @@ struct UpdateCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
+        try Bounds.check("--monte-carlo", monteCarlo, 2...UpdateDistribution.maxDraws)
         if let json { try OutputPaths.checkFile(json, option: "--json") }
         if let n = monteCarlo, n < 2 { throw ValidationError("--monte-carlo needs N ≥ 2, got \(n)") }
         if let n = monteCarlo, n > UpdateDistribution.maxDraws {
@@ -65,17 +66,24 @@ struct UpdateCommand: ParsableCommand {
                 result.klGradient = try KLGradientReport.make(algo, theta: inst.start)
             }
         } catch { throw ValidationError("\(error)") }
+        // Never a silently wrong answer: a non-finite update is a failed computation (exit 1).
+        let summary = [result.gradientNorm, result.biasNorm, result.traceCovariance] + result.expectedUpdate
+        if summary.contains(where: { !$0.isFinite }) {
+            throw RunFailure("the update distribution is not finite (‖E[Δθ]‖ \(norm(result.expectedUpdate)), ‖gradient‖ \(result.gradientNorm)): the instance's numbers are too extreme for double precision (rewards up to \(inst.rewardBound), smallest data probability \(inst.data.joined().filter { $0 > 0 }.min() ?? 0)); nothing was written")
+        }
         if let json {
             do { try writeAtomically(try encodeJSON(result), to: URL(fileURLWithPath: json)) } catch {
                 throw RunFailure("cannot write --json \(json): \(plainMessage(error))")
             }
         }
         func f(_ x: Double) -> String { formatSignificant(x, digits: 6) }
-        print("\(result.method) (\(result.mode), \(result.outcomes) batches, η = \(f(eta)), \(inst.policy.name), \(inst.policy.dimension) parameters)")
-        print("‖E[Δθ]‖ = \(f(norm(result.expectedUpdate)))  ‖gradient‖ = \(f(result.gradientNorm))  ‖bias‖ = \(f(result.biasNorm))  cosine = \(f(result.cosine))  tr Cov[Δθ] = \(f(result.traceCovariance))")
-        if result.mode == "monte-carlo" { print("standard error of E[Δθ] (norm) = \(f(result.standardErrorNorm))") }
+        let toStderr = json == "-"
+        func say(_ line: String) { printSummary(line, stdoutTaken: toStderr) }
+        say("\(result.method) (\(result.mode), \(result.outcomes) batches, η = \(f(eta)), \(inst.policy.name), \(inst.policy.dimension) parameters)")
+        say("‖E[Δθ]‖ = \(f(norm(result.expectedUpdate)))  ‖gradient‖ = \(f(result.gradientNorm))  ‖bias‖ = \(f(result.biasNorm))  cosine = \(f(result.cosine))  tr Cov[Δθ] = \(f(result.traceCovariance))")
+        if result.mode == "monte-carlo" { say("standard error of E[Δθ] (norm) = \(f(result.standardErrorNorm))") }
         if let k = result.klEstimateExpected, let e = result.klExact {
-            print("KL estimate (\(config.klEstimator.rawValue)): expected \(f(k)), exact KL(p‖π_ref) \(f(e))")
+            say("KL estimate (\(config.klEstimator.rawValue)): expected \(f(k)), exact KL(p‖π_ref) \(f(e))")
         }
         if let k = result.klGradient {
             print("kl_gradient: ‖·‖ = \(f(norm(k.gradient))), descends \(k.descends) (cosine with ∇KL(π_ref‖p) \(f(k.forwardCosine)), with ∇KL(p‖π_ref) \(f(k.reverseCosine)))")

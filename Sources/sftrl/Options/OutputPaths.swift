@@ -1,19 +1,24 @@
 import ArgumentParser
 import Foundation
+import Reports
 
 /// Up-front checks of the paths a command will write, run in `validate()` before any work, so a
 /// long computation never ends in "cannot write". Each message names the option the user typed.
 enum OutputPaths {
     /// A file the command will write (replacing it if it exists): the path is not empty, is not an
-    /// existing folder, and its folder exists and is writable.
+    /// existing folder, and its folder exists and is writable. `-` (standard output), a FIFO and a
+    /// character device pass (written in place); a symbolic link is judged by its target; a name
+    /// over 255 bytes or a folder on a pseudo-filesystem (/proc, /sys) is refused (`OutputTarget`).
     static func checkFile(_ path: String, option: String) throws {
         guard !path.isEmpty else { throw ValidationError("\(option) needs a file path, got an empty string") }
-        let fm = FileManager.default
+        if path == "-" { return }
         var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw ValidationError("\(option) \(path) is a folder; give a file path (for example \(path)/report.json)")
         }
-        try checkWritableParent(of: path, option: option)
+        if let why = OutputTarget.problem(path) { throw ValidationError("\(option) \(path): \(why)") }
+        guard case .file(let resolved) = OutputTarget.classify(path) else { return }
+        try checkWritableParent(of: resolved, option: option)
     }
 
     /// A folder the command will create or fill: the path is not empty and not an existing file;
@@ -43,9 +48,15 @@ enum OutputPaths {
             guard fm.isWritableFile(atPath: url.path) else { throw ValidationError("\(option) \(path): the folder is not writable") }
             return
         }
+        if let name = url.pathComponents.first(where: { $0.utf8.count > OutputTarget.maxNameBytes }) {
+            throw ValidationError("\(option) \(path): the name \(name.prefix(20))… is \(name.utf8.count) bytes long, above the limit of \(OutputTarget.maxNameBytes); choose a shorter name")
+        }
         while url.path != "/" {
             url = url.deletingLastPathComponent()
             guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { continue }
+            if isDir.boolValue, let fs = OutputTarget.pseudoFilesystem(url.path) {
+                throw ValidationError("\(option) \(path): \(url.path) is on the \(fs) pseudo-filesystem, where no folder can be created; choose a path on a disk")
+            }
             guard isDir.boolValue else {
                 throw ValidationError("\(option) \(path): \(url.path) is a file, so no folder can be created under it; choose another path")
             }
@@ -69,6 +80,14 @@ enum OutputPaths {
             if let other = seen[key] { throw ValidationError("\(other) and \(option) name the same file \(path); give them different paths") }
             seen[key] = option
         }
+    }
+
+    /// Whether two paths name one existing file (the same device and inode: through symlinks,
+    /// hard links, `./a` and `a`, or the target of a symlink given as either).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     private static func checkWritableParent(of path: String, option: String) throws {
@@ -108,4 +127,10 @@ func plainMessage(_ error: Error) -> String {
     }
     reason = reason.prefix(1).lowercased() + reason.dropFirst()
     return path.map { "\($0): \(reason)" } ?? reason
+}
+
+/// A human summary line: on standard output, or on standard error when an output option is `-`
+/// (standard output then carries only the JSON or Markdown, so it can be piped).
+func printSummary(_ text: String, stdoutTaken: Bool) {
+    if stdoutTaken { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
 }

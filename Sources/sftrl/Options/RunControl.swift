@@ -21,8 +21,8 @@ struct RunControl: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let s = shard, ReportMerge.parseShard(s) == nil { throw ValidationError("--shard must be K/N with 0 ≤ K < N (e.g. 0/4), got \"\(s)\"") }
+        try Bounds.check("--threads", threads, Bounds.threads)
+        if let s = shard { _ = try Bounds.shard(s) }
     }
 
     /// The shard as (index, count), the whole run (0, 1) without --shard.

@@ -46,6 +46,12 @@ struct SampledOptions: ParsableArguments {
     @Option(help: ArgumentHelp("chord's SFT weight μ for --method chord (a chord:MU:STEPS phase carries its own).", valueName: "μ"))
     var mix: Double = 0.5
 
+    /// The counts bounded before any work (issue 24): `--group-size 2^63-1` is refused at once.
+    func validate() throws {
+        try Bounds.check([("--group-size", groupSize, Bounds.items), ("--batch-size", batchSize, Bounds.items),
+                          ("--inner-iterations", innerIterations, 1...10_000)])
+    }
+
     /// The configuration, every name checked (the message names the option).
     func config(method: SampledMethod, eta: Double) throws -> SampledConfig {
         var c = SampledConfig(method: method)
