@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Transformer", "Linalg", "StrictJSON", "PostTraining"]),
         // The data and SVG behind every figure folder, and the views of reports (check and search tables,
         // report merging, flow and sampled-flow files, the Pareto study's files, spectrum, explain, replay loading).
-        .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Search", "Reports"]),
+        .target(name: "Figures", dependencies: ["StrictJSON", "Policies", "Flows", "Claims", "Search", "Reports", "Training", "Transformer"]),
         // The command layer only: parse, call a library, print.
         .executableTarget(name: "sftrl", dependencies: [
             "Linalg", "StrictJSON", "Policies", "PostTraining", "Flows", "Claims", "Search", "Verified", "Transformer", "Training", "Reports", "Figures",

@@ -38,7 +38,7 @@ struct FiguresCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        try OutputPaths.checkFolder(out, option: "--out")
+        try validating { try OutputPaths.checkFolder(out, option: "--out") }
         do { _ = try FigureCatalog.selection(only, includeTransformer: includeTransformer) } catch let e as FiguresError {
             throw ValidationError(e.description)
         }

@@ -79,7 +79,7 @@ struct FixedPointCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
         _ = try settings()
     }
 

@@ -133,7 +133,7 @@ struct FlowCommand: ParsableCommand {
             throw UserInputError("--samples \(samples) would keep about \(formatSignificant(Double(samples) * bytesPerSample / 1_073_741_824, digits: 3)) GiB "
                 + "of trace for this instance; at most \(Int(memoryLimit / bytesPerSample)) samples fit in half of this machine's memory")
         }
-        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw UserInputError(e.message) }
+        try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
         let outURL = URL(fileURLWithPath: out)
         return Plan(file: loaded.file, instance: loaded.instance, schedule: parsedSchedule, method: method.rawValue, eta: eta,
                     options: options, events: parsedEvents, out: outURL)
@@ -201,7 +201,7 @@ struct FlowCommand: ParsableCommand {
             throw UserInputError("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
                 + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")
         }
-        do { try OutputPaths.checkCreatableFolder(out, option: "--out") } catch let e as ValidationError { throw UserInputError(e.message) }
+        try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
         let outURL = URL(fileURLWithPath: out)
         let result: SampledRunResult
         do {

@@ -138,7 +138,7 @@ extension LMCommand {
                               ("--peak-size", peakSize, 1...16_384), ("--threads", threads, Bounds.threads)])
             let c = try model().config
             _ = try settings(for: c)
-            if let json { try OutputPaths.checkFile(json, option: "--json") }
+            if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
         }
 
         mutating func run() throws {

@@ -195,7 +195,7 @@ extension LMCommand {
         @Flag(help: "Write into a non-empty --out folder (its config.json and model.safetensors are replaced).") var overwrite = false
 
         func validate() throws {
-            try OutputPaths.checkFolder(out, option: "--out")
+            try validating { try OutputPaths.checkFolder(out, option: "--out") }
             if !overwrite, let items = try? FileManager.default.contentsOfDirectory(atPath: out), !items.isEmpty {
                 throw ValidationError("--out \(out) is not empty; choose another folder or pass --overwrite")
             }

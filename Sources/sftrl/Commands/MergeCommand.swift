@@ -31,7 +31,7 @@ struct MergeCommand: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one report file") }
         if let out {
-            try OutputPaths.checkFile(out, option: "--out")
+            try validating { try OutputPaths.checkFile(out, option: "--out") }
             if files.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL || OutputPaths.sameFile($0, out) }) {
                 throw ValidationError("--out \(out) is one of the reports being merged; write the merged report to another file")
             }

@@ -109,7 +109,7 @@ struct ParetoCommand: ParsableCommand {
             throw ValidationError("--points \(points), --samples \(samples) and --alternations \(alternations) would keep about "
                 + "\(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB for this instance, more than half of this machine's memory; lower them")
         }
-        try OutputPaths.checkCreatableFolder(out, option: "--out")
+        try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
         let mus = (1...points).map { Double($0) / Double(points + 1) }
         return ParetoStudy.Plan(instance: loaded.instance, file: loaded.file, name: URL(fileURLWithPath: instance).deletingPathExtension().lastPathComponent,
                                 mus: mus, paths: paths, samples: samples, options: options)

@@ -35,8 +35,8 @@ struct PowerCommand: ParsableCommand {
     func validate() throws {
         for c in claims where !Registry.ids.contains(c) { throw ValidationError("--claim \(c): unknown claim id; run `sftrl explain --list` for the ids") }
         if let s = searchSeconds, !(s > 0 && s <= 3600) { throw ValidationError("--search-seconds must be in (0, 3600], got \(s)") }
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
-        if let markdown { try OutputPaths.checkFile(markdown, option: "--markdown") }
+        if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
+        if let markdown { try validating { try OutputPaths.checkFile(markdown, option: "--markdown") } }
     }
 
     func run() throws {

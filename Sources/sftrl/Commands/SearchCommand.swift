@@ -77,9 +77,9 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         try Bounds.check([("--budget-evals", budgetEvals, Bounds.steps), ("--restarts", restarts, Bounds.items),
                           ("--candidates", candidates, 1...10_000)])
-        if let out { try OutputPaths.checkFile(out, option: "--out") }
-        if let outDir { try OutputPaths.checkFolder(outDir, option: "--out-dir") }
-        try OutputPaths.checkDistinct([("--out", out), ("--json", report.json)])
+        if let out { try validating { try OutputPaths.checkFile(out, option: "--out") } }
+        if let outDir { try validating { try OutputPaths.checkFolder(outDir, option: "--out-dir") } }
+        try validating { try OutputPaths.checkDistinct([("--out", out), ("--json", report.json)]) }
         guard !claimIDs.isEmpty else { throw ValidationError("give a claim with --claim ID (repeatable) or --v1 for the claims of paper-notes.md §3") }
         guard budgetEvals >= 1 else { throw ValidationError("--budget-evals must be at least 1, got \(budgetEvals)") }
         guard budgetSeconds > 0, budgetSeconds.isFinite else { throw ValidationError("--budget-seconds must be a positive number, got \(budgetSeconds)") }

@@ -36,10 +36,8 @@ struct TaskCommand: ParsableCommand {
             if trainSize <= 0 { throw UserInputError("--train-size is \(trainSize); expected a positive integer") }
             do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
             if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw UserInputError("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
-            do {
-                try OutputPaths.checkCreatableFolder(out, option: "--out")
-                try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil)
-            } catch let e as ValidationError { throw UserInputError(e.message) }
+            try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
+            try validating { try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil) }
             var c = AcceptabilityTask.Config()
             c.dataSeed = dataSeed; c.trainSize = trainSize; c.sftLabelNoise = sftLabelNoise
             let task = AcceptabilityTask(config: c)

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Figures
 import Reports
 import Training
 import Transformer
@@ -60,10 +61,10 @@ extension TrainCommand {
             "eval_sft_loss on every held-out SFT row; eval_reward: mean@1 at temperature \(config.evalSampling.temperature), top_p \(config.evalSampling.topP) on the first \(pdata.evaluator.rewardPrompts) held-out labelled prompts, the same sampler seed at every evaluation.",
         ]
         let outURL = try writeFolderAtomically(out) { staging in
-            try writeOutputs(result: result, config: config, stage1: stage1, to: staging,
+            try TrainOutputs.write(result: result, config: config, stage1: stage1, to: staging,
                              save: { m, url in try TextModel.saveCheckpoint(m, to: url, source: dir) }, data: counts, design: design)
         }
         print("wrote \(outURL.path) (\(result.rows.count) rows, \(formatFixed(result.wallSeconds["total"] ?? 0, decimals: 1)) s)")
-        for line in summary(result.rows, config: config).lines { print(line) }
+        for line in TrainOutputs.summary(result.rows, config: config).lines { print(line) }
     }
 }

@@ -42,7 +42,7 @@ struct UpdateCommand: ParsableCommand {
 
     func validate() throws {
         try Bounds.check("--monte-carlo", monteCarlo, 2...UpdateDistribution.maxDraws)
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
         if let n = monteCarlo, n < 2 { throw ValidationError("--monte-carlo needs N ≥ 2, got \(n)") }
         if let n = monteCarlo, n > UpdateDistribution.maxDraws {
             throw ValidationError("--monte-carlo \(n) is above the limit of \(UpdateDistribution.maxDraws) draws; "

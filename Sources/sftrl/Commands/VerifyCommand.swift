@@ -38,7 +38,7 @@ struct VerifyCommand: ParsableCommand {
     func validate() throws {
         guard (2...3).contains(responses) else { throw ValidationError("--responses must be 2 or 3, got \(responses)") }
         guard (1...50_000_000).contains(maxBoxes) else { throw ValidationError("--max-boxes must be in 1...50000000, got \(maxBoxes)") }
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
     }
 
     func run() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Linalg
+import Reports
 import Search
 
 /// How a seeded run is carried out: its seed, worker threads, shard, timing and progress display,
@@ -35,6 +36,6 @@ struct ReportOutput: ParsableArguments {
     var json: String?
 
     func validate() throws {
-        if let json { try OutputPaths.checkFile(json, option: "--json") }
+        if let json { try validating { try OutputPaths.checkFile(json, option: "--json") } }
     }
 }
