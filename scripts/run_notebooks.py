@@ -131,6 +131,8 @@ def main(argv):
         print(f"ok      {path.relative_to(ROOT)}  {time.monotonic() - start:.1f} s", flush=True)
         if write:
             fresh.metadata.pop("widgets", None)
+            for c in fresh.cells:  # execution timestamps only churn the diff
+                c.metadata.pop("execution", None)
             nbformat.write(fresh, path)
             problems += structural_problems(path, fresh)
         else:
