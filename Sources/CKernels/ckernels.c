@@ -58,6 +58,7 @@ long ck_bf16_packed_count(long in, long out) { return ((out + 3) & ~3L) * bf16_i
 static inline long bf16_at(long j, long k, long inp) { return (j >> 2) * 4 * inp + (k >> 4) * 64 + (j & 3) * 16 + (k & 15); }
 
 void ck_bf16_pack_span(uint16_t *dst, const void *src, long start, long count, long in) {
+    if (count <= 0 || in <= 0) return;  /* nothing to pack (and no division by in = 0) */
     const unsigned char *b = (const unsigned char *)src;
     long inp = bf16_inp(in), j = start / in, k = start % in;
     for (long i = 0; i < count; i++) {
