@@ -110,6 +110,9 @@ def main(argv):
     problems = [f"notebooks-data/{f.name}/ has no notebook notebooks/{f.name}.ipynb"
                 for f in sorted(p for p in DATA.iterdir() if p.is_dir())
                 if not (NOTEBOOKS / f"{f.name}.ipynb").is_file()]
+    # One BLAS thread, as scripts/test.sh sets it: LAPACK's eigenvalues (python-live's spectrum)
+    # differ in the 16th digit between thread counts, and outputs are compared as text.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Figures are shown inline (and so saved in the executed notebook), never in a window.
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     failed = 0
