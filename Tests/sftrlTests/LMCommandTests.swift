@@ -115,7 +115,7 @@ struct LMBenchCommandTests {
         let config = dir.appendingPathComponent("config.json")
         try Qwen3Config.tiny.jsonData().write(to: config)
         let out = dir.appendingPathComponent("bench.json")
-        var cmd = try SFTRL.parseAsRoot(["lm", "bench", "--config", dir.path, "--phases", "forward",
+        var cmd = try SFTRL.parseAsRoot(["lm", "bench", "--threads", "1", "--config", dir.path, "--phases", "forward",
                                          "--json", out.path] + Self.quick)
         try cmd.run()
         let row = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any])
@@ -177,7 +177,7 @@ private func scratch(_ tag: String) throws -> URL { try makeTemporaryDirectory("
         var cmd = try TaskCommand.Export.parse(["--out", out.path, "--sft-label-noise", "1.5"])
         #expect(LMBenchCommandTests.exitStatus { try cmd.run() } == 2)
         #expect(!FileManager.default.fileExists(atPath: out.path))
-        var gen = try LMCommand.Generate.parse(["--model", "/nonexistent", "--prompt", "x", "--temperature", "0"])
+        var gen = try LMCommand.Generate.parse(["--model", "/nonexistent", "--prompt", "x", "--temperature", "0", "--threads", "1"])
         #expect(LMBenchCommandTests.exitStatus { try gen.run() } == 2)
         var tok = try LMCommand.Tokenize.parse(["--model", "/nonexistent", "--text", "x", "--decode", "1"])
         #expect(LMBenchCommandTests.exitStatus { try tok.run() } == 2)
