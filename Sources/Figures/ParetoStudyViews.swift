@@ -86,3 +86,22 @@ extension ParetoStudy {
         return lines.joined(separator: "\n")
     }
 }
+
+extension ParetoStudy {
+    /// Writes `sftrl pareto`'s folder, all five files together (`replaceFilesAtomically`):
+    /// front.csv, paths.csv, summary.csv, pareto.svg and manifest.json (command, version, commit,
+    /// the instance's path, canonical hash, policy and β, the study's settings, wall time).
+    public func writeFolder(plan p: Plan, instancePath: String, out dir: URL, started: Date) throws {
+        var extra = manifestExtra()
+        extra["instance"] = .object(["path": .string(instancePath), "sha256_canonical_json": .string(canonicalJSONHash(p.file)),
+                                     "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
+        let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
+                                timing: .init(started: started, wallSeconds: Date().timeIntervalSince(started)))
+        let files: [(name: String, data: Data)] = [
+            ("front.csv", Data(frontTable().render().utf8)), ("paths.csv", Data(pathsTable().render().utf8)),
+            ("summary.csv", Data(summaryTable().render().utf8)), ("pareto.svg", Data(figure().render().utf8)),
+            ("manifest.json", try encodeJSON(manifest)),
+        ]
+        try replaceFilesAtomically(in: dir, files)
+    }
+}

@@ -127,19 +127,7 @@ struct ParetoCommand: ParsableCommand {
         do { study = try ParetoStudy.compute(p) } catch {
             throw RunFailure(ParetoCommand.describe(error))
         }
-        var extra = study.manifestExtra()
-        extra["instance"] = .object(["path": .string(instance), "sha256_canonical_json": .string(canonicalJSONHash(p.file)),
-                                     "policy": .string(p.instance.policy.name), "beta": .number(p.instance.beta)])
-        let manifest = Manifest(command: CommandLine.arguments, version: sftrlVersion, extra: extra,
-                                timing: .init(started: started,
-                                              wallSeconds: Date().timeIntervalSince(started)))
-        do {
-            let files: [(String, Data)] = [("front.csv", Data(study.frontTable().render().utf8)), ("paths.csv", Data(study.pathsTable().render().utf8)),
-                                           ("summary.csv", Data(study.summaryTable().render().utf8)), ("pareto.svg", Data(study.figure().render().utf8)),
-                                           ("manifest.json", try encodeJSON(manifest))]
-            let dir = URL(fileURLWithPath: out)
-            try replaceFilesAtomically(in: dir, files.map { (name: $0.0, data: $0.1) })
-        } catch {
+        do { try study.writeFolder(plan: p, instancePath: instance, out: URL(fileURLWithPath: out), started: started) } catch {
             throw RunFailure(plainMessage(error))
         }
         if !quiet { print(study.summaryText(out: out)) }

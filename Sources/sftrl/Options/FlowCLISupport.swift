@@ -12,24 +12,3 @@ enum FlowCLI {
         return (file, try Instance(file: file))
     }
 }
-
-/// A value computed on its own thread while the caller goes on; `wait()` blocks until it is ready.
-final class Background<T: Sendable>: @unchecked Sendable {
-    private var value: T?
-    private let ready = DispatchSemaphore(value: 0)
-
-    init(_ work: @escaping @Sendable () -> T) {
-        Thread.detachNewThread { [self] in
-            value = work()
-            ready.signal()
-        }
-    }
-
-    /// The value (waits for it; may be called more than once).
-    func wait() -> T {
-        ready.wait()
-        defer { ready.signal() }
-        return value!
-    }
-}
-
