@@ -28,22 +28,22 @@ struct FixedPointCommand: ParsableCommand {
     var groupSize: Int?
 
     @Option(help: ArgumentHelp("Advantage scaling group, batch or none (grpo, chord; default group, TRL's).", valueName: "name"))
-    var scaling: String?
+    var scaling: AdvantageScaling?
 
     @Option(name: .customLong("kl-estimator"), help: ArgumentHelp("k1, k2 or k3 (grpo, chord; default k3, TRL's).", valueName: "name"))
-    var klEstimator: String?
+    var klEstimator: KLEstimator?
 
     @Option(name: .customLong("kl-coef"), help: ArgumentHelp("β_kl (gibbs, grpo, chord, rloo; default the instance's beta).", valueName: "β"))
     var klCoef: Double?
 
     @Option(name: .customLong("kl-placement"), help: ArgumentHelp("loss (TRL's GRPO; default) or reward (verl's use_kl_in_reward) (grpo, chord).", valueName: "name"))
-    var klPlacement: String?
+    var klPlacement: KLPlacement?
 
     @Flag(name: .customLong("kl-bias-correction"), help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k (grpo, chord; default off).")
     var klBiasCorrection = false
 
     @Option(help: ArgumentHelp("Loss aggregation grpo, dapo or dr_grpo (grpo, chord; default grpo).", valueName: "name"))
-    var aggregation: String?
+    var aggregation: LossAggregation?
 
     @Option(help: ArgumentHelp("CHORD's SFT weight μ in [0, 1] (chord; default 0.5).", valueName: "μ"))
     var mix: Double?
@@ -58,22 +58,10 @@ struct FixedPointCommand: ParsableCommand {
         s.klCoef = klCoef
         s.mix = mix
         if klBiasCorrection { s.klBiasCorrection = true }
-        if let v = scaling {
-            guard let e = AdvantageScaling(rawValue: v) else { throw ValidationError("unknown --scaling '\(v)': use group, batch or none") }
-            s.scaling = e
-        }
-        if let v = klEstimator {
-            guard let e = KLEstimator(rawValue: v) else { throw ValidationError("unknown --kl-estimator '\(v)': use k1, k2 or k3") }
-            s.klEstimator = e
-        }
-        if let v = klPlacement {
-            guard let e = KLPlacement(rawValue: v) else { throw ValidationError("unknown --kl-placement '\(v)': use loss or reward") }
-            s.klPlacement = e
-        }
-        if let v = aggregation {
-            guard let e = LossAggregation(rawValue: v) else { throw ValidationError("unknown --aggregation '\(v)': use grpo, dapo or dr_grpo") }
-            s.aggregation = e
-        }
+        if let v = scaling { s.scaling = v }
+        if let v = klEstimator { s.klEstimator = v }
+        if let v = klPlacement { s.klPlacement = v }
+        if let v = aggregation { s.aggregation = v }
         do { try s.validate() } catch { throw ValidationError("\(error)") }
         return s
     }

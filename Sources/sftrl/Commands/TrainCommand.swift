@@ -61,10 +61,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Maximum completion length (tokens).") var maxCompletionLength = 4
     @Option(help: "Clip ε of the ratio.") var epsilon = 0.2
     @Option(name: [.customLong("beta"), .customLong("kl-coef")], help: "KL coefficient β (0: no KL term; kl is still logged; --kl-coef is an alias).") var beta = 0.0
-    @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator = "k3"
-    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "Loss aggregation: grpo, dapo or dr_grpo (TRL's loss_type; --loss-type is an alias).") var lossType = "dapo"
-    @Option(name: [.customLong("scaling"), .customLong("scale-rewards")], help: "Advantage scaling: group, batch or none (TRL's scale_rewards; --scale-rewards is an alias).") var scaleRewards = "group"
-    @Option(help: "Where β·k enters: loss (TRL's GRPO) or reward (verl's use_kl_in_reward: subtracted from the reward before the advantages, detached).") var klPlacement = "loss"
+    @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator: KLEstimator = .k3
+    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "Loss aggregation: grpo, dapo or dr_grpo (TRL's loss_type; --loss-type is an alias).") var lossType: LossAggregation = .dapo
+    @Option(name: [.customLong("scaling"), .customLong("scale-rewards")], help: "Advantage scaling: group, batch or none (TRL's scale_rewards; --scale-rewards is an alias).") var scaleRewards: AdvantageScaling = .group
+    @Option(help: "Where β·k enters: loss (TRL's GRPO) or reward (verl's use_kl_in_reward: subtracted from the reward before the advantages, detached).") var klPlacement: KLPlacement = .loss
     @Flag(help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k with its gradient (ρ the importance ratio).") var klBiasCorrection = false
     // Evaluation.
     @Option(help: "Test prompts for the mean@1 reward at every step (of 256).") var evalPrompts = 128
@@ -74,12 +74,9 @@ struct TrainCommand: ParsableCommand {
     func makeConfig() throws -> PipelineConfig {
         guard preset == "tiny" else { throw UserInputError("--preset '\(preset)' is unknown; the only preset is 'tiny'") }
         let kind = pipeline
-        guard let est = KLEstimator(rawValue: klEstimator) else { throw UserInputError("--kl-estimator '\(klEstimator)' is unknown; use k1, k2 or k3") }
-        guard let lt = LossAggregation(rawValue: lossType) else { throw UserInputError("--aggregation (--loss-type) '\(lossType)' is unknown; use grpo, dapo or dr_grpo") }
-        guard let placement = KLPlacement(rawValue: klPlacement) else { throw UserInputError("--kl-placement '\(klPlacement)' is unknown; use loss or reward") }
+        let est = klEstimator, lt = lossType, placement = klPlacement, sr = scaleRewards
         if klBiasCorrection && placement == .reward { throw UserInputError("--kl-bias-correction weights the loss's KL term; with --kl-placement reward there is none: drop one of them") }
         let schedule = lrScheduler
-        guard let sr = AdvantageScaling(rawValue: scaleRewards) else { throw UserInputError("--scaling (--scale-rewards) '\(scaleRewards)' is unknown; use group, batch or none") }
         func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw UserInputError("\(name) is \(v); expected a positive integer") } }
         func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw UserInputError("\(name) is \(v); expected ≥ 0") } }
         func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw UserInputError("\(name) is \(v); expected a positive number") } }

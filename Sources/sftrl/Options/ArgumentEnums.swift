@@ -11,6 +11,11 @@ extension SampledOptimizer: ExpressibleByArgument {}
 extension SampledMethod: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}
 extension LRSchedule: ExpressibleByArgument {}
+// GRPO's vocabulary (PostTraining), typed on every command that takes it.
+extension AdvantageScaling: ExpressibleByArgument {}
+extension KLEstimator: ExpressibleByArgument {}
+extension LossAggregation: ExpressibleByArgument {}
+extension KLPlacement: ExpressibleByArgument {}
 
 /// `--weights f32|bf16` of the lm commands (any letter case).
 extension WeightStorage: ExpressibleByArgument {

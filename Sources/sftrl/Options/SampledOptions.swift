@@ -14,7 +14,7 @@ struct SampledOptions: ParsableArguments {
     var optimizer: SampledOptimizer = .sgd
 
     @Option(help: ArgumentHelp("GRPO advantage scaling: group, batch or none (TRL's scale_rewards; std is unbiased, plus 1e-4).", valueName: "name"))
-    var scaling: String = "group"
+    var scaling: AdvantageScaling = .group
 
     @Option(help: "Clip range ε of the GRPO ratio.")
     var epsilon: Double = 0.2
@@ -29,13 +29,13 @@ struct SampledOptions: ParsableArguments {
     var klCoef: Double?
 
     @Option(name: .customLong("kl-estimator"), help: ArgumentHelp("k1, k2 or k3 (TRL's is k3).", valueName: "name"))
-    var klEstimator: String = "k3"
+    var klEstimator: KLEstimator = .k3
 
     @Option(help: ArgumentHelp("GRPO loss aggregation: grpo, dapo or dr_grpo (distinct on autoregressive instances).", valueName: "name"))
-    var aggregation: String = "grpo"
+    var aggregation: LossAggregation = .grpo
 
     @Option(name: .customLong("kl-placement"), help: ArgumentHelp("Where β_kl·k enters grpo/chord: loss (TRL's GRPO: the estimator's gradient flows through p) or reward (verl's use_kl_in_reward: Σ_t k at the sampling policy, detached, subtracted from the reward before the advantages).", valueName: "loss|reward"))
-    var klPlacement: String = "loss"
+    var klPlacement: KLPlacement = .loss
 
     @Flag(name: .customLong("kl-bias-correction"), help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k (ρ the importance ratio, differentiated too).")
     var klBiasCorrection = false
@@ -59,18 +59,14 @@ struct SampledOptions: ParsableArguments {
         c.batchSize = batchSize
         c.eta = eta
         c.optimizer = optimizer
-        guard let s = AdvantageScaling(rawValue: scaling) else { throw ValidationError("unknown --scaling '\(scaling)': use group, batch or none") }
-        c.scaling = s
+        c.scaling = scaling
         c.epsilon = epsilon
         c.epsilonHigh = epsilonHigh
         c.innerIterations = innerIterations
         c.klCoefficient = klCoef
-        guard let k = KLEstimator(rawValue: klEstimator) else { throw ValidationError("unknown --kl-estimator '\(klEstimator)': use k1, k2 or k3") }
-        c.klEstimator = k
-        guard let a = LossAggregation(rawValue: aggregation) else { throw ValidationError("unknown --aggregation '\(aggregation)': use grpo, dapo or dr_grpo") }
-        c.aggregation = a
-        guard let pl = KLPlacement(rawValue: klPlacement) else { throw ValidationError("unknown --kl-placement '\(klPlacement)': use loss or reward") }
-        c.klPlacement = pl
+        c.klEstimator = klEstimator
+        c.aggregation = aggregation
+        c.klPlacement = klPlacement
         c.klBiasCorrection = klBiasCorrection
         c.baseline = baseline
         c.mix = mix
