@@ -105,7 +105,6 @@ struct FlowCommand: ParsableCommand {
         if denseOutput && method == .gd { throw UserInputError("--dense-output applies to --method flow only: drop it for gradient steps") }
         do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw UserInputError(e.message) }
         do { try options.validate() } catch { throw UserInputError("\(error)") }
-        guard samples >= 2 else { throw UserInputError("--samples must be ≥ 2, got \(samples)") }
         let parsedSchedule: Schedule
         do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw UserInputError("--schedule: \(error)") }
         var parsedEvents: [LevelEvent] = []
@@ -170,15 +169,12 @@ struct FlowCommand: ParsableCommand {
 
     func runSampledPhases(_ sched: SampledSchedule, started: Date) throws {
         guard let eta else { throw UserInputError("sampled phases need --eta, the step size (e.g. --eta 0.1)") }
-        guard seeds >= 1 else { throw UserInputError("--seeds must be ≥ 1, got \(seeds)") }
-        guard maxSteps >= 1 else { throw UserInputError("--max-steps must be ≥ 1, got \(maxSteps)") }
         // The work is bounded before it starts, as for --method gd (grpo:10⁸ ran silently for hours).
         let work = Double(sched.totalSteps) * Double(seeds)
         if work > Double(maxSteps) {
             throw UserInputError("--schedule '\(schedule)' with --seeds \(seeds) runs \(formatSignificant(work, digits: 4)) sampled steps, more than --max-steps \(maxSteps): "
                 + "shorten the schedule, lower --seeds, or raise --max-steps")
         }
-        if let every, every < 1 { throw UserInputError("--every must be ≥ 1, got \(every)") }
         if !events.isEmpty { throw UserInputError("--event is not available for sampled phases") }
         let config: SampledConfig
         do { config = try sampled.config(method: sched.phases[0].method, eta: eta) } catch { throw UserInputError("\(error)") }

@@ -95,14 +95,6 @@ extension LMCommand {
             s.steps = steps ?? s.steps; s.warmupSteps = warmupSteps ?? s.warmupSteps
             s.forwardLength = forwardLength; s.forwardRepeats = forwardRepeats; s.decodeTokens = decodeTokens
             s.peakSize = peakSize; s.seed = seed
-            for (name, v) in [("--batch", s.batch), ("--length", s.length), ("--steps", s.steps),
-                              ("--forward-length", forwardLength), ("--forward-repeats", forwardRepeats),
-                              ("--decode-tokens", decodeTokens), ("--threads", threads), ("--peak-size", peakSize)]
-            where v <= 0 {
-                throw ValidationError("\(name) is \(v); expected a positive integer")
-            }
-            if s.warmupSteps < 0 { throw ValidationError("--warmup-steps is \(s.warmupSteps); expected 0 or more") }
-            if peakSize > 16_384 { throw ValidationError("--peak-size is \(peakSize); at most 16384 (three n×n Float matrices)") }
             let maxPos = c.maxPositionEmbeddings
             if s.length > maxPos {
                 throw ValidationError("--length \(s.length) exceeds the model's max_position_embeddings (\(maxPos))")

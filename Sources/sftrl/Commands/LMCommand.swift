@@ -123,7 +123,6 @@ extension LMCommand {
                 throw UserInputError("give exactly one of --tokens, --text or --text-file")
             }
             if let textFile { text = try readTextInput(textFile, option: "--text-file") }
-            if let k = topK, k <= 0 { throw UserInputError("--top-k is \(k); expected a positive integer") }
             let storage = try weights
             try ModelSource.setThreads(threads)
             if let tokens {

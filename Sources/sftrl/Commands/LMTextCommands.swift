@@ -117,7 +117,6 @@ extension LMCommand {
         }
 
         mutating func run() throws {
-            if maxNewTokens <= 0 { throw UserInputError("--max-new-tokens is \(maxNewTokens); expected a positive integer") }
             if greedy && temperature != nil { throw UserInputError("give either --greedy or --temperature, not both") }
             if let t = temperature, !(t > 0 && t.isFinite) { throw UserInputError("--temperature is \(t); expected a positive number (leave it out for greedy)") }
             if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected a number in (0, 1]") }
@@ -126,7 +125,6 @@ extension LMCommand {
             if user.isEmpty { throw UserInputError("\(promptFile == nil ? "--prompt" : "--prompt-file") is empty") }
             let text = chat ? TextModel.chatPrompt(user: user) : user
             let storage = try weights
-            if threads < 1 { throw UserInputError("--threads is \(threads); expected a positive integer") }
             try ModelSource.setThreads(threads)
             let tm: TextModel
             do { tm = try TextModel(directory: URL(fileURLWithPath: model), storage: storage) } catch {

@@ -66,13 +66,7 @@ struct ParetoCommand: ParsableCommand {
     var quiet = false
 
     func plan() throws -> ParetoStudy.Plan {
-        guard points >= 2 else { throw ValidationError("--points must be ≥ 2, got \(points)") }
         guard duration.isFinite, duration > 0 else { throw ValidationError("--duration must be a positive number, got \(duration)") }
-        guard alternations >= 1 else { throw ValidationError("--alternations must be ≥ 1, got \(alternations)") }
-        guard alternations <= 1_000_000 else {
-            throw ValidationError("--alternations must be at most 1000000 (each adds two phases, integrated and recorded one by one), got \(alternations)")
-        }
-        guard samples >= 2 else { throw ValidationError("--samples must be ≥ 2, got \(samples)") }
         var mixes: [Double] = []
         let mixItems = mix.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if mixItems.count > 1, mixItems.contains(where: \.isEmpty) {

@@ -47,7 +47,6 @@ struct ProbeCommand: ParsableCommand {
                        ("--max-new-tokens", maxNewTokens), ("--threads", blasThreads)] where v <= 0 {
             throw UserInputError("\(n) is \(v); expected a positive integer")
         }
-        if numGenerations < 2 { throw UserInputError("--num-generations is \(numGenerations); the group baseline needs at least 2") }
         if !(eta > 0 && eta.isFinite) { throw UserInputError("--eta is \(eta); expected a positive number") }
         if !(hessianStep > 0 && hessianStep.isFinite) { throw UserInputError("--hessian-step is \(hessianStep); expected a positive number") }
         if !(beta >= 0 && beta.isFinite) { throw UserInputError("--beta is \(beta); expected β ≥ 0") }

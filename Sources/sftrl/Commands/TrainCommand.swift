@@ -77,21 +77,8 @@ struct TrainCommand: ParsableCommand {
         let est = klEstimator, lt = lossType, placement = klPlacement, sr = scaleRewards
         if klBiasCorrection && placement == .reward { throw UserInputError("--kl-bias-correction weights the loss's KL term; with --kl-placement reward there is none: drop one of them") }
         let schedule = lrScheduler
-        func positive(_ v: Int, _ name: String) throws { if v <= 0 { throw UserInputError("\(name) is \(v); expected a positive integer") } }
-        func nonNegative(_ v: Int, _ name: String) throws { if v < 0 { throw UserInputError("\(name) is \(v); expected ≥ 0") } }
         func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw UserInputError("\(name) is \(v); expected a positive number") } }
-        try nonNegative(pretrainSteps, "--pretrain-steps")
-        try nonNegative(sftEpochs, "--sft-epochs")
-        try nonNegative(rlSteps, "--rl-steps")
-        try positive(sftBatchSize, "--sft-batch-size")
-        try positive(trainSize, "--train-size")
         do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
-        try positive(promptsPerStep, "--prompts-per-step")
-        try positive(numIterations, "--num-iterations")
-        try positive(maxCompletionLength, "--max-completion-length")
-        try positive(evalPrompts, "--eval-prompts")
-        try positive(blasThreads, "--threads")
-        if numGenerations < 2 { throw UserInputError("--group-size (--num-generations) is \(numGenerations); GRPO needs at least 2 completions per prompt") }
         try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
         if !(temperature > 0 && temperature.isFinite) { throw UserInputError("--temperature is \(temperature); expected > 0") }
         if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected 0 < top_p ≤ 1") }
