@@ -105,3 +105,21 @@ extension ParetoStudy {
         try replaceFilesAtomically(in: dir, files)
     }
 }
+
+extension ParetoStudy {
+    /// A failed path's message in this command's options: the integrator's own advice names
+    /// flow's --max-steps and --stepper, which pareto does not have (it runs rk8pd with the default
+    /// step limit).
+    public static func describe(_ error: Error) -> String {
+        guard case let FlowError.integration(phase, label, start, end, inner) = error else { return "\(error)" }
+        let at = "phase \(phase + 1) (\(label), t from \(formatSignificant(start, digits: 6)) to \(formatSignificant(end, digits: 6)))"
+        switch inner {
+        case let .tooManySteps(t, limit):
+            return "\(at): the integrator took its limit of \(limit) steps at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
+        case let .noProgress(t, _):
+            return "\(at): the integrator made no progress at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -20,3 +20,14 @@ public struct FlowPlan {
         self.options = options; self.events = events; self.out = out
     }
 }
+
+extension FlowPlan {
+    /// Runs the plan: the integrated flow (`runFlow`) or, for `method == "gd"`, gradient steps of
+    /// size `eta` (`runGradientSteps`), recording `samples` output times and the plan's events.
+    public func execute(samples: Int) throws -> ScheduleRun {
+        if method == "gd" {
+            return try runGradientSteps(instance: instance, schedule: schedule, eta: eta!, samples: samples, events: events)
+        }
+        return try runFlow(instance: instance, schedule: schedule, samples: samples, events: events, options: options)
+    }
+}

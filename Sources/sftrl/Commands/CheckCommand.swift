@@ -57,7 +57,7 @@ struct CheckCommand: ParsableCommand {
         if let markdown { try validating { try OutputPaths.checkFile(markdown, option: "--markdown") } }
         try validating { try OutputPaths.checkDistinct([("--json", report.json), ("--markdown", markdown)]) }
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
-        try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances per claim", hint: "; lower it")
+        try validating { try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances per claim", hint: "; lower it") }
         if replay != nil && claims.count != 1 { throw ValidationError("--replay needs exactly one --claim ID") }
         try selection.checkDrops(for: claims)
     }

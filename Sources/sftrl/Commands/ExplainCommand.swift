@@ -54,7 +54,7 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("unknown claim id \"\(id)\"; known ids: \(Registry.ids.joined(separator: ", "))")
         }
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1, got \(instances)") }
-        try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances", hint: "; lower it")
+        try validating { try SizeLimits.checkCount(instances, option: "--instances", bytesEach: 4096, what: "evaluated instances", hint: "; lower it") }
     }
 
     func run() throws {

@@ -138,20 +138,6 @@ struct FlowCommand: ParsableCommand {
                     options: options, events: parsedEvents, out: outURL)
     }
 
-    /// Runs the plan (flow or gradient steps); throws ``RunFailure`` on a failed run.
-    static func execute(_ plan: Plan, samples: Int) throws -> ScheduleRun {
-        do {
-            if plan.method == "gd" {
-                return try runGradientSteps(instance: plan.instance, schedule: plan.schedule, eta: plan.eta!, samples: samples,
-                                            events: plan.events)
-            }
-            return try runFlow(instance: plan.instance, schedule: plan.schedule, samples: samples, events: plan.events,
-                               options: plan.options)
-        } catch {
-            throw RunFailure("\(error)")
-        }
-    }
-
     /// The sampled schedule, when the run is sampled (a sampled --method, or sampled phases).
     func sampledSchedule() throws -> SampledSchedule? {
         if let m = method.sampled {
@@ -228,7 +214,8 @@ struct FlowCommand: ParsableCommand {
         let file = p.file
         let hash = Background { canonicalJSONHash(file) }
         let runStarted = Date()
-        let result = try FlowCommand.execute(p, samples: samples)
+        let result: ScheduleRun
+        do { result = try p.execute(samples: samples) } catch { throw RunFailure("\(error)") }
         let wall = Date().timeIntervalSince(started)
         let report = FlowReport(plan: p, run: result, command: CommandLine.arguments, instancePath: instance,
                                 samples: samples, started: started, wallSeconds: wall,

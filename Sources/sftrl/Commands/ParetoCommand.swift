@@ -119,29 +119,11 @@ struct ParetoCommand: ParsableCommand {
         let p = try plan()
         let study: ParetoStudy
         do { study = try ParetoStudy.compute(p) } catch {
-            throw RunFailure(ParetoCommand.describe(error))
+            throw RunFailure(ParetoStudy.describe(error))
         }
         do { try study.writeFolder(plan: p, instancePath: instance, out: URL(fileURLWithPath: out), started: started) } catch {
             throw RunFailure(plainMessage(error))
         }
         if !quiet { print(study.summaryText(out: out)) }
-    }
-}
-
-extension ParetoCommand {
-    /// A failed path's message in this command's options: the integrator's own advice names
-    /// flow's --max-steps and --stepper, which pareto does not have (it runs rk8pd with the default
-    /// step limit).
-    static func describe(_ error: Error) -> String {
-        guard case let FlowError.integration(phase, label, start, end, inner) = error else { return "\(error)" }
-        let at = "phase \(phase + 1) (\(label), t from \(formatSignificant(start, digits: 6)) to \(formatSignificant(end, digits: 6)))"
-        switch inner {
-        case let .tooManySteps(t, limit):
-            return "\(at): the integrator took its limit of \(limit) steps at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
-        case let .noProgress(t, _):
-            return "\(at): the integrator made no progress at t = \(t); shorten --duration (or the --schedule phases) or loosen --rtol/--atol"
-        default:
-            return "\(error)"
-        }
     }
 }

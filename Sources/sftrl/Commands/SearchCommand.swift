@@ -84,7 +84,7 @@ struct SearchCommand: ParsableCommand {
         guard budgetEvals >= 1 else { throw ValidationError("--budget-evals must be at least 1, got \(budgetEvals)") }
         guard budgetSeconds > 0, budgetSeconds.isFinite else { throw ValidationError("--budget-seconds must be a positive number, got \(budgetSeconds)") }
         guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
-        try SizeLimits.checkCount(restarts, option: "--restarts", bytesEach: 8192, what: "restart results", hint: "; lower it")
+        try validating { try SizeLimits.checkCount(restarts, option: "--restarts", bytesEach: 8192, what: "restart results", hint: "; lower it") }
         guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1, got \(candidates)") }
         if eachDrop && !drop.isEmpty { throw ValidationError("--each-drop and --drop cannot be combined") }
         try selection.checkDrops(for: claimIDs)

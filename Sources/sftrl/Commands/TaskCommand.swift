@@ -33,8 +33,7 @@ struct TaskCommand: ParsableCommand {
         func validate() throws { try Bounds.check("--train-size", trainSize, Bounds.steps) }
 
         mutating func run() throws {
-            if trainSize <= 0 { throw UserInputError("--train-size is \(trainSize); expected a positive integer") }
-            do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
+            try SizeLimits.checkTrainSize(trainSize)
             if !(sftLabelNoise >= 0 && sftLabelNoise <= 1) { throw UserInputError("--sft-label-noise is \(sftLabelNoise); expected a probability in [0, 1]") }
             try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
             try validating { try OutputPaths.checkEmptyFolder(out, option: "--out", overwriteFlag: nil) }

@@ -78,7 +78,7 @@ struct TrainCommand: ParsableCommand {
         if klBiasCorrection && placement == .reward { throw UserInputError("--kl-bias-correction weights the loss's KL term; with --kl-placement reward there is none: drop one of them") }
         let schedule = lrScheduler
         func rate(_ v: Double, _ name: String) throws { if !(v > 0 && v.isFinite) { throw UserInputError("\(name) is \(v); expected a positive number") } }
-        do { try SizeLimits.checkTrainSize(trainSize) } catch let e as ValidationError { throw UserInputError(e.message) }
+        try SizeLimits.checkTrainSize(trainSize)
         try rate(pretrainLr, "--pretrain-lr"); try rate(sftLr, "--sft-lr"); try rate(rlLr, "--rl-lr")
         if !(temperature > 0 && temperature.isFinite) { throw UserInputError("--temperature is \(temperature); expected > 0") }
         if !(topP > 0 && topP <= 1) { throw UserInputError("--top-p is \(topP); expected 0 < top_p ≤ 1") }
