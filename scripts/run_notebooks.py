@@ -61,6 +61,19 @@ def summary(output):
     return (kind, None, "")
 
 
+def summaries(outputs):
+    """The outputs' summaries, consecutive stream chunks of one name joined and trailing white
+    space dropped: the kernel may split one print into several chunks, or send its newline apart."""
+    out = []
+    for o in outputs:
+        x = summary(o)
+        if x[0] == "stream" and out and out[-1][0] == "stream" and out[-1][1] == x[1]:
+            out[-1] = ("stream", x[1], out[-1][2] + x[2])
+        else:
+            out.append(x)
+    return [("stream", n, t.rstrip()) if k == "stream" else (k, n, t) for k, n, t in out]
+
+
 def has_figure(cell):
     return any(o.get("output_type") in ("execute_result", "display_data")
                and any(k.startswith("image/") for k in o.get("data", {})) for o in cell.get("outputs", []))
@@ -90,8 +103,8 @@ def differences(path, committed, fresh):
     for i, (a, b) in enumerate(zip(committed.cells, fresh.cells)):
         if a.cell_type != "code":
             continue
-        sa = [summary(o) for o in a.get("outputs", [])]
-        sb = [summary(o) for o in b.get("outputs", [])]
+        sa = summaries(a.get("outputs", []))
+        sb = summaries(b.get("outputs", []))
         if sa != sb:
             detail = next((f"committed {x!r:.300}\n          fresh     {y!r:.300}" for x, y in zip(sa, sb) if x != y),
                           f"{len(sa)} committed outputs, {len(sb)} fresh")
