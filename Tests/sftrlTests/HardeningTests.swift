@@ -186,7 +186,9 @@ struct HardeningTests {
                 if isNew { _ = try SFTRLBinary.run(flow(11), in: dir, timeout: 60) }
             }
             print("signals during writing: \(outcomes), \(killedByTerm) ended by SIGTERM")
-            #expect(killedByTerm >= 3, "SIGTERM never reached the runs: the test checks nothing")
+            // How many of the 16 kills land while the run is alive depends on the machine's load (2–3 of 16
+            // were seen); none would mean the test checked nothing.
+            #expect(killedByTerm >= 1, "SIGTERM never reached the runs: the test checks nothing")
         }
     }
 
