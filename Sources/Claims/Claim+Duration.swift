@@ -42,7 +42,7 @@ struct DurationFlow {
     }
 }
 
-func quadraticInstance(_ g: inout SeededGenerator, family: String, isotropic: Bool) -> ClaimInstance {
+func quadraticInstance(_ g: inout SeededGenerator, family: Family, isotropic: Bool) -> ClaimInstance {
     let n = g.int(1...6)
     let mu = Foundation.pow(10, g.uniform(-1, 1)), ls = Foundation.pow(10, g.uniform(-1, 1))
     let a = isotropic ? [Double](repeating: mu, count: n) : (0..<n).map { k in k == 0 ? mu : mu * Foundation.pow(10, g.uniform(0, 1.5)) }
@@ -73,9 +73,9 @@ struct R3Duration: FlowClaim {
     let reference = "reconstruction of v2 (R3)"
     let statement = "Optimal RL duration: from an SFT minimiser, along the RL flow, U(t) = [J(θ_t) − J(θ₀)] − λ[L_SFT(θ_t) − L*] is maximised at T* = (1/μ_R)·ln(1 + μ_R/(λL_S)) for the isotropic quadratic pair J = −(μ_R/2)‖θ − θ_R‖², L_SFT = (L_S/2)‖θ − θ₀‖² (measured on the integrated flow, to a relative 1e-6)."
     let hypotheses = [Hypothesis("isotropic", "A = μ_R·I and B = L_S·I")]
-    let families = ["quadratic-isotropic"]
+    let families: [Family] = [.quadraticIsotropic]
     let shrinkable = true
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         quadraticInstance(&g, family: family, isotropic: !dropping.contains("isotropic"))
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
@@ -97,8 +97,8 @@ struct R3DurationActual: FlowClaim {
     let reference = "reconstruction of v2 (R3, reading on the actual utility)"
     let statement = "For a quadratic pair with −J μ_R-PL (A ⪰ μ_R I) and L_SFT L_S-smooth (B ⪯ L_S I), the first maximum of the actual utility U(t) along the RL flow comes no later than T* = (1/μ_R)·ln(1 + μ_R/(λL_S))."
     let hypotheses = [Hypothesis("PL", "A ⪰ μ_R I with μ_R = min diag A > 0"), Hypothesis("smooth", "B ⪯ L_S I with L_S = max diag B")]
-    let families = ["quadratic-anisotropic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.quadraticAnisotropic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         quadraticInstance(&g, family: family, isotropic: false)
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
@@ -116,7 +116,7 @@ struct R3DurationActual: FlowClaim {
 extension R3Duration {
     var workedExample: WorkedExample? {
         WorkedExample("isotropic pair in 2-D: μ_R = 1, L_S = 2, θ_R = (2, 1), θ₀ = 0, λ = 0.5: T* = ln 2 = 0.6931",
-                      ClaimInstance(family: "quadratic-isotropic", parameters: ["lambda": 0.5], landscape: Landscape(a: [1, 1], b: [2, 2], thetaR: [2, 1], theta0: [0, 0])))
+                      ClaimInstance(family: .quadraticIsotropic, parameters: ["lambda": 0.5], landscape: Landscape(a: [1, 1], b: [2, 2], thetaR: [2, 1], theta0: [0, 0])))
     }
     var tightness: Tightness? {
         Tightness(measure: "t_argmax / T* (measured on the integrated flow)", ratio: Tightness.quotient("t_argmax_measured", "T_star"), knownSupremum: 1, attained: true,
@@ -127,7 +127,7 @@ extension R3Duration {
 extension R3DurationActual {
     var workedExample: WorkedExample? {
         WorkedExample("anisotropic pair: A = I (μ_R = 1), B = diag(2, 0.02) (L_S = 2), θ_R = (1, 3), θ₀ = 0, λ = 1: the cheap second direction keeps paying after T* = ln 1.5",
-                      ClaimInstance(family: "quadratic-anisotropic", parameters: ["lambda": 1], landscape: Landscape(a: [1, 1], b: [2, 0.02], thetaR: [1, 3], theta0: [0, 0])))
+                      ClaimInstance(family: .quadraticAnisotropic, parameters: ["lambda": 1], landscape: Landscape(a: [1, 1], b: [2, 0.02], thetaR: [1, 3], theta0: [0, 0])))
     }
     var failureExplanation: String? {
         "T* is the argmax of the proof's guaranteed utility, not of the actual one: a direction where L_SFT is much flatter than L_S keeps paying reward after T*, so U(t) peaks later."

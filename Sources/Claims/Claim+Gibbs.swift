@@ -5,8 +5,8 @@ import Policies
 
 /// A tabular instance for the SFT-then-RL claims: p_D = data (zeros allowed), p_SFT = start
 /// (= p_D under H10), π_ref = reference (= p_SFT unless "ref-is-sft" is dropped), β log-uniform.
-func sftThenRLInstance(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-    let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+func sftThenRLInstance(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+    let m = family == .tabularSingle ? 1 : Generate.promptCount(&g)
     let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
     let data = sizes.map { Generate.simplex(&g, $0) }
     let start: [[Double]]? = dropping.contains("H10") ? sizes.map { Generate.positiveSimplex(&g, $0) } : nil
@@ -58,9 +58,9 @@ struct EqGibbs: PrecisionGenericClaim {
     let reference = "Eq. 8"
     let statement = "p*(y|x) = π_ref(y|x)e^{r(x,y)/β}/Z_β(x) maximises J_β over all conditionals, and J_β(p*) = β·E_x log Z_β(x); checked against random and nearby competitors π."
     let hypotheses = [Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        let m = family == .tabularSingle ? 1 : Generate.promptCount(&g)
         let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
         let ref = sizes.map { Generate.simplex(&g, $0) }
         let r = sizes.map { Generate.reward(&g, $0) }
@@ -103,8 +103,8 @@ struct Thm31: PrecisionGenericClaim {
     let hypotheses = [Hypothesis("H10", "SFT optimality: p_SFT(·|x) = p_D(·|x) for every prompt"),
                       Hypothesis("ref-is-sft", "the RL reference is the SFT model: π_ref = p_SFT"),
                       Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         sftThenRLInstance(&g, family: family, dropping: dropping)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -119,8 +119,8 @@ struct Thm31Identity: PrecisionGenericClaim {
     let reference = "Thm 3.1 (proof)"
     let statement = "Under H10 with π_ref = p_SFT: L_SFT(p_RL) − L_SFT(p_SFT) = C₁(β) = E_x[log Z_β(x) − E_{p_D}[r]/β] (non-negative by Jensen)."
     let hypotheses = Thm31().hypotheses
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         sftThenRLInstance(&g, family: family, dropping: dropping)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -135,9 +135,9 @@ struct Thm31Gain: PrecisionGenericClaim {
     let reference = "Thm 3.1 (remark)"
     let statement = "Under H10 with π_ref = p_SFT: if RL gains reward (J(p_RL) > J(p_SFT), by at least 1e-6·R_max, so that the loss change is numerically resolvable), then L_SFT(p_RL) > L_SFT(p_SFT) strictly."
     let hypotheses = Thm31().hypotheses + [Hypothesis("gain", "RL gains reward: J(p_RL) − J(p_SFT) ≥ 1e-6·R_max")]
-    let families = ["tabular-single", "tabular-multi"]
+    let families: [Family] = [.tabularSingle, .tabularMulti]
     let strict = true
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         sftThenRLInstance(&g, family: family, dropping: dropping)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -153,13 +153,13 @@ struct Thm31Gain: PrecisionGenericClaim {
 /// The hand instance of the Thm 3.1 claims: H10 with π_ref = p_SFT = p_D = (0.7, 0.2, 0.1), r = (0, 1, 0), β = 0.5.
 let thm31Example = WorkedExample(
     "one prompt, three responses: p_SFT = p_D = π_ref = (0.7, 0.2, 0.1) (H10), the reward prefers the data's second response, r = (0, 1, 0), β = 0.5",
-    ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.7, 0.2, 0.1]], reward: [[0, 1, 0]], reference: [[0.7, 0.2, 0.1]])))
+    ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 0.5, weights: [1], data: [[0.7, 0.2, 0.1]], reward: [[0, 1, 0]], reference: [[0.7, 0.2, 0.1]])))
 
 extension EqGibbs {
     var paperVersion: PaperVersion { .v1 }
     var workedExample: WorkedExample? {
         WorkedExample("π_ref = reference (0.5, 0.3, 0.2), r = (1, 0, −1), β = 0.5; the competitor π is start (0.6, 0.3, 0.1)",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
                                                                                      reference: [[0.5, 0.3, 0.2]], start: [[0.6, 0.3, 0.1]])))
     }
 }

@@ -5,8 +5,8 @@ import Policies
 
 /// A pair (or triple) of distributions on n points stored in one prompt of an instance:
 /// p = data, q = start, r = reference, f = reward.
-private func distributionInstance(_ g: inout SeededGenerator, family: String, maxN: Int = 512) -> ClaimInstance {
-    let n = family == "small" ? g.int(2...10) : Generate.responseCount(&g, max: maxN)
+private func distributionInstance(_ g: inout SeededGenerator, family: Family, maxN: Int = 512) -> ClaimInstance {
+    let n = family == .small ? g.int(2...10) : Generate.responseCount(&g, max: maxN)
     let f = Generate.file(beta: 1, weights: [1], data: [Generate.simplex(&g, n)], reward: [Generate.reward(&g, n)],
                           reference: [Generate.simplex(&g, n)], start: [Generate.simplex(&g, n)])
     return ClaimInstance(family: family, instance: f)
@@ -19,9 +19,9 @@ struct EqTV: PrecisionGenericClaim {
     let reference = "Eq. 3"
     let statement = "TV(p, q) = ½‖p − q‖₁, where TV(p, q) = sup over events A of |p(A) − q(A)|."
     let hypotheses: [Hypothesis] = []
-    let families = ["small"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        distributionInstance(&g, family: "small")
+    let families: [Family] = [.small]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        distributionInstance(&g, family: .small)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
         let a = Arrays<T>(try ci.requireInstance())
@@ -44,8 +44,8 @@ struct EqTriangle: PrecisionGenericClaim {
     let reference = "Eq. 4"
     let statement = "TV satisfies the triangle inequality: TV(p, r) ≤ TV(p, q) + TV(q, r)."
     let hypotheses: [Hypothesis] = []
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         distributionInstance(&g, family: family)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -71,8 +71,8 @@ struct EqExpectationBound: PrecisionGenericClaim {
         }
     }
     let hypotheses: [Hypothesis] = []
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         distributionInstance(&g, family: family)
     }
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -98,8 +98,8 @@ struct EqPinsker: PrecisionGenericClaim {
     let reference = "Eq. 6"
     let statement = "Pinsker's inequality: TV(p, q) ≤ √(½ KL(p‖q)) (natural logarithm)."
     let hypotheses: [Hypothesis] = []
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         var ci = distributionInstance(&g, family: family)
         // Half the time q is a small perturbation of p, where Pinsker is tightest.
         if g.uniform() < 0.5 {
@@ -123,14 +123,14 @@ struct EqPinsker: PrecisionGenericClaim {
 
 /// One prompt: p = data, q = start, r = reference, f = reward (the distribution claims' layout).
 func distributionPair(_ p: [Double], _ q: [Double], reference: [Double], reward: [Double]) -> ClaimInstance {
-    ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [reward], reference: [reference], start: [q]))
+    ClaimInstance(family: .generic, instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [reward], reference: [reference], start: [q]))
 }
 
 extension EqTV {
     var paperVersion: PaperVersion { .v1 }
     var workedExample: WorkedExample? {
         WorkedExample("p = data (0.5, 0.3, 0.2), q = start (0.2, 0.3, 0.5): TV = 0.3, attained by the event {y₀}",
-                      ClaimInstance(family: "small", instance: distributionPair([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.2, 0.5, 0.3], reward: [1, 0, -1]).instance))
+                      ClaimInstance(family: .small, instance: distributionPair([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], reference: [0.2, 0.5, 0.3], reward: [1, 0, -1]).instance))
     }
 }
 

@@ -18,10 +18,10 @@ struct KLDescends: Claim {
     let reference = "practice (TRL's / verl's GRPO KL term), not a statement of the paper"
     let hypotheses = [Hypothesis("moves", "the target KL gradient has norm ≥ 1e-9"),
                       Hypothesis("resolvable", "every response has p_θ ≥ 1e-4 (the enumeration's Double resolution)")]
-    var families: [String] { id == "kl-token-partial" ? ["autoregressive"] : SampledGenerate.families }
+    var families: [Family] { id == "kl-token-partial" ? [.autoregressive] : SampledGenerate.families }
     var why: String? = nil
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0), parameters: ["group_size": 2])
     }
 

@@ -6,7 +6,7 @@ import Flows
 /// Policy instances for the flow claims: tabular with positive data (realisable: the SFT optimum
 /// is p_D) or log-linear with d < n features (not realisable); positive references; the start is
 /// the class's SFT optimum unless "stationary" is dropped.
-func flowInstance(_ g: inout SeededGenerator, family: String, positiveBeta: Bool, randomStart: Bool) -> ClaimInstance {
+func flowInstance(_ g: inout SeededGenerator, family: Family, positiveBeta: Bool, randomStart: Bool) -> ClaimInstance {
     let m = g.int(1...3)
     let sizes = (0..<m).map { _ in g.int(2...6) }
     let beta = positiveBeta || g.uniform() < 0.7 ? Foundation.pow(10, g.uniform(-1, 1)) : 0
@@ -14,7 +14,7 @@ func flowInstance(_ g: inout SeededGenerator, family: String, positiveBeta: Bool
                           data: sizes.map { mixed(&g, $0) }, reward: sizes.map { Generate.reward(&g, $0).map { $0 / Swift.max(1, $0.magnitude) } },
                           reference: sizes.map { mixed(&g, $0) },
                           start: randomStart ? sizes.map { mixed(&g, $0) } : nil)
-    if family == "loglinear" {
+    if family == .loglinear {
         let d = g.int(1...Swift.max(1, sizes.min()! - 1))
         f.policy = .init(kind: "loglinear", features: sizes.map { n in let x = Generate.features(&g, n: n, d: d, illConditioned: false); return (0..<n).map { x.row($0) } },
                          theta: randomStart ? (0..<d).map { _ in g.normal() } : nil)
@@ -110,8 +110,8 @@ struct R1Local: FlowClaim {
     let reference = "reconstruction of v2 (R1, local)"
     let statement = "At an SFT stationary point θ₀, along θ̇ = ∇J_β: d/dt L_SFT = ⟨∇L_SFT, ∇J_β⟩ = 0 at t = 0, d²/dt² L_SFT = ∇J_βᵀ H_SFT ∇J_β ≥ 0 (tabular: H_SFT = blockdiag q(diag p_D − p_D p_Dᵀ)), and L_SFT(θ_t) ≥ L_SFT(θ₀) along the integrated flow (up to the first-order allowance ‖∇L_SFT(θ₀)‖·‖θ_t − θ₀‖ of a numerically stationary θ₀)."
     let hypotheses = [Hypothesis("stationary", "θ₀ is an SFT stationary point: ‖∇L_SFT(θ₀)‖ ≤ 1e-8·(1 + ‖∇J_β‖)")]
-    let families = ["tabular", "loglinear"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabular, .loglinear]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         flowInstance(&g, family: family, positiveBeta: false, randomStart: dropping.contains("stationary"))
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
@@ -151,8 +151,8 @@ struct R1Global: FlowClaim {
     let statement = "With L_SFT μ_S-PL and L_S-smooth: (μ_S/2)·dist(θ, S)² ≤ L_SFT(θ) − L* ≤ (L_S/2)·dist(θ, S)², checked at points of an RL flow started on S, with μ_S the least PL ratio on the SFT flow back to S and L_S = ½λ_max(Σ q Φᵀ Φ) the global smoothness bound."
     let hypotheses = [Hypothesis("PL", "L_SFT is PL on the way back (μ_S > 0, the return flow converged, the RL flow left S)"),
                       Hypothesis("stationary", "the RL flow starts on the SFT minimiser set S")]
-    let families = ["tabular", "loglinear"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabular, .loglinear]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         flowInstance(&g, family: family, positiveBeta: false, randomStart: dropping.contains("stationary"))
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
@@ -174,8 +174,8 @@ struct R1GlobalKL: FlowClaim {
     let reference = "reconstruction of v2 (R1, realisable identity)"
     let statement = "When the class contains p_D (realisable), L_SFT(θ) − L* = E_x KL(p_D‖p_θ) at every θ, here along an RL flow from the SFT optimum."
     let hypotheses = [Hypothesis("realisable", "the class contains p_D: L* = E_x H(p_D)")]
-    let families = ["tabular", "loglinear"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabular, .loglinear]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         flowInstance(&g, family: family, positiveBeta: false, randomStart: false)
     }
     func margins(_ ci: ClaimInstance, rtol: Double) throws -> Evaluation {
@@ -201,8 +201,8 @@ struct R2: FlowClaim {
     let reference = "reconstruction of v2 (R2)"
     let statement = "If −J_β is μ_R-PL around its maximiser set S_R, an SFT flow from θ_R that moves θ to distance d costs at least (μ_R/2)d² of J_β, and at most (L_R/2)d²; μ_R is the least PL ratio on the RL flow back, L_R the largest eigenvalue of −∇²J_β on 17 points of the segment from θ_R."
     let hypotheses = [Hypothesis("PL", "−J_β is PL on the way back (μ_R > 0, the return flow converged, the SFT flow left S_R)"), Hypothesis("β > 0", "the KL coefficient is positive (the maximiser is attained)")]
-    let families = ["tabular"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabular]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         var ci = flowInstance(&g, family: family, positiveBeta: true, randomStart: false)
         // β ∈ [0.5, 5] against rewards in [−1, 1]: the Gibbs optimum keeps probability ratios
         // ≤ e⁴, so the RL return flow converges in bounded time (a cost choice, stated).
@@ -234,7 +234,7 @@ struct R2: FlowClaim {
 /// The hand instance of the R1 claims: start = p_D = (0.6, 0.3, 0.1), r = (0, 1, 0), π_ref = (0.4, 0.3, 0.3), β = 0.5, T = 2.
 let r1Example = WorkedExample(
     "tabular, one prompt: start = p_D = (0.6, 0.3, 0.1) (the SFT optimum), r = (0, 1, 0), π_ref = (0.4, 0.3, 0.3), β = 0.5, RL flow for T = 2",
-    ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]], reference: [[0.4, 0.3, 0.3]]),
+    ClaimInstance(family: .tabular, instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]], reference: [[0.4, 0.3, 0.3]]),
                   parameters: ["T": 2]))
 
 extension R1Local { var workedExample: WorkedExample? { r1Example } }
@@ -244,7 +244,7 @@ extension R2 {
     var workedExample: WorkedExample? {
         let g = Dist.gibbs(reference: [0.4, 0.3, 0.3], reward: [0, 1, 0], beta: 0.5)
         return WorkedExample("tabular, one prompt: start = the Gibbs optimum of π_ref = (0.4, 0.3, 0.3), r = (0, 1, 0), β = 0.5; SFT flow toward p_D = (0.6, 0.3, 0.1) for T = 1",
-                             ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]],
+                             ClaimInstance(family: .tabular, instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[0, 1, 0]],
                                                                                      reference: [[0.4, 0.3, 0.3]], start: [g]), parameters: ["T": 1]))
     }
     /// r2 starts at the Gibbs optimum of (reference, reward, β): the search keeps those fixed.

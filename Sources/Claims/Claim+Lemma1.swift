@@ -40,12 +40,12 @@ struct Lemma1: PrecisionGenericClaim {
     let reference = "Lemma 1"
     let statement = "The token-level SFT loss −Σ_j log p(y_j|x, y_<j) − log p(EOS|x, y) equals the sequence-level −log p(y|x) of a normalised distribution over whole responses; over a dataset of n responses it is n times the empirical expectation."
     let hypotheses: [Hypothesis] = []
-    let families = ["autoregressive"]
+    let families: [Family] = [.autoregressive]
     let shrinkable = false
     /// A deliberately false variant for tests: the EOS factor dropped.
     var dropEOS = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let v = g.int(2...4), l = g.int(1...3)
         let m = Autoregressive(vocab: v, maxLength: l)
         let data = (0..<m.prefixCount).map { _ in Generate.positiveSimplex(&g, v + 1) }
@@ -98,7 +98,7 @@ extension Lemma1 {
     var paperVersion: PaperVersion { .v1 }
     var workedExample: WorkedExample? {
         WorkedExample("V = 2 tokens plus EOS, responses of at most 1 token: p(next | empty prefix) = (0.5, 0.3, 0.2) (EOS last), a dataset of n = 5 responses",
-                      ClaimInstance(family: "autoregressive", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.3, 0.2]], reward: [[0, 0, 0]]),
+                      ClaimInstance(family: .autoregressive, instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.3, 0.2]], reward: [[0, 0, 0]]),
                                     parameters: ["vocab": 2, "max_length": 1, "n": 5, "dataset_seed": 7]))
     }
 }

@@ -27,7 +27,7 @@ struct DFTIsPG: Claim {
     let hypotheses = [Hypothesis("moves", "the policy gradient with reward p_D has norm ≥ 1e-9")]
     let families = SampledGenerate.families
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0))
     }
 
@@ -48,7 +48,7 @@ struct DFTIsPG: Claim {
     }
     var workedExample: WorkedExample? {
         WorkedExample("one prompt, vocab 1, max_length 2 (sequences ε, a, aa): p_D = (0.2, 0.3, 0.5), uniform start: the second token's node gets the data's mass through it from DFT, but p(y)-weighted credit from the policy gradient",
-                      ClaimInstance(family: "autoregressive", instance: {
+                      ClaimInstance(family: .autoregressive, instance: {
                           var f = Generate.file(beta: 0, weights: [1], data: [[0.2, 0.3, 0.5]], reward: [[0, 0, 0]], reference: [[1.0 / 3, 1.0 / 3, 1.0 / 3]],
                                                 start: [[1.0 / 3, 1.0 / 3, 1.0 / 3]])
                           f.policy = .init(kind: "autoregressive", vocab: 1, maxLength: 2)
@@ -70,9 +70,9 @@ struct ChordPhiSharpens: Claim {
     let reference = "practice (CHORD's φ-weighted SFT), not a statement of the paper"
     let statement = "φ-SFT's expected update (tabular softmax) is the gradient of F = Σ_x q Σ_y p_D(p − p²/2), strictly concave in p, so its flow from any interior start converges to F's maximiser over the simplex, the water-filling p = (1 − λ/p_D)₊ with Σ p = 1: it keeps p_D's order and drops every response with p_D ≤ λ."
     let hypotheses: [Hypothesis] = []
-    let families = ["tabular"]
+    let families: [Family] = [.tabular]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = g.int(1...2)
         let sizes = (0..<m).map { _ in g.int(2...5) }
         return ClaimInstance(family: family, instance: Generate.file(beta: 0, weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
@@ -123,7 +123,7 @@ struct RLOOUnbiased: Claim {
                       Hypothesis("resolvable", "every response has p_θ ≥ 1e-4 (below, 1 − p rounds in Double past the identity's 1e-9 resolution)")]
     let families = SampledGenerate.families
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform() < 0.5 ? 0 : g.uniform(0.05, 1)),
                       parameters: ["group_size": Double(g.int(2...3))])
     }
@@ -153,10 +153,10 @@ struct H10Seqnorm: Claim {
     let reference = "H10 (Eq. 10) under per-sequence-normalised SFT"
     let statement = "On autoregressive instances, SFT with each sequence's log-loss divided by its length |y| (emitted tokens: the end token counts where emitted) converges to p_SFT = p_D (H10): the limit p ∝ p_D/|y| equals p_D."
     let hypotheses: [Hypothesis] = []
-    let families = ["autoregressive"]
+    let families: [Family] = [.autoregressive]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: "autoregressive", beta: 0))
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: .autoregressive, beta: 0))
     }
 
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation {
@@ -191,9 +191,9 @@ struct Thm31GRPOK3: Claim {
     let reference = "Thm 3.1 with RL = TRL's GRPO (k3 in the loss)"
     let statement = "From the SFT optimum (H10, π_ref = p_SFT = p_D), TRL's GRPO with k3 in the loss (no scaling, G samples, coefficient β) converges to p = βπ_ref/(β + cE_p r − c r), c = 1 − 1/G, where L_SFT has risen by C₁^{k3} = E_x KL(p_D‖p) ≥ 0, and by no more than the paper's Gibbs C₁ at the same effective coefficient β/c."
     let hypotheses = [Hypothesis("ref-is-data", "π_ref = p_SFT = p_D (H10 and the reference of Thm 3.1)")]
-    let families = ["tabular-single", "tabular-multi"]
+    let families: [Family] = [.tabularSingle, .tabularMulti]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         var ci = sftThenRLInstance(&g, family: family, dropping: dropping)
         ci.parameters["group_size"] = Double(g.int(2...16))
         return ci

@@ -16,9 +16,9 @@ struct R3Bound: PrecisionGenericClaim {
     let reference = "reconstruction of v2 (R3, guaranteed-utility bound)"
     let statement = "For a quadratic pair with −J μ_R-PL (A ⪰ μ_R I) and L_SFT L_S-smooth (B ⪯ L_S I), along the RL flow from the SFT minimiser the guaranteed utility G(t) = Δ₀[(1 − u_t²) − κ(1 − u_t)²] (u_t = √(Δ_t/Δ₀), Δ_t = J* − J(θ_t), κ = λL_S/μ_R) satisfies G(t) ≤ U(t), and G peaks no later than T* = (1/μ_R)·ln(1 + μ_R/(λL_S))."
     let hypotheses = [Hypothesis("PL", "A ⪰ μ_R I with μ_R = min diag A > 0"), Hypothesis("smooth", "B ⪯ L_S I with L_S = max diag B")]
-    let families = ["quadratic-anisotropic"]
+    let families: [Family] = [.quadraticAnisotropic]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         quadraticInstance(&g, family: family, isotropic: false)
     }
 
@@ -64,12 +64,12 @@ struct R3Bound: PrecisionGenericClaim {
 
     var workedExample: WorkedExample? {
         WorkedExample("the anisotropic pair of r3-duration-actual: A = I, B = diag(2, 0.02), θ_R = (1, 3), θ₀ = 0, λ = 1: the actual utility peaks after T*, the guaranteed one before",
-                      ClaimInstance(family: "quadratic-anisotropic", parameters: ["lambda": 1], landscape: Landscape(a: [1, 1], b: [2, 0.02], thetaR: [1, 3], theta0: [0, 0])))
+                      ClaimInstance(family: .quadraticAnisotropic, parameters: ["lambda": 1], landscape: Landscape(a: [1, 1], b: [2, 0.02], thetaR: [1, 3], theta0: [0, 0])))
     }
     var tightness: Tightness? {
         Tightness(measure: "t_peak(G) / T*", ratio: Tightness.quotient("t_peak_G", "T_star"), knownSupremum: 1, attained: true,
                   note: "G peaks when u_t = u*, and u_t = e^{−μ_R t} exactly when every coordinate with θ₀,i ≠ θ_R,i has a_i = μ_R: then the peak is at T*.",
                   witness: WorkedExample("A = diag(1, 5) with θ₀ − θ_R along the first axis only: u_t = e^{−t}",
-                                         ClaimInstance(family: "quadratic-anisotropic", parameters: ["lambda": 1], landscape: Landscape(a: [1, 5], b: [2, 0.5], thetaR: [1, 0], theta0: [0, 0]))))
+                                         ClaimInstance(family: .quadraticAnisotropic, parameters: ["lambda": 1], landscape: Landscape(a: [1, 5], b: [2, 0.5], thetaR: [1, 0], theta0: [0, 0]))))
     }
 }

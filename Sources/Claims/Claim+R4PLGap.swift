@@ -20,10 +20,10 @@ struct R4PLGap: PrecisionGenericClaim {
     let hypotheses = [Hypothesis("PL", "L_SFT is μ_S-PL at θ with μ_S = ½‖∇L_SFT(θ)‖²/(L_SFT(θ) − L*) > 0 (the largest valid constant: see the proof page)"),
                       Hypothesis("pl-gap", "L_SFT(θ) − L* > η²L_S²‖g‖²/(8μ_S cos²∠) and cos∠(−∇L_SFT, g) > 0"),
                       Hypothesis("resolvable", "the step is numerically visible: η|⟨∇L_SFT, g⟩| ≥ 1e-12·max(1, L_SFT) (a hypothesis of the numerical check, not of the paper)")]
-    let families = ["tabular-multi", "loglinear"]
+    let families: [Family] = [.tabularMulti, .loglinear]
     let strict = true
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         var ci = R4Step().generate(&g, family: family, dropping: [])
         ci.parameters = ["eta_fraction": dropping.contains("pl-gap") ? g.uniform(1, 4) : g.uniform(0.01, 1)]
         return ci

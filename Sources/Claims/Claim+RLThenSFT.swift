@@ -22,9 +22,9 @@ struct Prop1: PrecisionGenericClaim {
     let statement = "RL-then-SFT, weak form: if E_x KL(p_SFT2‖p_RL1) ≤ B, then E_{p_SFT2}[r] ≤ E_{p_RL1}[r] + R_max·√(2B), R_max = max|r|."
     let hypotheses = [Hypothesis("kl-budget", "the post-RL SFT stage stays within KL budget B: E_x KL(p_SFT2‖p_RL1) ≤ B"),
                       Hypothesis("A2", "bounded reward: R_max = max|r| is finite (always true for a finite table)")]
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        let m = family == .tabularSingle ? 1 : Generate.promptCount(&g)
         let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
         var rl = sizes.map { Generate.positiveSimplex(&g, $0) }
         var sft: [[Double]] = sizes.indices.map { x in
@@ -79,16 +79,16 @@ struct Thm41: PrecisionGenericClaim {
     let statement = "RL-then-SFT, strong form: under A3 (0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A), with p_RL1 a maximiser of the unregularised J over the simplex, J(p_SFT2) ≤ J(p_RL1) − C₂ with C₂ > 0 (so J(p_SFT2) < J(p_RL1) strictly)."
     let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A < ∞"),
                       Hypothesis("local-max", "p_RL1 maximises J: every p_RL1(·|x) is supported on argmax_y r(x, y)")]
-    let families = ["ties", "generic"]
+    let families: [Family] = [.ties, .generic]
     let strict = true
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = Generate.promptCount(&g, max: 3)
         let sizes = (0..<m).map { _ in g.int(2...8) }
         var rewards: [[Double]] = [], rl: [[Double]] = [], sft: [[Double]] = []
         for n in sizes {
             var r = Generate.reward(&g, n)
             let top = r.max()!
-            if family == "ties" {   // a second maximiser, so A3 can be met with finite KL
+            if family == .ties {   // a second maximiser, so A3 can be met with finite KL
                 var other = g.int(0...(n - 1))
                 if r[other] == top { other = (other + 1) % n }
                 r[other] = top
@@ -107,7 +107,7 @@ struct Thm41: PrecisionGenericClaim {
             }
             let p1 = dropping.contains("local-max") ? Generate.positiveSimplex(&g, n) : dyadic(argmax)
             let support = p1.indices.filter { p1[$0] > 0 }
-            let p2 = family == "ties" ? dyadic(support.shuffled(using: &g)) : Generate.positiveSimplex(&g, n)
+            let p2 = family == .ties ? dyadic(support.shuffled(using: &g)) : Generate.positiveSimplex(&g, n)
             rewards.append(r); rl.append(p1); sft.append(p2)
         }
         let f = Generate.file(beta: 1, weights: [Double](repeating: 1.0 / Double(m), count: m), data: sft, reward: rewards, start: rl)
@@ -134,9 +134,9 @@ struct Thm41Regularised: PrecisionGenericClaim {
     let reference = "Thm 4.1 (regularised reading)"
     let statement = "With p_RL1 the Gibbs maximiser of J_β (β > 0) and E_x KL(p_SFT2‖p_RL1) ≥ a > 0: J_β(p_SFT2) ≤ J_β(p_RL1) − β·a."
     let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1)"), Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        let m = family == "tabular-single" ? 1 : Generate.promptCount(&g)
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        let m = family == .tabularSingle ? 1 : Generate.promptCount(&g)
         let sizes = (0..<m).map { _ in Generate.responseCount(&g) }
         let f = Generate.file(beta: Generate.beta(&g), weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
                               reward: sizes.map { Generate.reward(&g, $0) }, reference: sizes.map { Generate.positiveSimplex(&g, $0) })
@@ -173,7 +173,7 @@ extension Prop1 {
     var paperVersion: PaperVersion { .v1 }
     var workedExample: WorkedExample? {
         WorkedExample("p_RL1 = start (0.2, 0.5, 0.3), p_SFT2 = data (0.3, 0.4, 0.3), r = (1, 0, −1), KL budget B = 0.05 (the KL is 0.0324)",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.3, 0.4, 0.3]], reward: [[1, 0, -1]],
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.3, 0.4, 0.3]], reward: [[1, 0, -1]],
                                                                                      start: [[0.2, 0.5, 0.3]]), parameters: ["B": 0.05]))
     }
     var tightness: Tightness? {
@@ -185,7 +185,7 @@ extension Prop1 {
                   knownSupremum: 1, attained: false,
                   note: "Approached with two responses, r = ±R_max, B = E KL and p_SFT2 → p_RL1 (each step of the proof is then tight in the limit: |ΔE r| = 2R_max·TV, Pinsker, Jensen with one prompt).",
                   witness: WorkedExample("p_RL1 = (0.5, 0.5), p_SFT2 = (0.51, 0.49), r = (1, −1), B = KL(p_SFT2‖p_RL1)",
-                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.51, 0.49]], reward: [[1, -1]], start: [[0.5, 0.5]]),
+                                         ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.51, 0.49]], reward: [[1, -1]], start: [[0.5, 0.5]]),
                                                        parameters: ["B": Dist.kl([0.51, 0.49], [0.5, 0.5])])))
     }
 }
@@ -196,7 +196,7 @@ extension Thm41 {
     func instructive(_ instance: ClaimInstance) -> Bool { rewardIsNonConstant(instance) }
     var workedExample: WorkedExample? {
         WorkedExample("a tie in the reward r = (1, 1, 0): p_RL1 = start (0.5, 0.5, 0) maximises J, SFT moves it to data (0.25, 0.75, 0) at KL 0.1308 ∈ [a, A] = [0.1, 0.2] without losing any reward",
-                      ClaimInstance(family: "ties", instance: Generate.file(beta: 1, weights: [1], data: [[0.25, 0.75, 0]], reward: [[1, 1, 0]],
+                      ClaimInstance(family: .ties, instance: Generate.file(beta: 1, weights: [1], data: [[0.25, 0.75, 0]], reward: [[1, 1, 0]],
                                                                            start: [[0.5, 0.5, 0]]), parameters: ["a": 0.1, "A": 0.2]))
     }
     var failureExplanation: String? {
@@ -207,7 +207,7 @@ extension Thm41 {
 extension Thm41Regularised {
     var workedExample: WorkedExample? {
         WorkedExample("π_ref uniform, r = (1, 0, −1), β = 0.5, p_SFT2 = data (0.6, 0.3, 0.1) at KL 0.245 from the Gibbs maximiser; a = 0.1",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 0.5, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
                                                                                      reference: [[1.0 / 3, 1.0 / 3, 1 - 2.0 / 3]]), parameters: ["a": 0.1]))
     }
     var tightness: Tightness? {
@@ -218,7 +218,7 @@ extension Thm41Regularised {
                   },
                   knownSupremum: 1, attained: true, note: "J_β(π) = J_β(p_RL1) − β·E KL(π‖p_RL1) exactly, so the ratio is a/E KL: 1 when a equals the KL.",
                   witness: WorkedExample("π_ref = (0.5, 0.5), r = (1, 0), β = 1, p_SFT2 = (0.5, 0.5), a = 0.99·KL(p_SFT2‖p_RL1)",
-                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
+                                         ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
                                                        parameters: ["a": 0.99 * Dist.kl([0.5, 0.5], Dist.gibbs(reference: [0.5, 0.5], reward: [1, 0], beta: 1))])))
     }
 }

@@ -8,24 +8,24 @@ import Flows
 /// prompts; tabular 2–4 responses, log-linear 3–4 responses with d ≤ 2 features, autoregressive
 /// V ∈ {1, 2}, L ∈ {1, 2}; positive data, reference and start, rewards in [−1, 1] with ties.
 enum SampledGenerate {
-    static let families = ["tabular", "loglinear", "autoregressive"]
+    static let families: [Family] = [.tabular, .loglinear, .autoregressive]
 
-    static func file(_ g: inout SeededGenerator, family: String, beta: Double, maxPrompts: Int = 2) -> InstanceFile {
+    static func file(_ g: inout SeededGenerator, family: Family, beta: Double, maxPrompts: Int = 2) -> InstanceFile {
         let m = g.int(1...maxPrompts)
         var sizes = (0..<m).map { _ in g.int(2...4) }
         var spec = InstanceFile.PolicySpec(kind: "tabular")
-        if family == "autoregressive" {
+        if family == .autoregressive {
             let v = g.int(1...2), l = g.int(1...2)
             let s = (0...l).reduce(0) { $0 + Int(Foundation.pow(Double(v), Double($1))) }
             sizes = [Int](repeating: s, count: m)
             spec = .init(kind: "autoregressive", vocab: v, maxLength: l)
         }
-        if family == "loglinear" { sizes = sizes.map { max($0, 3) } }
+        if family == .loglinear { sizes = sizes.map { max($0, 3) } }
         var f = Generate.file(beta: beta, weights: Generate.weights(&g, m), data: sizes.map { Generate.positiveSimplex(&g, $0) },
                               reward: sizes.map { Generate.reward(&g, $0) }, reference: sizes.map { Generate.positiveSimplex(&g, $0) },
                               start: sizes.map { Generate.positiveSimplex(&g, $0) })
         f.policy = spec
-        if family == "loglinear" {
+        if family == .loglinear {
             let d = g.int(1...2)
             f.policy = .init(kind: "loglinear", features: sizes.map { n in let x = Generate.features(&g, n: n, d: d, illConditioned: false); return (0..<n).map { x.row($0) } },
                              theta: (0..<d).map { _ in g.normal() })
@@ -82,7 +82,7 @@ struct SampledDescent: PrecisionGenericClaim {
     let strict = true
     let shrinkable = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let f = SampledGenerate.file(&g, family: family, beta: g.uniform() < 0.5 ? 0 : g.uniform(0.05, 1))
         return ClaimInstance(family: family, instance: f, parameters: [
             "eta": Foundation.pow(10, g.uniform(-2, 0.5)), "group_size": Double(g.int(2...3)), "grpo": g.uniform() < 0.5 ? 1 : 0,
@@ -118,7 +118,7 @@ struct GRPOExpectedAscent: Claim {
     let families = SampledGenerate.families
     let strict = true
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0),
                       parameters: ["group_size": Double(g.int(2...4))])
     }
@@ -157,7 +157,7 @@ struct Thm31Sampled: PrecisionGenericClaim {
     let strict = true
     let shrinkable = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
                       parameters: ["group_size": 2, "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1.5, 0.5))])
     }
@@ -187,10 +187,10 @@ struct Prop1Sampled: PrecisionGenericClaim {
     let reference = "Prop. 1 under sampled SFT"
     let statement = "After k minibatch SFT steps (B samples of p_D per prompt) from the RL optimum θ_RL of the class, E J(θ_k) ≤ J(θ_RL) + R_max·√(2·E_{batches} E_x KL(p_θk‖p_RL))."
     let hypotheses: [Hypothesis] = []
-    let families = ["tabular", "autoregressive"]
+    let families: [Family] = [.tabular, .autoregressive]
     let shrinkable = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
                       parameters: ["batch_size": Double(g.int(1...2)), "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1, 0.7))])
     }
@@ -236,11 +236,11 @@ struct Lemma1Autoregressive: PrecisionGenericClaim {
     let reference = "Lemma 1"
     let statement = "On an autoregressive instance, the token-level SFT loss −Σ_j log p(y_j|x, y_<j) − log p(EOS|x, y) of a dataset of n responses equals n times the empirical expectation of the class's sequence-level −log p_θ(y|x), and the class's exact L_SFT equals the expected token-level loss under p_D."
     let hypotheses: [Hypothesis] = []
-    let families = ["autoregressive"]
+    let families: [Family] = [.autoregressive]
     let shrinkable = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        var f = SampledGenerate.file(&g, family: "autoregressive", beta: 0)
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        var f = SampledGenerate.file(&g, family: .autoregressive, beta: 0)
         let m = f.prompts.count
         let inst = try? Instance(file: f)
         f.policy.theta = (0..<(inst?.policy.dimension ?? 0)).map { _ in 3 * g.normal() }

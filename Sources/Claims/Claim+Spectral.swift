@@ -13,11 +13,11 @@ struct R5Spectral: Claim {
     let statement = "|cos_K(a,b) − cos_K(P_k a, P_k b)·√((1−ρ_a)(1−ρ_b))| ≤ √(ρ_a ρ_b) for the logit gradients a, b of L_SFT and J_β, K = 𝒥𝒥ᵀ, P_k the projector on K's top-k eigenvectors, ρ_u the K-energy of u outside them."
     let hypotheses = [Hypothesis("commuting-projector", "P_k projects on an invariant subspace of K (dropping it uses a random k-dimensional subspace)"),
                       Hypothesis("nonzero-gradients", "g_S ≠ 0 and g_R ≠ 0, so the angle is defined")]
-    let families = ["loglinear"]
+    let families: [Family] = [.loglinear]
     /// The round-off allowance of this Double-only (LAPACK) check: a violation must exceed it to count.
     static let roundoffAllowance = 1e-9
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = Generate.promptCount(&g, max: 4)
         let sizes = (0..<m).map { _ in g.int(2...16) }
         let d = g.int(1...8)

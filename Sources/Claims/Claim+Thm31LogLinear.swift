@@ -13,9 +13,9 @@ struct Thm31LogLinear: PrecisionGenericClaim {
     let hypotheses = [Hypothesis("sft-optimum", "θ_S is the class's SFT optimum: ‖∇L_SFT(θ_S)‖ ≤ 1e-9"),
                       Hypothesis("ref-is-sft", "π_ref = p_θS (to 1e-9 in total variation)"),
                       Hypothesis("rl-optimum", "θ_RL is a stationary point of J_β: ‖∇J_β(θ_RL)‖ ≤ 1e-8")]
-    let families = ["loglinear"]
+    let families: [Family] = [.loglinear]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = g.int(1...3)
         let sizes = (0..<m).map { _ in g.int(3...6) }
         let d = g.int(1...2)
@@ -60,6 +60,6 @@ struct Thm31LogLinear: PrecisionGenericClaim {
         f.policy.theta = inst?.start
         f.prompts[0].reference = inst?.point().probs[0]
         return WorkedExample("one prompt, φ = (−1, 0, 1) (d = 1 < n = 3: the class cannot fit p_D = (0.5, 0.2, 0.3)), r = (0, 1, 0), β = 0.5, π_ref = p_θS",
-                             ClaimInstance(family: "loglinear", instance: f))
+                             ClaimInstance(family: .loglinear, instance: f))
     }
 }

@@ -18,13 +18,13 @@ struct Thm41Local: PrecisionGenericClaim {
     let hypotheses = [Hypothesis("local-max", "θ₁ is a strict local maximiser of J in the class: J'(θ₁) = 0 (to 1e-10·R_max) and J''(θ₁) < 0"),
                       Hypothesis("curvature", "KL-growth near θ₁: J(p_θ) ≤ J(p_θ₁) − λ·E KL(p_θ‖p_θ₁) with λ = ½|J''(θ₁)|/F(θ₁) > 0 at 20 points of |θ − θ₁| ≤ ρ = ½·√(2·0.01·R_max/|J''|) (F the Fisher information)"),
                       Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A < ∞")]
-    let families = ["multimodal"]
+    let families: [Family] = [.multimodal]
     let strict = true
 
     /// φ(y) = y − (n−1)/2 for n responses (a one-feature matrix).
     static func features(_ n: Int) -> [[Double]] { (0..<n).map { [Double($0) - Double(n - 1) / 2] } }
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = g.int(1...2)
         let n = g.int(3...7)
         let c = Foundation.pow(10, g.uniform(-0.3, 1))
@@ -120,7 +120,7 @@ struct Thm41Local: PrecisionGenericClaim {
         let f = InstanceFile(beta: 0, policy: .init(kind: "loglinear", features: [phi], theta: [-4]),
                              prompts: [.init(weight: 1, data: [0.1, 0.2, 0.4, 0.2, 0.1], reward: [0, 1, 0, 2, 0], base: base)])
         return WorkedExample("one prompt, φ = (−2, …, 2), h ∝ e^{−2φ²}, r = (0, 1, 0, 2, 0): J has strict local maxima at θ ≈ −4 (mass 0.79 on y₁, J = 0.787) and θ = 4 (mass 0.79 on y₃, J = 1.574); p_RL1 is the first, SFT moves to θ₂ = 4 at KL 7.99 ∈ [a, A] = [1, 10] and doubles the reward",
-                             ClaimInstance(family: "multimodal", instance: f, parameters: ["theta_rl1": -4, "theta_sft2": 4, "a": 1, "A": 10]))
+                             ClaimInstance(family: .multimodal, instance: f, parameters: ["theta_rl1": -4, "theta_sft2": 4, "a": 1, "A": 10]))
     }
     var failureExplanation: String? {
         "Strict local maximality and KL-growth control J only near p_RL1, while A3's lower bound forces p_SFT2 a KL distance a away: when J is multimodal over the class, that distance can reach another basin with more reward."

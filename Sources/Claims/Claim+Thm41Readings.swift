@@ -34,11 +34,11 @@ struct Thm41Gibbs: PrecisionGenericClaim {
     let reference = "Thm 4.1 (Gibbs RL stage)"
     let statement = "RL-then-SFT with the RL stage of the paper's pipeline: p_RL1 = π_ref·e^{r/β}/Z_β (the Gibbs optimum of J_β, Eq. 8); under A3 (0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A), J(p_SFT2) ≤ J(p_RL1) − C₂ with C₂ > 0 for the unregularised J (Eq. 18), i.e. J(p_SFT2) < J(p_RL1) strictly."
     let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1) ≤ A < ∞"), Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular-multi", "tabular-single"]
+    let families: [Family] = [.tabularMulti, .tabularSingle]
     let strict = true
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        let m = family == "tabular-single" ? 1 : g.int(2...4)
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        let m = family == .tabularSingle ? 1 : g.int(2...4)
         let sizes = (0..<m).map { _ in g.int(2...6) }
         let beta = Foundation.pow(10, g.uniform(-2, 1))
         let reward = sizes.map { untiedReward(&g, $0) }
@@ -79,7 +79,7 @@ struct Thm41Gibbs: PrecisionGenericClaim {
 
     var workedExample: WorkedExample? {
         WorkedExample("one prompt, r = (1, 0), π_ref = (½, ½), β = 1: p_RL1 = (e, 1)/(1 + e) = (0.731, 0.269) keeps mass on the worse response; SFT to p_SFT2 = data (0.9, 0.1), at KL 0.0957 ∈ [a, A] = [0.05, 0.2], raises J from 0.731 to 0.9",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.9, 0.1]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.9, 0.1]], reward: [[1, 0]], reference: [[0.5, 0.5]]),
                                     parameters: ["a": 0.05, "A": 0.2]))
     }
     var failureExplanation: String? {
@@ -100,11 +100,11 @@ struct Thm41Reverse: PrecisionGenericClaim {
     let hypotheses = [Hypothesis("A3", "0 < a ≤ E_x KL(p_RL1‖p_SFT2) ≤ A < ∞"),
                       Hypothesis("local-max", "p_RL1 maximises J: every p_RL1(·|x) is supported on argmax_y r(x, y)"),
                       Hypothesis("unique-argmax", "on every prompt the reward has one largest value (margin: the gap to the second largest, over R_max)")]
-    let families = ["tabular-single", "tabular-multi"]
+    let families: [Family] = [.tabularSingle, .tabularMulti]
     let strict = true
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        let m = family == "tabular-single" ? 1 : g.int(2...4)
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        let m = family == .tabularSingle ? 1 : g.int(2...4)
         let sizes = (0..<m).map { _ in g.int(2...6) }
         var rewards: [[Double]] = [], rl: [[Double]] = [], sft: [[Double]] = []
         for n in sizes {
@@ -164,7 +164,7 @@ struct Thm41Reverse: PrecisionGenericClaim {
 
     var workedExample: WorkedExample? {
         WorkedExample("unique argmax, r = (1, 0, −1): p_RL1 = start (1, 0, 0) maximises J; SFT to data (0.8, 0.15, 0.05) at KL(p_RL1‖p_SFT2) = 0.2231 ∈ [a, A] = [0.1, 0.5] loses reward: J drops from 1 to 0.75",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.8, 0.15, 0.05]], reward: [[1, 0, -1]], start: [[1, 0, 0]]),
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.8, 0.15, 0.05]], reward: [[1, 0, -1]], start: [[1, 0, 0]]),
                                     parameters: ["a": 0.1, "A": 0.5]))
     }
     func instructive(_ instance: ClaimInstance) -> Bool { rewardIsNonConstant(instance) }

@@ -10,8 +10,8 @@ struct R4Threshold: PrecisionGenericClaim {
     let reference = "reconstruction of v2 (R4, exact-optimum form)"
     let statement = "With π_ref = p_SFT and p_RL the Gibbs optimum: L_SFT(p_RL) − L_SFT(p_SFT) = −[E_x E_{p_D} r − φ(β)]/β with φ(β) = β·E_x log E_{p_SFT} e^{r/β}, so RL lowers the SFT loss iff E_x E_{p_D} r > φ(β); φ is non-increasing in β, so there is at most one threshold β*."
     let hypotheses = [Hypothesis("ref-is-sft", "the RL reference is the SFT model: π_ref = p_SFT"), Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular-single", "tabular-multi"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.tabularSingle, .tabularMulti]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         sftThenRLInstance(&g, family: family, dropping: dropping.union(["H10"]))
     }
     /// φ(β) = β·E_x log E_{p_SFT} e^{r/β}.
@@ -59,16 +59,16 @@ struct R4Step: Claim {
     let hypotheses = [Hypothesis("step-condition", "cos∠(−∇L_SFT, g) > η·L_S‖g‖/(2‖∇L_SFT‖)"),
                       Hypothesis("smoothness", "L_S bounds the SFT Hessian everywhere (dropping it uses the local λ_max at θ)"),
                       Hypothesis("resolvable", "the step is numerically visible: the first-order change η|⟨∇L_SFT, g⟩| is at least 1e-12·max(1, L_SFT) (a hypothesis of the numerical check, not of the paper)")]
-    let families = ["tabular-multi", "loglinear"]
+    let families: [Family] = [.tabularMulti, .loglinear]
     let strict = true
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = Generate.promptCount(&g, max: 4)
         let sizes = (0..<m).map { _ in g.int(2...8) }
         var f = Generate.file(beta: g.uniform() < 0.3 ? 0 : Generate.beta(&g), weights: Generate.weights(&g, m),
                               data: sizes.map { Generate.positiveSimplex(&g, $0) }, reward: sizes.map { Generate.reward(&g, $0) },
                               reference: sizes.map { Generate.positiveSimplex(&g, $0) }, start: sizes.map { Generate.positiveSimplex(&g, $0) })
-        if family == "loglinear" {
+        if family == .loglinear {
             let d = g.int(1...4)
             f.policy = .init(kind: "loglinear", features: sizes.map { n in let x = Generate.features(&g, n: n, d: d, illConditioned: g.uniform() < 0.3); return (0..<n).map { x.row($0) } },
                              theta: (0..<d).map { _ in 2 * g.normal() })
@@ -127,7 +127,7 @@ struct R4Step: Claim {
 extension R4Threshold {
     var workedExample: WorkedExample? {
         WorkedExample("p_D = (0.6, 0.3, 0.1), an under-trained p_SFT = π_ref = (0.3, 0.4, 0.3), r = (1, 0, −1), β = 1: E_{p_D} r = 0.5 lies between E_{p_SFT} r = 0 and max r = 1, so a threshold β* exists",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [[0.6, 0.3, 0.1]], reward: [[1, 0, -1]],
                                                                                      reference: [[0.3, 0.4, 0.3]], start: [[0.3, 0.4, 0.3]])))
     }
 }

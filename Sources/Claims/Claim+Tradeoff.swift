@@ -14,9 +14,9 @@ struct Thm31Tradeoff: PrecisionGenericClaim {
     let reference = "Thm 3.1 (trade-off identity)"
     let statement = "Under H10 with π_ref = p_SFT and p_RL the Gibbs optimum of J_β: J(p_RL) − J(p_SFT) = β·E_x[KL(p_RL‖p_SFT) + KL(p_SFT‖p_RL)], and C₁(β) ≤ (J(p_RL) − J(p_SFT))/β."
     let hypotheses = Thm31().hypotheses
-    let families = ["tabular-single", "tabular-multi"]
+    let families: [Family] = [.tabularSingle, .tabularMulti]
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         sftThenRLInstance(&g, family: family, dropping: dropping)
     }
 
@@ -53,7 +53,7 @@ struct Thm31Tradeoff: PrecisionGenericClaim {
                   knownSupremum: 1, attained: false,
                   note: "C₁ = KL(p_SFT‖p_RL) and ΔJ/β = KL(p_SFT‖p_RL) + KL(p_RL‖p_SFT): as β → 0 the first grows like 1/β while the second stays bounded by −log p_SFT(argmax), so the ratio tends to 1.",
                   witness: WorkedExample("p_SFT = p_D = π_ref = (½, ½), r = (1, 0), β = 0.001: C₁ ≈ 499.3, ΔJ/β ≈ 500",
-                                         ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0.001, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]],
+                                         ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 0.001, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]],
                                                                                                         reference: [[0.5, 0.5]]))))
     }
 }
@@ -70,12 +70,12 @@ struct R1Monotone: FlowClaim {
     let reference = "reconstruction of v2 (R1, monotone reading)"
     let statement = "In Thm 3.1's setting (π_ref = p_SFT = p_D, tabular softmax), L_SFT(θ_t) − L* is non-decreasing along the whole RL flow θ̇ = ∇J_β started at p_D (judged by the smallest cosine between ∇L_SFT and θ̇ over every integrator step until the flow converges or t = T, T up to 1000)."
     let hypotheses = [Hypothesis("ref-is-data", "π_ref = p_SFT = p_D (H10 and the reference of Thm 3.1)"), Hypothesis("β > 0", "the KL coefficient is positive")]
-    let families = ["tabular"]
+    let families: [Family] = [.tabular]
 
     /// One prompt half the time, else up to 3; 3–6 responses (2 in one prompt of six: with two
     /// responses per prompt the flow is monotone, see the proof page); p_D spread with at least
     /// 0.1/n mass; rewards in [−1, 1]; β ∈ [0.1, 10]; horizon T ∈ [10, 1000].
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         let m = Generate.promptCount(&g, max: 3)
         let sizes = (0..<m).map { _ in g.uniform() < 1.0 / 6 ? 2 : g.int(3...6) }
         let data = sizes.map { n in Generate.simplex(&g, n, style: .spread).map { 0.9 * $0 + 0.1 / Double(n) } }
@@ -111,7 +111,7 @@ struct R1Monotone: FlowClaim {
 
     var workedExample: WorkedExample? {
         WorkedExample("one prompt: p_D = π_ref = (0.171, 0.170, 0.659), r = (0.883, −0.476, −0.976), β = 0.925: the SFT excess rises to a peak near t ≈ 26 and then falls by about 8e-5 nats onto C₁(β)",
-                      ClaimInstance(family: "tabular", instance: Generate.file(beta: 0.925, weights: [1], data: [[0.171, 0.170, 0.659]], reward: [[0.883, -0.476, -0.976]],
+                      ClaimInstance(family: .tabular, instance: Generate.file(beta: 0.925, weights: [1], data: [[0.171, 0.170, 0.659]], reward: [[0.883, -0.476, -0.976]],
                                                                               reference: [[0.171, 0.170, 0.659]]), parameters: ["T": 1000]))
     }
 }

@@ -6,13 +6,14 @@ import Policies
 /// is about policies or distributions), named scalar parameters (B, a, A, λ, k, η, …) and, for the
 /// quadratic/PL landscapes of the v2 reconstructions, a landscape.
 public struct ClaimInstance: Codable, Equatable, Sendable {
-    /// The generator family the instance came from (e.g. "tabular-multi", "quadratic-isotropic").
-    public var family: String
+    /// The generator family the instance came from (`.tabularMulti`, `.quadraticIsotropic`, …;
+    /// `.file` for an instance read from a plain instance file).
+    public var family: Family
     public var instance: InstanceFile?
     public var parameters: [String: Double]
     public var landscape: Landscape?
 
-    public init(family: String, instance: InstanceFile? = nil, parameters: [String: Double] = [:], landscape: Landscape? = nil) {
+    public init(family: Family, instance: InstanceFile? = nil, parameters: [String: Double] = [:], landscape: Landscape? = nil) {
         self.family = family; self.instance = instance; self.parameters = parameters; self.landscape = landscape
     }
 
@@ -88,8 +89,10 @@ public struct Hypothesis: Sendable, Codable, Equatable {
 
 public enum ClaimError: Error, CustomStringConvertible, Equatable {
     case missingParameter(String)
-    case missingInstance(String)
+    case missingInstance(Family)
     case invalid(String)
+    /// A family id that is not one of ``Family/all`` (a hand-edited or foreign replay file).
+    case unknownFamily(String, known: [String])
     case unknownClaim(String)
     case unknownHypothesis(claim: String, name: String, known: [String])
 
@@ -98,6 +101,7 @@ public enum ClaimError: Error, CustomStringConvertible, Equatable {
         case let .missingParameter(n): return "the claim instance has no parameter \"\(n)\""
         case let .missingInstance(f): return "the claim instance (family \(f)) has no \"instance\""
         case let .invalid(s): return s
+        case let .unknownFamily(f, known): return "unknown family \"\(f)\"; the known families are: \(known.joined(separator: ", "))"
         case let .unknownClaim(id): return "unknown claim id \"\(id)\": run `sftrl explain --list` for the ids"
         case let .unknownHypothesis(c, n, k): return "claim \(c) has no hypothesis \"\(n)\"; its hypotheses are: \(k.joined(separator: ", "))"
         }
@@ -117,12 +121,15 @@ public protocol Claim: Sendable {
     /// The statement, in words, with the reading taken when the paper is ambiguous.
     var statement: String { get }
     var hypotheses: [Hypothesis] { get }
-    /// Generator families the claim is checked on.
-    var families: [String] { get }
+    /// Generator families the claim is checked on, typed (Family.swift): write
+    /// `let families: [Family] = [.tabularSingle, .tabularMulti]`, not strings; a new kind of
+    /// instance is a new constant in `Family` with its doc comment.
+    var families: [Family] { get }
     /// Whether the conclusion is a strict inequality (margin must be > 0).
     var strict: Bool { get }
-    /// A random instance of `family`; hypotheses in `dropping` are not enforced by construction.
-    func generate(_ rng: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance
+    /// A random instance of `family` (one of `families`); hypotheses in `dropping` are not
+    /// enforced by construction.
+    func generate(_ rng: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance
     func evaluate(_ instance: ClaimInstance) throws -> Evaluation
     func evaluateExtended(_ instance: ClaimInstance) throws -> Evaluation
     /// How this claim's instances may be simplified while shrinking (default: the generic rules).

@@ -33,14 +33,14 @@ public struct Mutant: Claim {
     public var reference: String { base.reference + " (mutant)" }
     public var statement: String { "MUTANT (false by proof) of \(base.id): \(change)" }
     public var hypotheses: [Hypothesis] { base.hypotheses.filter { !dropped.contains($0.name) } }
-    public var families: [String] { base.families }
+    public var families: [Family] { base.families }
     public var strict: Bool { base.strict }
     public var shrinkable: Bool { base.shrinkable }
     public var searchFrozen: Set<String> { base.searchFrozen }
     public var paperVersion: PaperVersion { base.paperVersion }
     public func instructive(_ instance: ClaimInstance) -> Bool { true }
 
-    public func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    public func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         base.generate(&g, family: family, dropping: dropping.union(dropped))
     }
     public func evaluate(_ ci: ClaimInstance) throws -> Evaluation { mutate(try base.evaluate(ci)) }

@@ -52,7 +52,7 @@ public enum Explain {
         var reference: String
         var statement: String
         var strict: Bool
-        var families: [String]
+        var families: [Family]
         var hypotheses: [Hypothesis]
         var proofPage: String
         var check: QuickCheck?
@@ -139,7 +139,7 @@ public enum Explain {
                 out.append("  \(h.id.padding(toLength: w, withPad: " ", startingAt: 0))  \(h.text)" + (h.id == h.name ? "" : " (\(h.name))"))
             }
         }
-        out.append("Generator families: \(r.families.joined(separator: ", "))")
+        out.append("Generator families: \(r.families.map(\.rawValue).joined(separator: ", "))")
         out.append("Proof: \(r.proofPage)")
         out.append("")
         if let c = r.check {

@@ -34,7 +34,7 @@ enum FigureC1 {
             for beta in betas {
                 var f = member.file
                 f.beta = beta
-                let e = try claimQuantities("thm3.1-identity", ClaimInstance(family: "tabular-single", instance: f))
+                let e = try claimQuantities("thm3.1-identity", ClaimInstance(family: .tabularSingle, instance: f))
                 let c1 = e.quantities["C1"]!, dl = e.quantities["delta_sft_loss"]!
                 table.append([.string(member.name), .double(beta), .double(c1), .double(dl), .double(e.quantities["reward_gain"]!)])
                 c1s.append(c1); dls.append(dl)
@@ -91,7 +91,7 @@ enum FigureThreshold {
             for beta in betas {
                 var f = member.file
                 f.beta = beta
-                let e = try claimQuantities("r4-threshold", ClaimInstance(family: "tabular-single", instance: f))
+                let e = try claimQuantities("r4-threshold", ClaimInstance(family: .tabularSingle, instance: f))
                 let q = e.quantities
                 table.append([.string(member.name), .double(beta), .double(q["delta_sft_loss"]!), .double(q["E_data_reward"]!),
                               .double(q["phi_beta"]!), .int(q["rl_lowers_sft"]! > 0 ? 1 : 0)])
@@ -136,8 +136,8 @@ enum FigureDuration {
         var tStar: [Double] = [], iso: [Double] = [], aniso: [Double] = []
         var worstIso = 0.0, laterCount = 0
         for lambda in lambdas {
-            let e1 = try claimQuantities("r3-duration", ClaimInstance(family: "quadratic-isotropic", parameters: ["lambda": lambda], landscape: isotropic))
-            let e2 = try claimQuantities("r3-duration-actual", ClaimInstance(family: "quadratic-anisotropic", parameters: ["lambda": lambda], landscape: anisotropic))
+            let e1 = try claimQuantities("r3-duration", ClaimInstance(family: .quadraticIsotropic, parameters: ["lambda": lambda], landscape: isotropic))
+            let e2 = try claimQuantities("r3-duration-actual", ClaimInstance(family: .quadraticAnisotropic, parameters: ["lambda": lambda], landscape: anisotropic))
             for (name, e) in [("isotropic", e1), ("anisotropic", e2)] {
                 let ts = e.quantities["T_star"]!, tm = e.quantities["t_argmax_measured"]!
                 table.append([.string(name), .double(lambda), .double(ts), .double(tm), .double((tm - ts) / ts)])

@@ -31,11 +31,11 @@ public enum Replay {
         if value["prompts"] != nil {
             do {
                 let f = try InstanceFile.decode(data, path: path)
-                return LoadedInstance(instance: try validated(ClaimInstance(family: "file", instance: f), path: path), dropped: nil, source: nil)
+                return LoadedInstance(instance: try validated(ClaimInstance(family: .file, instance: f), path: path), dropped: nil, source: nil)
             } catch let e as InstanceError { throw UserInputError("--replay \(path): \(e)") }
         }
         let dec = makeJSONDecoder()
-        if value["claims"] != nil, let report = try? dec.decode(CheckReport.self, from: data) {
+        if value["claims"] != nil, let report = try Family.attempt(file: "--replay \(path)", { try dec.decode(CheckReport.self, from: data) }) {
             guard let id = claim else { throw UserInputError("\(path) is a `sftrl check --json` report: name the claim to replay with --claim ID") }
             guard let r = report.claims.first(where: { $0.id == id }) else {
                 throw UserInputError("the report \(path) has no result for claim \(id); it has: \(report.claims.map(\.id).joined(separator: ", "))")
@@ -50,7 +50,7 @@ public enum Replay {
             return LoadedInstance(instance: try validated(m, path: path), dropped: r.dropped.isEmpty ? nil : r.dropped,
                                   source: "no counterexample in the report (verdict \(r.verdict.rawValue)): its smallest-margin instance")
         }
-        if let cx = try? dec.decode(Counterexample.self, from: data) {
+        if let cx = try Family.attempt(file: "--replay \(path)", { try dec.decode(Counterexample.self, from: data) }) {
             // A search finding records its claim: another claim's counterexample is said to be one.
             var note: String?
             if case let .string(recorded)? = value["claim"], let claim, recorded != claim {
@@ -58,7 +58,7 @@ public enum Replay {
             }
             return LoadedInstance(instance: try validated(cx.instance, path: path), dropped: cx.dropped, source: note)
         }
-        if value["family"] != nil, let ci = try? dec.decode(ClaimInstance.self, from: data) {
+        if value["family"] != nil, let ci = try Family.attempt(file: "--replay \(path)", { try dec.decode(ClaimInstance.self, from: data) }) {
             return LoadedInstance(instance: try validated(ci, path: path), dropped: nil, source: nil)
         }
         throw UserInputError("--replay \(path) is neither a `sftrl check --json` report, a claim instance, a counterexample nor an instance file")

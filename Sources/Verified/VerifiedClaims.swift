@@ -116,7 +116,7 @@ public enum VerifiedClaims {
                 return c * tv(d) - lhs
             }
             instance = { x in
-                ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [rIdx.map { x[$0] }],
+                ClaimInstance(family: .generic, instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [rIdx.map { x[$0] }],
                                                                         reference: [point(x, pIdx)], start: [point(x, qIdx)]))
             }
         case "eq6-pinsker":
@@ -127,7 +127,7 @@ public enum VerifiedClaims {
                 return (kl(p, q) / 2).squareRoot - tv(diff(x))
             }
             instance = { x in
-                ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [[Double](repeating: 0, count: n)],
+                ClaimInstance(family: .generic, instance: Generate.file(beta: 1, weights: [1], data: [point(x, pIdx)], reward: [[Double](repeating: 0, count: n)],
                                                                         reference: [point(x, pIdx)], start: [point(x, qIdx)]))
             }
         case "thm3.1":
@@ -141,7 +141,7 @@ public enum VerifiedClaims {
             }
             instance = { x in
                 let p = point(x, pIdx)
-                return ClaimInstance(family: "tabular-single", instance: Generate.file(beta: x[bIdx], weights: [1], data: [p], reward: [rIdx.map { x[$0] }], reference: [p]))
+                return ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: x[bIdx], weights: [1], data: [p], reward: [rIdx.map { x[$0] }], reference: [p]))
             }
         case "prop1":
             uses = [.reward, .separation]
@@ -154,7 +154,7 @@ public enum VerifiedClaims {
             instance = { x in
                 let p = point(x, pIdx), q = point(x, qIdx)
                 let klD = zip(p, q).reduce(0.0) { $0 + $1.0 * Foundation.log($1.0 / $1.1) }
-                return ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [rIdx.map { x[$0] }], start: [q]),
+                return ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [rIdx.map { x[$0] }], start: [q]),
                                      parameters: ["B": klD * (1 + 1e-9)])
             }
         default:   // thm4.1-reverse
@@ -170,7 +170,7 @@ public enum VerifiedClaims {
                 let top = r.indices.max { r[$0] < r[$1] }!
                 let rl = r.indices.map { $0 == top ? 1.0 : 0.0 }
                 let klD = -Foundation.log(p[top])
-                return ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [r], start: [rl]),
+                return ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [r], start: [rl]),
                                      parameters: ["a": klD * (1 - 1e-9), "A": klD * (1 + 1e-9)])
             }
         }

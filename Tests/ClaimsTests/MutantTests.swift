@@ -31,7 +31,7 @@ import Linalg
     /// (p = (½, ½), q close to p) the mutant fails and the claim holds; with the factor planted
     /// back to 1 (no tightening) the mutant holds there too.
     @Test func tightenedPinskerIsCaughtWhereItMustBe() throws {
-        let ci = ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]],
+        let ci = ClaimInstance(family: .generic, instance: Generate.file(beta: 1, weights: [1], data: [[0.5, 0.5]], reward: [[1, 0]],
                                                                           reference: [[0.5, 0.5]], start: [[0.51, 0.49]]))
         let m = try #require(Mutants.of("eq6-pinsker").first)
         #expect(try Judgement(claim: m, instance: ci, dropping: []).outcome == .certified)
@@ -47,7 +47,7 @@ import Linalg
         var g = SeededGenerator(seed: 3)
         var differs = false
         for _ in 0..<20 {
-            let ci = m.generate(&g, family: "tabular-single", dropping: [])
+            let ci = m.generate(&g, family: .tabularSingle, dropping: [])
             let e = try m.evaluate(ci)
             #expect(e.hypotheses["H10"] == nil)
             if let i = ci.instance, i.starts != i.prompts.map(\.data) { differs = true }

@@ -11,7 +11,7 @@ struct TradeoffWithoutBeta: Claim {
     let statement = "J(p_RL) − J(p_SFT) = KL(p_RL‖p_SFT) + KL(p_SFT‖p_RL) (false: β dropped)"
     let hypotheses = Thm31Tradeoff().hypotheses
     let families = Thm31Tradeoff().families
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         Thm31Tradeoff().generate(&g, family: family, dropping: dropping)
     }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { drop(try Thm31Tradeoff().evaluate(ci)) }
@@ -88,7 +88,7 @@ struct TradeoffWithoutBeta: Claim {
     /// ΔJ = β·(KL + KL) on the closed form p_D = (½, ½), r = (1, −1): p_RL = (e^{1/β}, e^{−1/β})/Z.
     @Test(arguments: [0.1, 1.0, 10.0])
     func tradeoffClosedForm(beta: Double) throws {
-        let ci = ClaimInstance(family: "hand", instance: Generate.file(beta: beta, weights: [1], data: [[0.5, 0.5]], reward: [[1, -1]], reference: [[0.5, 0.5]]))
+        let ci = ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: beta, weights: [1], data: [[0.5, 0.5]], reward: [[1, -1]], reference: [[0.5, 0.5]]))
         let e = try Thm31Tradeoff().evaluate(ci)
         let gain = tanh(1 / beta)
         #expect(abs(e.quantities["reward_gain"]! - gain) < 1e-14)
@@ -109,7 +109,7 @@ struct TradeoffWithoutBeta: Claim {
     /// peaking near t ≈ 82.5 and falling by about 1.1e-4 nats onto C₁(β).
     @Test func r1MonotoneFallsOnItsCounterexample() throws {
         let d = [0.06, 0.86, 0.08], r = [0.4, -0.5, 0.03], beta = 0.3
-        let ci = ClaimInstance(family: "tabular", instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
+        let ci = ClaimInstance(family: .tabular, instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
                                parameters: ["T": 400])
         let c = R1Monotone()
         let j = try Judgement(claim: c, instance: ci, dropping: [])
@@ -148,7 +148,7 @@ struct TradeoffWithoutBeta: Claim {
     /// With two responses the flow is monotone (proofs/r1-monotone.md, step 2): the cosine is +1.
     @Test func r1MonotoneHoldsWithTwoResponses() throws {
         for (d, r, beta) in [([0.3, 0.7], [1.0, -1.0], 0.2), ([0.9, 0.1], [-0.5, 0.4], 3.0)] {
-            let ci = ClaimInstance(family: "tabular", instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
+            let ci = ClaimInstance(family: .tabular, instance: Generate.file(beta: beta, weights: [1], data: [d], reward: [r], reference: [d]),
                                    parameters: ["T": 500])
             let e = try R1Monotone().evaluate(ci)
             #expect(e.conclusion > 0.999, "cosine \(e.conclusion)")

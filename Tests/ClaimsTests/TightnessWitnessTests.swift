@@ -11,8 +11,8 @@ struct WeakPinsker: Claim {
     let reference = "test"
     let statement = "TV(p, q) ≤ √KL(p‖q) (true, but the constant is weakened)"
     let hypotheses: [Hypothesis] = []
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         EqPinsker().generate(&g, family: family, dropping: dropping)
     }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { weaken(try EqPinsker().evaluate(ci)) }

@@ -11,8 +11,8 @@ struct PinskerQuarter: Claim {
     let reference = "test"
     let statement = "TV(p, q) ≤ √(¼ KL(p‖q)) (false)"
     let hypotheses: [Hypothesis] = []
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         EqPinsker().generate(&g, family: family, dropping: dropping)
     }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { try rescale(EqPinsker().evaluate(ci)) }
@@ -31,8 +31,8 @@ struct NeverMet: Claim {
     let reference = "test"
     let statement = "vacuous"
     let hypotheses = [Hypothesis("impossible", "never true")]
-    let families = ["generic"]
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance { ClaimInstance(family: family) }
+    let families: [Family] = [.generic]
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance { ClaimInstance(family: family) }
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation { Evaluation(hypotheses: ["impossible": -1], conclusion: -1) }
     func evaluateExtended(_ ci: ClaimInstance) throws -> Evaluation { try evaluate(ci) }
 }

@@ -10,7 +10,7 @@ import Claims
             .init(weight: 0.25, data: [0.5, 0.3, 0.2, 0], reward: [1, 1, -1, 0.5], reference: [0.5, 0.3, 0.2, 0], start: [0.1, 0.2, 0.3, 0.4]),
             .init(weight: 0.75, data: [0.9, 0.1], reward: [0, 2]),
         ])
-        return ClaimInstance(family: "t", instance: f, parameters: ["B": 0.01, "k": 2])
+        return ClaimInstance(family: .tabularMulti, instance: f, parameters: ["B": 0.01, "k": 2])
     }
 
     @Test func decodingTheInitialPointGivesTheInstanceBack() throws {

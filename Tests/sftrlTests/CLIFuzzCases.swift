@@ -259,6 +259,13 @@ enum CLIFuzzCases {
         ("bare-report.json", #"{"version": "0.1.0", "seed": 1, "claims": []}"#, ["bare-report.json"]),
     ]
 
+    /// Replay files of the right shape naming a family that is not one of `Family.all`: the error
+    /// names the file, the bad id and the known families.
+    static let brokenReplays: [(name: String, text: String, names: [String])] = [
+        ("unknown-family.json", #"{"family": "tabular-mult", "instance": {"beta": 1, "policy": {"kind": "tabular"}, "prompts": [{"weight": 1, "data": [0.5, 0.5], "reward": [1, 0]}]}, "parameters": {}}"#,
+         ["unknown-family.json", "tabular-mult", "tabular-multi", "quadratic-isotropic"]),
+    ]
+
     /// Every case of one run: the option table (each option with a few of its bad values, chosen by
     /// the seed), broken schedules, configs, instances, output-path clashes and unknown options.
     static func all(seed: UInt64, validConfig: String) -> (cases: [CLIFuzzCase], configs: [(text: String, names: [String])]) {
@@ -295,6 +302,7 @@ enum CLIFuzzCases {
             add(["pareto", "--instance", path, "--out", "out"], names)
             add(["check", "--claim", "eq5", "--replay", path], [b.name])
         }
+        for b in brokenReplays { add(["check", "--claim", "eq5", "--replay", "@F/\(b.name)"], b.names) }
         for cmd in [flow, update, spectrum, pareto] {
             var args = cmd
             let i = args.firstIndex(of: "--instance")!

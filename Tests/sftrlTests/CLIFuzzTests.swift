@@ -22,7 +22,7 @@ struct CLIFuzzTests {
         let f = try makeTemporaryDirectory("clifuzz-fixtures")
         try writeText(#"{"beta": 0.3, "policy": {"kind": "tabular"}, "prompts": [{"weight": 2.0, "data": [0.6, 0.3, 0.1], "reward": [0.2, 1.0, -0.5], "reference": [0.5, 0.25, 0.25], "start": [0.2, 0.2, 0.6]}, {"weight": 1.0, "data": [0.1, 0.2, 0.3, 0.4], "reward": [1.0, -1.0, 0.5, 0.0]}]}"#,
                       to: f.appendingPathComponent("inst.json"))
-        for b in CLIFuzzCases.brokenInstances { try writeText(b.text, to: f.appendingPathComponent(b.name)) }
+        for b in CLIFuzzCases.brokenInstances + CLIFuzzCases.brokenReplays { try writeText(b.text, to: f.appendingPathComponent(b.name)) }
         try FileManager.default.createDirectory(at: f.appendingPathComponent("adir"), withIntermediateDirectories: true)
         let tiny = f.appendingPathComponent("tiny")
         let made = try SFTRLBinary.run(["lm", "init", "--out", tiny.path], in: f, timeout: 60)

@@ -47,7 +47,7 @@ struct MergeCommand: ParsableCommand {
             do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
                 throw ValidationError("cannot read \(path): \(PlainError.unreadableFile(path))")
             }
-            if let c = try? dec.decode(CheckReport.self, from: data) { checks.append(c) } else if let s = try? dec.decode(SearchReport.self, from: data) {
+            if let c = try Family.attempt(file: path, { try dec.decode(CheckReport.self, from: data) }) { checks.append(c) } else if let s = try Family.attempt(file: path, { try dec.decode(SearchReport.self, from: data) }) {
                 searches.append(s)
             } else {
                 throw ValidationError("\(path) is neither a check report nor a search report (JSON written by --json)")
