@@ -75,7 +75,7 @@ struct RLThenPracticalSFT: Claim {
             let a = kl * factor
             let bound = v1.rewardReg - inst.beta * a
             return Evaluation(hypotheses: ["A3": Swift.min(a > 0 ? 1 : -1, inequalityMargin(a, kl, scale: Swift.max(a, 1e-300)))],
-                              conclusion: inequalityMargin(v2.rewardReg, bound, scale: Swift.max(abs(v1.rewardReg), rmax, 1e-300)),
+                              conclusion: inequalityMargin(v2.rewardReg, bound, scale: Swift.max(abs(v1.rewardReg), rmax, inst.beta * kl, 1e-300)),
                               quantities: q.merging(["a": a, "bound": bound]) { a, _ in a })
         }
     }
