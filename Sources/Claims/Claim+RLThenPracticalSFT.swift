@@ -34,9 +34,10 @@ struct RLThenPracticalSFT: Claim {
         var f = SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 2))
         // Rewards scaled to |r| ≤ 1, so r/β ≤ 20 keeps p_RL1 > 0 in Double; data with distinct masses
         // (no tie in p_D's mode or at a node: DFT's limit is then a closed form).
-        let rmax = Swift.max(f.prompts.map { $0.reward.map(abs).max() ?? 0 }.max() ?? 0, 1e-300)
+        let rmax = f.prompts.map { $0.reward.map(abs).max() ?? 0 }.max() ?? 0
         for x in f.prompts.indices {
-            f.prompts[x].reward = f.prompts[x].reward.map { $0 / rmax }
+            // (An all-zero reward, which the quantised levels can give, would make both claims 0 = 0.)
+            f.prompts[x].reward = rmax > 0 ? f.prompts[x].reward.map { $0 / rmax } : f.prompts[x].reward.map { _ in g.uniform(-1, 1) }
             let d = f.prompts[x].data.map { _ in g.uniform(0.05, 1) }
             let s = d.reduce(0, +)
             f.prompts[x].data = d.map { $0 / s }

@@ -1,9 +1,13 @@
 import Foundation
 
-/// Mutants of the binary-reward claims (Claim+BinaryReward, Claim+RLRazor): each conclusion "≥ 0"
-/// strengthened to "≥ 10⁻³ of its scale". The holding ones are identities or invariants whose
-/// margin is at most their resolution (10⁻⁹ or 10⁻⁶), so the shift is caught at once and measures
-/// little; the failing ones already fail.
+/// Mutants of the binary-reward claims (Claim+BinaryReward, Claim+RLRazor) and of RL-then-practical-SFT
+/// (Claim+RLThenPracticalSFT). Binary reward: each conclusion "≥ 0" strengthened to "≥ 10⁻³ of its
+/// scale"; the holding ones are identities or invariants whose margin is at most their resolution
+/// (10⁻⁹ or 10⁻⁶), so the shift is caught at once and measures little; the failing ones already fail.
+/// Thm 4.1-regularised: the shift, caught at the generator's equality case a = KL. Prop. 1: the
+/// slack R_max√(2B) multiplied by 0 ("SFT never raises the reward"), false wherever a variant's limit
+/// gains reward; a 10⁻³ tightening of the constant is false only near the proof's equality case,
+/// which the variants' limits do not reach (not registered: it would not be caught).
 extension Mutants {
     static var binaryReward: [Mutant] {
         [
