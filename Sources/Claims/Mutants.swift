@@ -9,7 +9,7 @@ public enum Mutants {
     /// The relative size of every tightening and shift (10⁻³ of the quantity's scale).
     public static let epsilon = 1e-3
 
-    public static var all: [Mutant] { closedForm + dynamics + practical }
+    public static var all: [Mutant] { closedForm + dynamics + practical + binaryReward }
 
     /// The mutants of one claim (empty for an unknown id).
     public static func of(_ id: String) -> [Mutant] { all.filter { $0.base.id == id } }

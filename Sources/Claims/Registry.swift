@@ -51,7 +51,13 @@ public enum Registry {
         KLDescends.k2Reverse,
         KLDescends.biasCorrection,
         KLDescends.tokenPartial,
-    ]
+        PSRNSREqual(lengthNormalised: false),
+        PSRNSREqual(lengthNormalised: true),
+        GRPOBinaryArcsin(population: false),
+        GRPOBinaryArcsin(population: true),
+        RLRazor(natural: true),
+        RLRazor(natural: false),
+    ] + RLThenPracticalSFT.all.map { $0 as any Claim }
 
     /// The claim with this id.
     public static func claim(_ id: String) throws -> any Claim {

@@ -146,7 +146,7 @@ public struct FixedPoint: Codable, Sendable {
 
     /// θ with the given per-prompt response (sequence) probabilities, all positive: log p
     /// (tabular) or the node logits of the sequence distribution (autoregressive).
-    static func logits(of p: [[Double]], instance: Instance) throws -> [Double] {
+    public static func logits(of p: [[Double]], instance: Instance) throws -> [Double] {
         switch instance.policy {
         case .tabular: return p.flatMap { $0.map { Foundation.log($0) } }
         case let .autoregressive(tree, _): return p.flatMap { tree.logits(ofSequenceDistribution: $0) }
@@ -184,6 +184,8 @@ public struct FixedPoint: Codable, Sendable {
             case .aggregation: d[key] = c.aggregation.rawValue
             case .mix: d[key] = String(c.mix)
             case .klBiasCorrection: d[key] = String(c.klBiasCorrection)
+            case .offPolicy: d[key] = String(s.offPolicy ?? PracticalSettings.defaultOffPolicy)
+            case .shapingGamma: d[key] = String(s.shapingGamma ?? PracticalSettings.defaultShapingGamma)
             }
         }
         return d

@@ -127,7 +127,7 @@ public enum FixedPointClosedForm {
             return inst.weights.indices.map {
                 grpoK3(reference: inst.reference[$0], reward: inst.reward[$0], beta: u.sampled!.klCoefficient, groupSize: c.groupSize)
             }
-        case .chord:
+        case .chord, .luffy:
             return nil
         }
     }

@@ -24,6 +24,10 @@ public enum PracticalMethod: String, CaseIterable, Sendable, Codable {
     /// RLOO: leave-one-out baseline, KL (k1, sequence level) in the reward with β_kl:
     /// E[(1/G) Σ_i (a_i − mean_{j≠i} a_j)∇log p(y_i)] = ∇J_{β_kl} exactly.
     case rloo
+    /// LUFFY (arXiv 2504.14945): each prompt's group mixes G − N on-policy samples y ∼ p_θ with
+    /// N off-policy samples y′ ∼ p_D, advantages normalised over the whole group, and
+    /// the off-policy tokens shaped by f(π) = π/(π + γ) (``PracticalUpdate/luffyDirection(_:)``).
+    case luffy
 
     /// The options the method reads (the others are refused, naming them).
     public var options: Set<PracticalOption> {
@@ -33,6 +37,7 @@ public enum PracticalMethod: String, CaseIterable, Sendable, Codable {
         case .grpo: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .klBiasCorrection, .aggregation]
         case .chord: return [.groupSize, .scaling, .klEstimator, .klCoef, .klPlacement, .klBiasCorrection, .aggregation, .mix]
         case .rloo: return [.groupSize, .klCoef]
+        case .luffy: return [.groupSize, .scaling, .offPolicy, .shapingGamma]
         }
     }
 
@@ -44,6 +49,7 @@ public enum PracticalMethod: String, CaseIterable, Sendable, Codable {
 public enum PracticalOption: String, CaseIterable, Sendable, Codable {
     case groupSize = "--group-size", scaling = "--scaling", klEstimator = "--kl-estimator", klCoef = "--kl-coef"
     case klPlacement = "--kl-placement", aggregation = "--aggregation", mix = "--mix", klBiasCorrection = "--kl-bias-correction"
+    case offPolicy = "--off-policy", shapingGamma = "--shaping-gamma"
 }
 
 /// The settings of one practical method; nil means "not given" (the default applies, and an
@@ -66,11 +72,17 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
     public var mix: Double?
     /// TRL's use_bias_correction_kl (default off).
     public var klBiasCorrection: Bool?
+    /// LUFFY's off-policy samples per group, N (default 1, of the G samples).
+    public var offPolicy: Int?
+    /// LUFFY's shaping γ of f(π) = π/(π + γ) (default 0.1).
+    public var shapingGamma: Double?
 
     public init(method: PracticalMethod) { self.method = method }
 
     public static let defaultGroupSize = 8
     public static let defaultMix = 0.5
+    public static let defaultOffPolicy = 1
+    public static let defaultShapingGamma = 0.1
 
     /// The options given, by their command-line names.
     public var given: [PracticalOption] {
@@ -83,6 +95,8 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
         if aggregation != nil { o.append(.aggregation) }
         if mix != nil { o.append(.mix) }
         if klBiasCorrection != nil { o.append(.klBiasCorrection) }
+        if offPolicy != nil { o.append(.offPolicy) }
+        if shapingGamma != nil { o.append(.shapingGamma) }
         return o
     }
 
@@ -98,6 +112,12 @@ public struct PracticalSettings: Sendable, Equatable, Codable {
         if let m = mix, !(m.isFinite && m >= 0 && m <= 1) { throw FlowError.invalid("--mix must be in [0, 1], got \(m)") }
         if klBiasCorrection == true, klPlacement == .reward {
             throw FlowError.invalid("--kl-bias-correction corrects the KL term of the loss: it needs --kl-placement loss, not reward")
+        }
+        if method == .luffy {
+            let g = groupSize ?? PracticalSettings.defaultGroupSize
+            if let n = offPolicy, !(0...g).contains(n) { throw FlowError.invalid("--off-policy must be in 0...\(g) (the group size G), got \(n)") }
+            if let y = shapingGamma, !(y.isFinite && y > 0) { throw FlowError.invalid("--shaping-gamma must be a finite number > 0, got \(y)") }
+            if scaling == .batch { throw FlowError.invalid("--scaling batch is not an option of --method luffy: LUFFY normalises each prompt's group (on- and off-policy samples together); use group or none") }
         }
     }
 

@@ -13,6 +13,7 @@ import Policies
 ///     chord-phi   v = Σ_x q Σ_y p_D(y) Σ_t π_t(1 − π_t) ∇log π_t
 ///     rloo        v = ∇J − β_kl ∇KL(p‖π_ref)                 (the leave-one-out estimator's exact mean)
 ///     grpo, chord v = −E[∇ loss] at ratio 1, by enumeration of every group (``UpdateDistribution``)
+///     luffy       v = LUFFY's mixed-policy expected update (``luffyDirection(_:)``, PracticalUpdate+LUFFY)
 ///
 /// Every direction is pulled back from node logits, so tabular, log-linear and autoregressive
 /// instances share it.
@@ -42,6 +43,18 @@ public struct PracticalUpdate: Sendable {
             sampled = algo
         } else {
             sampled = nil
+            if settings.method == .luffy {
+                let g = settings.groupSize ?? PracticalSettings.defaultGroupSize
+                let off = settings.offPolicy ?? PracticalSettings.defaultOffPolicy
+                var total = 0.0
+                for x in instance.weights.indices {
+                    total += UpdateDistribution.multisetCount(instance.responseCounts[x], g - off)
+                        * UpdateDistribution.multisetCount(instance.data[x].filter { $0 > 0 }.count, off)
+                }
+                guard total <= Double(UpdateDistribution.maxOutcomes) else {
+                    throw FlowError.invalid("exact enumeration of LUFFY's groups needs \(String(format: "%.3g", total)) groups, more than the limit of \(UpdateDistribution.maxOutcomes); lower --group-size")
+                }
+            }
             if beta > 0, settings.method == .gibbs || settings.method == .rloo {
                 for (x, r) in instance.reference.enumerated() where r.contains(0) {
                     throw FlowError.invalid("prompts[\(x)].reference has a zero: KL(p‖π_ref) is infinite; give a positive reference or --kl-coef 0")
@@ -72,6 +85,8 @@ public struct PracticalUpdate: Sendable {
             return dataTokenDirection(theta, sequenceWeight: { _ in 1 }, tokenWeight: { $0 * (1 - $0) })
         case .grpo, .chord:
             return try expectedSampledDirection(theta)
+        case .luffy:
+            return luffyDirection(theta)
         }
     }
 
@@ -145,16 +160,25 @@ public struct PracticalUpdate: Sendable {
         return nodes.pullbackNodes(acc)
     }
 
-    /// Σ_x q(x) Σ_y p_D(y|x) s(y) Σ_t f(π_t) ∇log π_{n_t}(c_t): node gradients
-    /// G_{x,n} = Σ_{t at n} w_t (e_{c_t} − π_n), pulled back to θ.
+    /// Σ_x q(x) Σ_y p_D(y|x) s(y) Σ_t f(π_t) ∇log π_{n_t}(c_t) (``tokenDirection(_:coefficient:tokenWeight:)``
+    /// with c(x, y) = q(x) p_D(y|x) s(y)).
     public func dataTokenDirection(_ theta: [Double], sequenceWeight s: (Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
+        let inst = instance
+        return tokenDirection(theta, coefficient: { x, y in inst.weights[x] * inst.data[x][y] * s(y) }, tokenWeight: f)
+    }
+
+    /// Σ_x Σ_y c(x, y) Σ_t f(π_t) ∇log π_{n_t}(c_t), the sum over the tokens t of y (the end token
+    /// included where it is emitted): node gradients G_{x,n} = Σ_{t at n} c·f(π_t)(e_{c_t} − π_n),
+    /// pulled back to θ. Pairs with c = 0 are skipped. With f ≡ 1 it is Σ c(x, y) ∇log p(y|x).
+    public func tokenDirection(_ theta: [Double], coefficient: (Int, Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
         let v = nodes.values(theta)
         var acc = v.probs.map { [Double](repeating: 0, count: $0.count) }
-        for x in instance.weights.indices where instance.weights[x] > 0 {
+        for x in instance.weights.indices {
             let w = nodes.width[x]
             var mass = [Double](repeating: 0, count: nodes.nodes[x])
-            for (y, d) in instance.data[x].enumerated() where d > 0 {
-                let c = instance.weights[x] * d * s(y)
+            for y in 0..<instance.responseCounts[x] {
+                let c = coefficient(x, y)
+                guard c != 0 else { continue }
                 for tok in paths[y] {
                     let k = tok.node * w + tok.choice
                     let u = c * f(v.probs[x][k])

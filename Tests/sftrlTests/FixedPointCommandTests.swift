@@ -29,6 +29,19 @@ struct FixedPointCommandTests {
         #expect(o["converged"] as! Bool)
     }
 
+    /// LUFFY runs and states its settings (G = 3 keeps the debug build's flow short).
+    @Test func luffyRunsAndStatesItsSettings() throws {
+        let dir = try SampledCommandTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("fp.json").path
+        #expect(Self.exitCode(["--instance", dir.appendingPathComponent("instance.json").path, "--method", "luffy", "--group-size", "3",
+                               "--shaping-gamma", "0.2", "--json", json]) == 0)
+        let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let s = o["settings"] as! [String: String]
+        #expect(s["off-policy"] == "1" && s["shaping-gamma"] == "0.2" && s["group-size"] == "3" && s["scaling"] == "group")
+        #expect(abs((o["policy"] as! [[Double]])[0].reduce(0, +) - 1) < 1e-9)
+    }
+
     @Test(arguments: [
         ["--method", "ppo"],                                        // unknown method
         ["--method", "sft", "--group-size", "4"],                   // an option sft does not read
@@ -37,6 +50,11 @@ struct FixedPointCommandTests {
         ["--method", "grpo", "--scaling", "stdev"],
         ["--method", "chord", "--mix", "1.5"],
         ["--method", "grpo", "--group-size", "60"],                 // beyond the enumeration limit
+        ["--method", "luffy", "--off-policy", "9"],                 // N > G = 8
+        ["--method", "luffy", "--scaling", "batch"],                // luffy normalises per prompt
+        ["--method", "luffy", "--shaping-gamma", "0"],
+        ["--method", "grpo", "--off-policy", "1"],                  // an option grpo does not read
+        ["--method", "luffy", "--group-size", "40"],                // beyond the enumeration limit
     ])
     func badInputExits2AndWritesNothing(extra: [String]) throws {
         let dir = try SampledCommandTests.scratch()

@@ -12,7 +12,8 @@ struct FixedPointCommand: ParsableCommand {
         discussion: """
             Methods: gibbs (∇J_β), sft (token-sum log-loss), sft-seqnorm (each sequence's loss divided by its \
             token count |y|), dft (TRL's loss_type dft), chord-phi (CHORD's φ-weighted SFT alone), grpo (TRL's \
-            GRPO at ratio 1, exact over every group), chord (GRPO mixed with SFT), rloo (leave-one-out baseline). \
+            GRPO at ratio 1, exact over every group), chord (GRPO mixed with SFT), rloo (leave-one-out baseline), \
+            luffy (LUFFY: on- and off-policy samples normalised together, off-policy tokens shaped by π/(π + γ)). \
             The limit is the closed form where one exists (checked against the flow) or the flow's limit, \
             integrated by decades to t = 10^6. Responses whose probability tends to 0 are reported as exact \
             zeros with their power-law rate. See docs/fixedpoint.md.
@@ -21,13 +22,13 @@ struct FixedPointCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Instance JSON file (required).", valueName: "file"))
     var instance: String
 
-    @Option(help: ArgumentHelp("gibbs, sft, sft-seqnorm, dft, chord-phi, grpo, chord or rloo (required).", valueName: "name"))
+    @Option(help: ArgumentHelp("gibbs, sft, sft-seqnorm, dft, chord-phi, grpo, chord, rloo or luffy (required).", valueName: "name"))
     var method: String
 
-    @Option(name: .customLong("group-size"), help: ArgumentHelp("G, responses per prompt (grpo, chord, rloo; default 8).", valueName: "G"))
+    @Option(name: .customLong("group-size"), help: ArgumentHelp("G, responses per prompt (grpo, chord, rloo, luffy; default 8).", valueName: "G"))
     var groupSize: Int?
 
-    @Option(help: ArgumentHelp("Advantage scaling group, batch or none (grpo, chord; default group, TRL's).", valueName: "name"))
+    @Option(help: ArgumentHelp("Advantage scaling group, batch or none (grpo, chord, luffy; default group, TRL's).", valueName: "name"))
     var scaling: AdvantageScaling?
 
     @Option(name: .customLong("kl-estimator"), help: ArgumentHelp("k1, k2 or k3 (grpo, chord; default k3, TRL's).", valueName: "name"))
@@ -48,20 +49,21 @@ struct FixedPointCommand: ParsableCommand {
     @Option(help: ArgumentHelp("CHORD's SFT weight μ in [0, 1] (chord; default 0.5).", valueName: "μ"))
     var mix: Double?
 
+    @Option(name: .customLong("off-policy"), help: ArgumentHelp("N, off-policy (p_D) samples of the G in a group (luffy; default 1).", valueName: "N"))
+    var offPolicy: Int?
+
+    @Option(name: .customLong("shaping-gamma"), help: ArgumentHelp("γ of LUFFY's shaping f(π) = π/(π + γ) (luffy; default 0.1).", valueName: "γ"))
+    var shapingGamma: Double?
+
     @Option(help: ArgumentHelp("Write the result as JSON to this file (atomically).", valueName: "file"))
     var json: String?
 
     func settings() throws -> PracticalSettings {
         guard let m = PracticalMethod(rawValue: method) else { throw ValidationError("unknown --method '\(method)': use \(PracticalMethod.idList)") }
         var s = PracticalSettings(method: m)
-        s.groupSize = groupSize
-        s.klCoef = klCoef
-        s.mix = mix
+        (s.groupSize, s.klCoef, s.mix, s.offPolicy, s.shapingGamma) = (groupSize, klCoef, mix, offPolicy, shapingGamma)
+        (s.scaling, s.klEstimator, s.klPlacement, s.aggregation) = (scaling, klEstimator, klPlacement, aggregation)
         if klBiasCorrection { s.klBiasCorrection = true }
-        if let v = scaling { s.scaling = v }
-        if let v = klEstimator { s.klEstimator = v }
-        if let v = klPlacement { s.klPlacement = v }
-        if let v = aggregation { s.aggregation = v }
         do { try s.validate() } catch { throw ValidationError("\(error)") }
         return s
     }
