@@ -6,7 +6,7 @@ import Flows
 /// Instances with a binary reward r ∈ {0, 1} on every prompt, both values present (S_x and its
 /// complement non-empty): `SampledGenerate`'s instance with its reward replaced.
 enum BinaryRewardGenerate {
-    static func file(_ g: inout SeededGenerator, family: String, maxPrompts: Int = 2) -> InstanceFile {
+    static func file(_ g: inout SeededGenerator, family: Family, maxPrompts: Int = 2) -> InstanceFile {
         var f = SampledGenerate.file(&g, family: family, beta: 0, maxPrompts: maxPrompts)
         for x in f.prompts.indices {
             let n = f.prompts[x].reward.count
@@ -67,9 +67,9 @@ struct PSRNSREqual: Claim {
             : "With a binary reward, positive-only REINFORCE (loss −log p(y) on rewarded samples) and negative-only REINFORCE (loss +log p(y) on unrewarded samples) have the same expected update, ∇_θ E_x p_θ(r = 1|x), in every policy class (tabular, log-linear, autoregressive with sequence log-probabilities)."
     }
     let hypotheses = [BinaryRewardGenerate.binaryHypothesis, Hypothesis("moves", "the PSR update has norm ≥ 1e-9"), BinaryRewardGenerate.resolvableHypothesis]
-    var families: [String] { lengthNormalised ? ["autoregressive"] : SampledGenerate.families }
+    var families: [Family] { lengthNormalised ? [.autoregressive] : SampledGenerate.families }
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         ClaimInstance(family: family, instance: BinaryRewardGenerate.file(&g, family: family))
     }
 
@@ -93,7 +93,7 @@ struct PSRNSREqual: Claim {
     var workedExample: WorkedExample? {
         guard lengthNormalised else { return nil }
         return WorkedExample("one prompt, vocab 1, max_length 2 (sequences ε, a, aa of lengths 1, 2, 2), r = (1, 0, 0), uniform start: PSR raises ε by its whole score, NSR lowers a and aa by half of theirs",
-                             ClaimInstance(family: "autoregressive", instance: {
+                             ClaimInstance(family: .autoregressive, instance: {
                                  var f = Generate.file(beta: 0, weights: [1], data: [[1.0 / 3, 1.0 / 3, 1.0 / 3]], reward: [[1, 0, 0]], reference: [[1.0 / 3, 1.0 / 3, 1.0 / 3]],
                                                        start: [[1.0 / 3, 1.0 / 3, 1.0 / 3]])
                                  f.policy = .init(kind: "autoregressive", vocab: 1, maxLength: 2)
@@ -116,11 +116,11 @@ struct GRPOBinaryArcsin: Claim {
             : "With a binary reward and group std scaling, TRL's GRPO expected update at a finite group size G (ratio 1, β = 0, exact over every group; tabular) is parallel to ∇_θ Σ_x q(x)·2·arcsin√p_x: GRPO ascends the arcsine objective, not J."
     }
     let hypotheses = [BinaryRewardGenerate.binaryHypothesis, Hypothesis("moves", "‖∇ Σ q 2 arcsin√p_x‖ ≥ 1e-9"), BinaryRewardGenerate.resolvableHypothesis]
-    var families: [String] { population ? SampledGenerate.families : ["tabular-single", "tabular-multi"] }
+    var families: [Family] { population ? SampledGenerate.families : [.tabularSingle, .tabularMulti] }
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         if population { return ClaimInstance(family: family, instance: BinaryRewardGenerate.file(&g, family: family)) }
-        let f = BinaryRewardGenerate.file(&g, family: "tabular", maxPrompts: family == "tabular-single" ? 1 : 3)
+        let f = BinaryRewardGenerate.file(&g, family: .tabular, maxPrompts: family == .tabularSingle ? 1 : 3)
         return ClaimInstance(family: family, instance: f, parameters: ["group_size": Double(g.int(2...6))])
     }
 
@@ -164,7 +164,7 @@ struct GRPOBinaryArcsin: Claim {
     var workedExample: WorkedExample? {
         guard !population else { return nil }
         return WorkedExample("two prompts with success probabilities 0.5 and 0.1 (r = (1, 0) each), G = 2: the update is 0.5/(√½ + 10⁻⁴)·∇J ≈ 0.707·∇J, but the arcsine objective weighs the second prompt by 1/0.3 against 1/0.5",
-                             ClaimInstance(family: "tabular-multi", instance: Generate.file(beta: 0, weights: [0.5, 0.5], data: [[0.5, 0.5], [0.5, 0.5]], reward: [[1, 0], [1, 0]],
+                             ClaimInstance(family: .tabularMulti, instance: Generate.file(beta: 0, weights: [0.5, 0.5], data: [[0.5, 0.5], [0.5, 0.5]], reward: [[1, 0], [1, 0]],
                                                                                           start: [[0.5, 0.5], [0.1, 0.9]]), parameters: ["group_size": 2]))
     }
 }

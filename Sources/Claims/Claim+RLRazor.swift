@@ -21,15 +21,15 @@ struct RLRazor: Claim {
             : "With a binary reward, the vanilla softmax policy-gradient flow θ̇ = ∇J from π₀ (tabular) converges to π₀ restricted to the rewarded set and renormalised: the rewarded responses keep π₀'s ratios."
     }
     let hypotheses = [BinaryRewardGenerate.binaryHypothesis]
-    let families = ["tabular-single", "tabular-multi"]
+    let families: [Family] = [.tabularSingle, .tabularMulti]
     let shrinkable = false
 
     /// The flow's horizon: e^{−T} leaves the unrewarded mass far below the tolerance for the
     /// natural flow; the PG flow's log-ratios have moved by then wherever they move.
     static let horizon = 60.0
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
-        var f = BinaryRewardGenerate.file(&g, family: "tabular", maxPrompts: family == "tabular-single" ? 1 : 3)
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
+        var f = BinaryRewardGenerate.file(&g, family: .tabular, maxPrompts: family == .tabularSingle ? 1 : 3)
         for x in f.prompts.indices { f.prompts[x].data = f.prompts[x].start ?? f.prompts[x].data }
         return ClaimInstance(family: family, instance: f)
     }
@@ -65,7 +65,7 @@ struct RLRazor: Claim {
     }
     var workedExample: WorkedExample? {
         WorkedExample("one prompt, π₀ = (0.5, 0.2, 0.3), r = (1, 1, 0): π₀ restricted to the rewarded set is (5/7, 2/7, 0)",
-                      ClaimInstance(family: "tabular-single", instance: Generate.file(beta: 0, weights: [1], data: [[0.5, 0.2, 0.3]], reward: [[1, 1, 0]],
+                      ClaimInstance(family: .tabularSingle, instance: Generate.file(beta: 0, weights: [1], data: [[0.5, 0.2, 0.3]], reward: [[1, 1, 0]],
                                                                                      start: [[0.5, 0.2, 0.3]])))
     }
 }

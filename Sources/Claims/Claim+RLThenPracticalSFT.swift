@@ -27,10 +27,10 @@ struct RLThenPracticalSFT: Claim {
     var hypotheses: [Hypothesis] {
         form == .prop1 ? [Hypothesis("kl-budget", "E_x KL(p_SFT2‖p_RL1) ≤ B")] : [Hypothesis("A3", "0 < a ≤ E_x KL(p_SFT2‖p_RL1)")]
     }
-    var families: [String] { variant == .sftSeqnorm ? ["autoregressive"] : ["tabular", "autoregressive"] }
+    var families: [Family] { variant == .sftSeqnorm ? [.autoregressive] : [.tabular, .autoregressive] }
     let shrinkable = false
 
-    func generate(_ g: inout SeededGenerator, family: String, dropping: Set<String>) -> ClaimInstance {
+    func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
         var f = SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 2))
         // Rewards scaled to |r| ≤ 1, so r/β ≤ 20 keeps p_RL1 > 0 in Double; data with distinct masses
         // (no tie in p_D's mode or at a node: DFT's limit is then a closed form).
