@@ -20,7 +20,7 @@ if [ -z "${BIN:-}" ]; then
   BIN=.build-static/release/sftrl
 fi
 "$PY" benchmarks/work_precision.py run --bin "$BIN" --out-dir "$OUT" \
-  --sizes "${SIZES:-16x64,128x1024,256x2048}" --tols "${TOLS:-1e-6,1e-7,1e-8,1e-9,1e-10,1e-11,1e-12}" \
+  --sizes "${SIZES:-16x64,128x1024,256x2048}" --tols "${TOLS:-1e-6,1e-7,1e-8,1e-9,1e-10,1e-11,1e-12}" --tols-large "${TOLS_LARGE:-${TOLS:-1e-6,1e-8,1e-10,1e-12}}" \
   --runs "${RUNS:-3}" --samples "${SAMPLES:-50}" --timeout "${TIMEOUT:-120}"
 if "$PY" -c "import matplotlib" 2>/dev/null; then
   "$PY" benchmarks/work_precision.py plot "$OUT/work_precision.csv" "$OUT/work_precision.png"
