@@ -111,23 +111,34 @@ final class DOP853Session {
         return true
     }
 
+    /// The nonzero weights of each row of `a` (rows 0–15), of b and of d, as (stage, weight).
+    private static let sparseA: [[(Int, Double)]] = C.a.map(sparse)
+    private static let sparseB: [(Int, Double)] = sparse(C.b)
+    private static let sparseD: [[(Int, Double)]] = C.d.map(sparse)
+    private static func sparse(_ w: [Double]) -> [(Int, Double)] {
+        w.enumerated().filter { $0.element != 0 }.map { ($0.offset, $0.element) }
+    }
+
     /// out = base + h·Σ_j w_j k_j over the nonzero weights (summed first, then scaled and added,
-    /// so the increment keeps its own precision).
-    private func combine(into out: UnsafeMutablePointer<Double>, base: UnsafePointer<Double>, h: Double, weights: [Double]) {
-        var first = true
-        for (j, w) in weights.enumerated() where w != 0 {
-            let kj = stage(j)
-            if first {
-                for i in 0..<n { out[i] = w * kj[i] }
-                first = false
-            } else {
-                for i in 0..<n { out[i] += w * kj[i] }
-            }
+    /// so the increment keeps its own precision). Runs over blocks of 512 components so that the
+    /// partial sums stay in the L1 cache while each stage streams through once.
+    private func combine(into out: UnsafeMutablePointer<Double>, base: UnsafePointer<Double>, h: Double,
+                         weights: [(Int, Double)]) {
+        guard let (j0, w0) = weights.first else {
+            out.update(from: base, count: n)
+            return
         }
-        if first {
-            for i in 0..<n { out[i] = base[i] }
-        } else {
-            for i in 0..<n { out[i] = base[i] + h * out[i] }
+        var lo = 0
+        while lo < n {
+            let hi = Swift.min(lo + 512, n)
+            let k0 = stage(j0)
+            for i in lo..<hi { out[i] = w0 * k0[i] }
+            for (j, w) in weights.dropFirst() {
+                let kj = stage(j)
+                for i in lo..<hi { out[i] += w * kj[i] }
+            }
+            for i in lo..<hi { out[i] = base[i] + h * out[i] }
+            lo = hi
         }
     }
 
@@ -192,12 +203,12 @@ final class DOP853Session {
             context.clearNonFinite()
             var finite = true
             for s in 1...11 {
-                combine(into: yStage, base: y, h: hh, weights: C.a[s])
+                combine(into: yStage, base: y, h: hh, weights: Self.sparseA[s])
                 if try !evaluate(t + C.c[s] * hh, yStage, into: stage(s)) { finite = false; break }
             }
             var err = Double.infinity
             if finite {
-                combine(into: yNew, base: y, h: hh, weights: C.b)
+                combine(into: yNew, base: y, h: hh, weights: Self.sparseB)
                 if (0..<n).allSatisfy({ yNew[$0].isFinite }) { err = errorMeasure(y: y, h: hh) }
             }
             if err < 1 {
@@ -229,7 +240,7 @@ final class DOP853Session {
     func prepareDenseOutput() throws {
         guard let (t0, hh) = lastStep, !denseReady else { return }
         for s in 13...15 {
-            combine(into: yStage, base: yOld, h: hh, weights: C.a[s])
+            combine(into: yStage, base: yOld, h: hh, weights: Self.sparseA[s])
             guard try evaluate(t0 + C.c[s] * hh, yStage, into: stage(s)) else {
                 throw IntegrationError.nonFinite(t: t0 + C.c[s] * hh, component: context.nonFinite?.component ?? 0)
             }
@@ -244,7 +255,7 @@ final class DOP853Session {
         }
         let zero = UnsafePointer(yStage)
         for i in 0..<n { yStage[i] = 0 }
-        for r in 0..<4 { combine(into: dense + (3 + r) * n, base: zero, h: hh, weights: C.d[r]) }
+        for r in 0..<4 { combine(into: dense + (3 + r) * n, base: zero, h: hh, weights: Self.sparseD[r]) }
         denseReady = true
     }
 
