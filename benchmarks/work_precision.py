@@ -111,11 +111,15 @@ def read_trace(path):
 
 
 def timed(cmd, timeout):
+    """Seconds of one whole-process run; None past the timeout, -1 when the process fails (LSODA's
+    dense n x n Jacobian cannot be allocated from 128 x 1,024 on: 128 GiB)."""
     start = time.perf_counter()
     try:
         subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except subprocess.TimeoutExpired:
         return None
+    except subprocess.CalledProcessError:
+        return -1
     return time.perf_counter() - start
 
 
@@ -169,7 +173,7 @@ def run(args):
                 cmd = [args.bin, "flow", "--instance", inst, "--schedule", SCHEDULE, "--samples", str(args.samples),
                        "--rtol", repr(rtol), "--atol", repr(atol), "--out", out, "--quiet"] + extra
                 secs = [timed(cmd, args.timeout) for _ in range(args.runs if P * N <= 131072 else 1)]
-                if None in secs:
+                if None in secs or -1 in secs:
                     rows.append(dict(size="%dx%d" % (P, N), logits=P * N, method=name, rtol=rtol, atol=atol,
                                      seconds=args.timeout, f_evals="", final_error="", trace_error=""))
                     continue
@@ -187,6 +191,11 @@ def run(args):
                 runs = args.runs if P * N <= 131072 else 1
                 secs = [timed(cmd, args.timeout) for _ in range(runs)]
                 name = "scipy " + method
+                if -1 in secs:
+                    rows.append(dict(size="%dx%d" % (P, N), logits=P * N, method=name, rtol=rtol, atol=atol,
+                                     seconds="failed", f_evals="", final_error="", trace_error=""))
+                    print("%s %-24s rtol %.0e: failed" % (rows[-1]["size"], name, rtol), flush=True)
+                    continue
                 if None in secs:
                     rows.append(dict(size="%dx%d" % (P, N), logits=P * N, method=name, rtol=rtol, atol=atol,
                                      seconds=args.timeout, f_evals="", final_error="", trace_error=""))
