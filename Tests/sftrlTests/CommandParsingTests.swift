@@ -47,6 +47,11 @@ struct FlowCommandTests {
         ["--schedule", "sft:1", "--method", "gd", "--eta", "0.3"],
         ["--schedule", "sft:1", "--eta", "0.1"],
         ["--schedule", "sft:1", "--method", "newton"],
+        ["--schedule", "sft:1", "--stepper", "rk8pd", "--norm", "rms"],
+        ["--schedule", "sft:1", "--norm", "l2"],
+        ["--schedule", "sft:1", "--output-steps", "exact"],
+        ["--schedule", "sft:1", "--method", "gd", "--eta", "0.5", "--output-steps", "dense"],
+        ["--schedule", "sft:1", "--method", "gd", "--eta", "0.5", "--norm", "max"],
     ])
     func badInput(extra: [String]) throws {
         let dir = try scratch()
