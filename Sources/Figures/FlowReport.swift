@@ -129,7 +129,10 @@ public struct FlowReport {
                 "stepper": .string(plan.options.stepper.rawValue), "rtol": .number(plan.options.rtol),
                 "atol": .number(plan.options.atol), "max_steps": .integer(plan.options.maxSteps),
                 "initial_step": plan.options.automaticInitialStep ? "automatic (Hairer-Wanner estimate per phase)" : .number(plan.options.initialStep),
-                "output_times": .string(plan.options.denseOutput ? "cubic Hermite interpolation inside accepted steps (--dense-output)" : "exact step ends"),
+                "output_times": .string(plan.options.denseOutput
+                    ? (plan.options.stepper == .dop853 ? "dense: DOP853's order-7 interpolant inside free-running steps" : "dense: cubic Hermite interpolant (order 3) inside free-running steps")
+                    : "forced: exact step ends"),
+                "norm": .string(plan.options.norm.rawValue),
             ])
             extra["stats"] = FlowReport.json(run.stats)
             if let runSeconds { extra["run_seconds"] = .number(runSeconds) }

@@ -123,7 +123,8 @@ final class GSLStepSession {
             jacobian: context.jacobian == nil ? nil : jacobianTrampoline,
             dimension: context.dimension,
             params: Unmanaged.passUnretained(context).toOpaque()))
-        guard let d = gsl_odeiv2_driver_alloc_standard_new(system, stepper.gslType, initialStep, atol, rtol, 1, 0) else {
+        guard let type = stepper.gslType,
+              let d = gsl_odeiv2_driver_alloc_standard_new(system, type, initialStep, atol, rtol, 1, 0) else {
             system.deinitialize(count: 1)
             system.deallocate()
             throw IntegrationError.gsl(code: Int32(GSL_ENOMEM), t: .nan,

@@ -5,7 +5,8 @@ import CGSL
 /// crossings found on the way.
 ///
 /// **Output times are step ends** (unless `options.denseOutput`: then steps run free and each output
-/// state is the cubic Hermite interpolant of its step; see ``IntegratorOptions/denseOutput``). Each GSL step is limited so that it never passes the next
+/// state is the interpolant of its step, of order 7 for dop853 and 3 (cubic Hermite) otherwise;
+/// see ``IntegratorOptions/denseOutput``). Each GSL step is limited so that it never passes the next
 /// output time, and the step that reaches it lands on it exactly (GSL's `evolve_apply` with that
 /// time as its end point); the step size GSL suggests is kept across such cut steps. So
 /// `states[k]` carries the integration's own accuracy, not an interpolant's. Dense output times
@@ -74,9 +75,9 @@ final class IntegrationRun {
     /// +1 forward, −1 backward.
     let direction: Double
     let context: CallbackContext
-    let main: GSLStepSession
+    let main: any StepSession
     /// Re-integrates inside an accepted step to locate events; made on first need.
-    var locatorSession: GSLStepSession?
+    var locatorSession: (any StepSession)?
 
     /// Current state.
     let y: UnsafeMutableBufferPointer<Double>
@@ -104,8 +105,7 @@ final class IntegrationRun {
         self.events = events
         direction = forward ? 1 : -1
         context = CallbackContext(system: system)
-        main = try GSLStepSession(context: context, stepper: options.stepper, rtol: options.rtol,
-                                  atol: options.atol, initialStep: min(options.initialStep, options.maxStep))
+        main = try makeStepSession(context: context, stepper: options.stepper, options: options)
         let n = system.dimension
         func buffer() -> UnsafeMutableBufferPointer<Double> {
             let b = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
@@ -138,7 +138,10 @@ final class IntegrationRun {
         _ = y.update(fromContentsOf: y0)
         var t = t0
         var h = direction * min(options.initialStep, options.maxStep)
-        if options.automaticInitialStep && t1 != t0 { h = direction * (try automaticStep(t0, span: abs(t1 - t0))) }
+        if options.automaticInitialStep && t1 != t0 {
+            h = direction * (try automaticStep(t0, span: abs(t1 - t0)))
+            (main as? DOP853Session)?.setFirstStage(fStart.baseAddress!)  // f(t₀, y₀), just evaluated
+        }
         var accepted = 0
         var times: [Double] = []
         var states: [[Double]] = []
@@ -165,6 +168,7 @@ final class IntegrationRun {
         recordOutputs(at: t0, state: y)
         if !events.isEmpty { try beginEvents(at: t0) }
         let dense = options.denseOutput && !events.contains(where: \.isTerminal)
+        let ownInterpolant = main as? DOP853Session
         var denseStartValid = false
 
         while t != t1 {
@@ -174,7 +178,7 @@ final class IntegrationRun {
             let target = dense ? t1 : (next < outputTimes.count ? outputTimes[next] : t1)
             let tStart = t
             _ = yStart.update(fromContentsOf: y)
-            if dense && !denseStartValid && next < outputTimes.count {
+            if dense && ownInterpolant == nil && !denseStartValid && next < outputTimes.count {
                 try evaluateRHS(t, y, into: denseStart)
                 denseStartValid = true
             }
@@ -188,7 +192,19 @@ final class IntegrationRun {
                 throw IntegrationError.noProgress(t: t, step: h)
             }
             if options.recordStepTimes { stepTimes.append(t) }
-            if dense {
+            if dense, let session = ownInterpolant {
+                let h = t - tStart
+                if next < outputTimes.count && (direction > 0 ? outputTimes[next] < t : outputTimes[next] > t) {
+                    try session.prepareDenseOutput()
+                    while next < outputTimes.count && (direction > 0 ? outputTimes[next] < t : outputTimes[next] > t) {
+                        let time = outputTimes[next]
+                        session.denseState(theta: (time - tStart) / h, into: denseState.baseAddress!)
+                        times.append(time)
+                        states.append(Array(denseState))
+                        next += 1
+                    }
+                }
+            } else if dense {
                 let pending = next < outputTimes.count && (direction > 0 ? outputTimes[next] < t : outputTimes[next] > t)
                 var endValid = false
                 if let exact = main.exactDerivativeAtEnd {
@@ -276,13 +292,11 @@ final class IntegrationRun {
     func reintegrate(from tStart: Double, to end: Double) throws {
         _ = scratch.update(fromContentsOf: yStart)
         if end == tStart { return }
-        let session: GSLStepSession
+        let session: any StepSession
         if let s = locatorSession {
             session = s
         } else {
-            session = try GSLStepSession(context: context, stepper: options.stepper.eventLocator,
-                                         rtol: options.rtol, atol: options.atol,
-                                         initialStep: min(options.initialStep, options.maxStep))
+            session = try makeStepSession(context: context, stepper: options.stepper.eventLocator, options: options)
             locatorSession = session
         }
         try session.reset()

@@ -1,9 +1,10 @@
 import CGSL
 
-/// The eleven GSL odeiv2 stepping methods, by their GSL names.
+/// The eleven GSL odeiv2 stepping methods, by their GSL names, and the toolkit's own DOP853.
 ///
 /// | stepper | method | order | Jacobian |
 /// |---|---|---|---|
+/// | dop853 | explicit Runge–Kutta of Dormand–Prince (Hairer's DOP853; ``DOP853Session``), errors of order 5 and 3, dense output of order 7 | 8 | no |
 /// | rk2 | explicit embedded Runge–Kutta (2, 3) | 2 | no |
 /// | rk4 | explicit classical Runge–Kutta, error by step doubling | 4 | no |
 /// | rkf45 | explicit embedded Runge–Kutta–Fehlberg (4, 5) | 4–5 | no |
@@ -16,10 +17,11 @@ import CGSL
 /// | msadams | variable-order Adams, Nordsieck form, functional iteration | 1–12 | no |
 /// | msbdf | variable-order BDF (Newton iteration) | 1–5 | yes |
 ///
-/// Use rk8pd (the default) for smooth non-stiff problems at tight tolerances, msbdf or bsimp for
-/// stiff ones.
+/// Use dop853 or rk8pd (the library's default) for smooth non-stiff problems at tight
+/// tolerances, msbdf or bsimp for stiff ones. dop853 alone offers the RMS error norm
+/// (``ErrorNorm``) and an interpolant of its own order (``denseOutputOrder``).
 public enum Stepper: String, CaseIterable, Sendable, Codable {
-    case rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf
+    case rk2, rk4, rkf45, rkck, rk8pd, rk1imp, rk2imp, rk4imp, bsimp, msadams, msbdf, dop853
 
     /// True when the method needs ∂f/∂y (``ODESystem/jacobian``): rk1imp, rk2imp, rk4imp, bsimp,
     /// msbdf. GSL calls the Jacobian unconditionally for these, so integrating without one throws
@@ -27,9 +29,15 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
     public var needsJacobian: Bool {
         switch self {
         case .rk1imp, .rk2imp, .rk4imp, .bsimp, .msbdf: true
-        case .rk2, .rk4, .rkf45, .rkck, .rk8pd, .msadams: false
+        case .rk2, .rk4, .rkf45, .rkck, .rk8pd, .msadams, .dop853: false
         }
     }
+
+    /// The order of the interpolant that ``IntegratorOptions/denseOutput`` uses between step ends
+    /// (its error inside a step of length h is O(h^{order+1})): 7 for dop853 (its own continuous
+    /// extension), 3 for every GSL stepper (the cubic Hermite interpolant from y and f at both
+    /// ends: GSL's odeiv2 exposes no stage values to build a higher one from).
+    public var denseOutputOrder: Int { self == .dop853 ? 7 : 3 }
 
     /// True when each step solves an implicit equation: the `needsJacobian` methods and msadams,
     /// whose Adams–Moulton corrector is iterated functionally (so it needs no Jacobian, and it
@@ -47,7 +55,7 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
         case .rk2: 2
         case .rk4: 4
         case .rkf45, .rkck: 4
-        case .rk8pd: 7
+        case .rk8pd, .dop853: 7
         case .rk1imp: 1
         case .rk2imp: 2
         case .rk4imp, .bsimp: 4
@@ -55,9 +63,10 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The GSL step type.
-    var gslType: UnsafePointer<gsl_odeiv2_step_type> {
+    /// The GSL step type (`nil` for dop853, the toolkit's own).
+    var gslType: UnsafePointer<gsl_odeiv2_step_type>? {
         switch self {
+        case .dop853: nil
         case .rk2: sftrl_step_rk2()
         case .rk4: sftrl_step_rk4()
         case .rkf45: sftrl_step_rkf45()
@@ -74,7 +83,8 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
 
     /// The one-step method used to re-integrate inside an accepted step when locating an event:
     /// the stepper itself, except that the multistep methods (which would restart at order 1)
-    /// are replaced by rk8pd (for msadams) and bsimp (for msbdf, which has a Jacobian).
+    /// are replaced by rk8pd (for msadams) and bsimp (for msbdf, which has a Jacobian). dop853
+    /// locates with itself.
     var eventLocator: Stepper {
         switch self {
         case .msadams: .rk8pd
@@ -82,6 +92,14 @@ public enum Stepper: String, CaseIterable, Sendable, Codable {
         default: self
         }
     }
+}
+
+/// Where the states of a trace's output times come from (`sftrl flow --output-steps`):
+/// `forced`, every output time is an exact step end (steps are cut there);
+/// `dense`, steps run free and outputs come from the step's interpolant
+/// (``IntegratorOptions/denseOutput``).
+public enum OutputSteps: String, CaseIterable, Sendable {
+    case forced, dense
 }
 
 /// How ``integrate(_:from:y0:to:outputTimes:events:options:)`` steps.
@@ -126,6 +144,9 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
     /// it is only as good as the steps are short; the final state and event locations are
     /// unaffected (they never use it). A terminal event turns it off (outputs are step ends then).
     public var denseOutput: Bool = false
+    /// The norm in which a step's error estimate meets the tolerance. Default ``ErrorNorm/max``
+    /// (GSL's control; the only one its steppers offer); ``ErrorNorm/rms`` needs dop853.
+    public var norm: ErrorNorm = .max
     /// Choose the first trial step of each integration from the problem instead of
     /// `initialStep` (Hairer, Nørsett & Wanner, *Solving ODEs I*, §II.4, as scipy's solve_ivp
     /// does): with sc_i = atol + rtol·|y₀,i| and RMS norms, d₀ = ‖y₀/sc‖, d₁ = ‖f₀/sc‖,
@@ -175,13 +196,16 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
         guard eventTimeTolerance.isFinite, eventTimeTolerance > 0 else {
             throw bad("eventTimeTolerance must be finite and > 0, got \(eventTimeTolerance)")
         }
+        guard norm == .max || stepper == .dop853 else {
+            throw bad("the rms error norm needs the dop853 stepper (GSL's \(stepper.rawValue) controls the max norm only): use norm max or stepper dop853")
+        }
     }
 
     // Codable: a missing key takes its default, and maxStep = ∞ is written as an absent key
     // (JSON has no infinity).
     private enum CodingKeys: String, CodingKey {
         case stepper, rtol, atol, initialStep, minStep, maxStep, maxSteps
-        case eventSamplesPerStep, eventTimeTolerance, recordStepTimes, denseOutput, automaticInitialStep
+        case eventSamplesPerStep, eventTimeTolerance, recordStepTimes, denseOutput, automaticInitialStep, norm
     }
 
     public init(from decoder: any Decoder) throws {
@@ -199,6 +223,7 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
         recordStepTimes = try c.decodeIfPresent(Bool.self, forKey: .recordStepTimes) ?? d.recordStepTimes
         denseOutput = try c.decodeIfPresent(Bool.self, forKey: .denseOutput) ?? d.denseOutput
         automaticInitialStep = try c.decodeIfPresent(Bool.self, forKey: .automaticInitialStep) ?? d.automaticInitialStep
+        norm = try c.decodeIfPresent(ErrorNorm.self, forKey: .norm) ?? d.norm
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -215,5 +240,6 @@ public struct IntegratorOptions: Sendable, Codable, Equatable {
         try c.encode(recordStepTimes, forKey: .recordStepTimes)
         if denseOutput { try c.encode(denseOutput, forKey: .denseOutput) }
         if automaticInitialStep { try c.encode(automaticInitialStep, forKey: .automaticInitialStep) }
+        if norm != .max { try c.encode(norm, forKey: .norm) }
     }
 }

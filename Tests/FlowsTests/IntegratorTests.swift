@@ -43,7 +43,7 @@ func decayTolerances(_ s: Stepper) -> (rtol: Double, check: Double) {
     case .rk1imp: (1e-7, 1e-3)  // order 1: about 10⁴ steps, local errors add up
     case .rk2: (1e-7, 1e-5)
     case .rk2imp, .rk4, .rkf45, .rkck, .rk4imp, .msadams, .msbdf: (1e-9, 1e-6)
-    case .rk8pd, .bsimp: (1e-10, 1e-8)
+    case .rk8pd, .bsimp, .dop853: (1e-10, 1e-8)
     }
 }
 
@@ -168,7 +168,8 @@ struct OptionsTests {
 
     @Test("stepper classification")
     func classification() {
-        #expect(Stepper.allCases.count == 11)
+        #expect(Stepper.allCases.count == 12)
+        #expect(Stepper.allCases.filter { $0.denseOutputOrder == 7 } == [.dop853])
         #expect(Stepper.allCases.filter(\.needsJacobian) == [.rk1imp, .rk2imp, .rk4imp, .bsimp, .msbdf])
         #expect(Stepper.msadams.isImplicit && !Stepper.msadams.needsJacobian)
         #expect(Stepper.allCases.filter(\.isMultistep) == [.msadams, .msbdf])

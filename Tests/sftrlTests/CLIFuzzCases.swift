@@ -91,6 +91,7 @@ enum CLIFuzzCases {
         // flow (exact, gradient steps, sampled, chord)
         add(flow, "--samples", B.atLeastTwo); add(flow, "--rtol", B.tolerance); add(flow, "--atol", B.tolerance)
         add(flow, "--max-steps", B.count); add(flow, "--method", B.enumeration); add(flow, "--stepper", B.enumeration)
+        add(flow, "--output-steps", B.enumeration); add(flow, "--norm", B.enumeration)
         add(flow, "--event", ["x", "sft_loss=abc", "nope=1", "=1", "sft_loss=nan", ""]); add(flow, "--out", B.outFolder)
         add(flow, "--eta", ["0.1"])   // --eta without --method gd
         add(flowGD, "--eta", B.positive)

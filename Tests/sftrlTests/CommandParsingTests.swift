@@ -47,6 +47,11 @@ struct FlowCommandTests {
         ["--schedule", "sft:1", "--method", "gd", "--eta", "0.3"],
         ["--schedule", "sft:1", "--eta", "0.1"],
         ["--schedule", "sft:1", "--method", "newton"],
+        ["--schedule", "sft:1", "--stepper", "rk8pd", "--norm", "rms"],
+        ["--schedule", "sft:1", "--norm", "l2"],
+        ["--schedule", "sft:1", "--output-steps", "exact"],
+        ["--schedule", "sft:1", "--method", "gd", "--eta", "0.5", "--output-steps", "dense"],
+        ["--schedule", "sft:1", "--method", "gd", "--eta", "0.5", "--norm", "max"],
     ])
     func badInput(extra: [String]) throws {
         let dir = try scratch()
@@ -121,7 +126,8 @@ struct FlowCommandTests {
         #expect(events.count == 2)
         #expect(events[0]["reached"] as? Bool == true && events[0]["phase"] as? String == "rl")
         #expect(events[1]["reached"] as? Bool == false)
-        #expect((extra["integrator"] as! [String: Any])["stepper"] as? String == "rk8pd")
+        #expect((extra["integrator"] as! [String: Any])["stepper"] as? String == "dop853")
+        #expect((extra["integrator"] as! [String: Any])["norm"] as? String == "rms")
         #expect(manifest["version"] as? String == sftrlVersion)
         #expect(((manifest["timing"] as! [String: Any])["wall_seconds"] as! Double) >= 0)
         #expect(((extra["final"] as! [String: Any])["theta"] as! [Double]).count == 3)

@@ -60,8 +60,8 @@ struct FlowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Step size η of --method gd (required there); each phase takes duration/η steps, which must be a whole number. No default.", valueName: "η"))
     var eta: Double?
 
-    @Option(help: ArgumentHelp("GSL stepper (flow only): \(Stepper.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    var stepper: Stepper = .rk8pd
+    @Option(help: ArgumentHelp("Stepper (flow only): dop853 (the toolkit's own DOP853, order 8 with an order-7 interpolant) or a GSL one: \(Stepper.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var stepper: Stepper = .dop853
 
     @Option(help: "Relative tolerance of the integrator (flow only).")
     var rtol: Double = 1e-8
@@ -75,9 +75,12 @@ struct FlowCommand: ParsableCommand {
     @Option(help: "Evenly spaced output times over the whole schedule (ends included), ≥ 2; every phase boundary is added.")
     var samples: Int = 101
 
-    @Flag(name: .customLong("dense-output"),
-          help: "Flow only: let the integrator's steps run free and write each output row from the cubic Hermite interpolant of its step (error ≤ h⁴/384·max|θ⁗| per step of length h; the final θ and events are unaffected). Default off: every output time is an exact step end.")
-    var denseOutput = false
+    @Option(name: .customLong("output-steps"),
+            help: ArgumentHelp("Flow only: dense (default) lets the steps run free and writes each output row from its step's interpolant, of order 7 for dop853 (within the tolerance), 3 (cubic Hermite) for the GSL steppers; forced cuts a step at every output time, so each row is an exact step end. The final θ and events never use the interpolant.", valueName: "forced|dense"))
+    var outputSteps: OutputSteps?
+
+    @Option(help: ArgumentHelp("Flow only: the norm of the error estimate. Default rms for dop853 (Hairer's and scipy's norm: tolerances mean the same as there, and one component is not held to the tolerance alone), max for the GSL steppers (the only norm GSL's control offers; rms needs dop853).", valueName: "max|rms"))
+    var norm: ErrorNorm?
 
     @Option(name: .customLong("event"),
             help: ArgumentHelp("Report the first time QUANTITY crosses LEVEL, e.g. sft_loss=1.2 (repeatable; none by default). Quantities: \(TraceQuantity.names).", valueName: "quantity=level"))
@@ -100,9 +103,11 @@ struct FlowCommand: ParsableCommand {
         options.rtol = rtol
         options.atol = atol
         options.maxSteps = maxSteps
-        options.denseOutput = denseOutput
+        options.denseOutput = (outputSteps ?? .dense) == .dense
+        options.norm = norm ?? (stepper == .dop853 ? .rms : .max)
         options.automaticInitialStep = true
-        if denseOutput && method == .gd { throw UserInputError("--dense-output applies to --method flow only: drop it for gradient steps") }
+        if method == .gd, outputSteps != nil || norm != nil { throw UserInputError("--output-steps and --norm apply to --method flow only: drop them for gradient steps") }
+        if options.norm == .rms && stepper != .dop853 { throw UserInputError("--norm rms needs --stepper dop853 (GSL's \(stepper.rawValue) controls the max norm only): use --norm max or --stepper dop853") }
         do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw UserInputError(e.message) }
         do { try options.validate() } catch { throw UserInputError("\(error)") }
         let parsedSchedule: Schedule

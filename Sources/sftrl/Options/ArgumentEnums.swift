@@ -7,6 +7,8 @@ import Transformer
 // status 2), naming the option and listing the valid names, and `--help` lists them too.
 
 extension Stepper: ExpressibleByArgument {}
+extension ErrorNorm: ExpressibleByArgument {}
+extension OutputSteps: ExpressibleByArgument {}
 extension SampledOptimizer: ExpressibleByArgument {}
 extension SampledMethod: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}

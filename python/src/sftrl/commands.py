@@ -236,7 +236,7 @@ def _instance_file(instance: Instance, tmp: str) -> str:
 def flow(instance: Instance, schedule: str = "sft:2,rl:5", *, out: Union[str, os.PathLike, None] = None,
          method: Optional[str] = None, eta: Optional[float] = None, stepper: Optional[str] = None,
          rtol: Optional[float] = None, atol: Optional[float] = None, max_steps: Optional[int] = None,
-         samples: Optional[int] = None, dense_output: bool = False,
+         samples: Optional[int] = None, output_steps: Optional[str] = None, norm: Optional[str] = None,
          event: Union[dict, Iterable[str], None] = None, seeds: Optional[int] = None, seed: Optional[int] = None,
          every: Optional[int] = None, group_size: Optional[int] = None, batch_size: Optional[int] = None,
          optimizer: Optional[str] = None, scaling: Optional[str] = None, epsilon: Optional[float] = None,
@@ -257,8 +257,8 @@ def flow(instance: Instance, schedule: str = "sft:2,rl:5", *, out: Union[str, os
         ``flow`` (exact, GSL; the default), ``gd``, or a sampled method.
     eta : float, optional
         Step size of ``gd`` and sampled methods.
-    stepper, rtol, atol, max_steps, samples, dense_output
-        Integrator options (``None``: the command's default).
+    stepper, rtol, atol, max_steps, samples, output_steps, norm
+        Integrator options (``None``: the command's default: dop853, dense output, rms norm).
     event : dict or iterable of str, optional
         ``{"reward": 0.7}`` or ``["reward=0.7"]``: report first crossings.
     seeds, seed, every
@@ -274,7 +274,7 @@ def flow(instance: Instance, schedule: str = "sft:2,rl:5", *, out: Union[str, os
         ``manifest.json`` in ``.attrs["manifest"]``.
     """
     options = options_to_args(method=method, eta=eta, stepper=stepper, rtol=rtol, atol=atol, max_steps=max_steps,
-                              samples=samples, dense_output=dense_output, event=event, seeds=seeds, seed=seed,
+                              samples=samples, output_steps=output_steps, norm=norm, event=event, seeds=seeds, seed=seed,
                               every=every, group_size=group_size, batch_size=batch_size, optimizer=optimizer, scaling=scaling,
                          epsilon=epsilon, epsilon_high=epsilon_high, inner_iterations=inner_iterations,
                          kl_coef=kl_coef, kl_estimator=kl_estimator, aggregation=aggregation, baseline=baseline, mix=mix)
