@@ -5,7 +5,7 @@ import Foundation
 /// every platform and thread count; derive independent streams with `derived(_:)` rather than
 /// sharing one generator across threads.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
+    public internal(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
@@ -66,17 +66,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Uniform in (0, 1] with 53 random bits: never 0, so its logarithm is finite.
     public mutating func uniformOpenZero() -> Double { (Double(next() >> 11) + 1) * 0x1p-53 }
 
-    /// Fills `count` Floats ~ N(0, std²) by Box–Muller, two values per pair of draws
-    /// (r = √(−2 log u₁)·std, a = 2π u₂; r cos a, r sin a), u from `uniformOpenZero`.
-    public mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, std: Double) {
-        var i = 0
-        while i < count {
-            let r = (-2 * Foundation.log(uniformOpenZero())).squareRoot() * std, a = 2 * Double.pi * uniformOpenZero()
-            p[i] = Float(r * Foundation.cos(a))
-            if i + 1 < count { p[i + 1] = Float(r * Foundation.sin(a)) }
-            i += 2
-        }
-    }
+    // fillNormal (the bulk N(0, std²) fill of the transformer's weights): NormalFill.swift.
 
     /// A uniform integer in 0..<n (n > 0), by rejection (no modulo bias); written out so that
     /// it cannot change with a Swift release.

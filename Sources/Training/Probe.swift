@@ -25,7 +25,8 @@ import Transformer
 ///   ΔL_S ≈ η g_Sᵀ ĝ_J (first order) + ½ η² ĝ_Jᵀ H_S ĝ_J (second order); the probe takes the
 ///   step and measures L_S(θ') − L_S(θ) on the same SFT batch. The first-order gap is O(η²).
 /// Each observable is computed on `batches` independent batches; the report gives the mean and a
-/// 95% normal interval (mean ± 1.96·sd/√K).
+/// 95% normal interval (mean ± 1.96·sd/√K). Forward and backward passes run `microBatch` rows at a
+/// time, gradients accumulated over them (ProbeGradients.swift).
 public struct ProbeConfig: Codable, Sendable, Equatable {
     public var batches = 4
     public var sftBatchSize = 8
@@ -37,7 +38,13 @@ public struct ProbeConfig: Codable, Sendable, Equatable {
     public var beta = 0.0
     public var hessianStep = 1e-3
     public var evalSampling = SamplingConfig(temperature: 0.6, topP: 0.95, maxNewTokens: 4)
+    /// Rows per forward/backward pass (0: a whole batch at once). Gradients accumulate over the
+    /// micro-batches; only the order of Float32 sums changes (results agree to about 1e-6).
+    public var microBatch = 2
     public init() {}
+
+    /// Rows per pass for a batch of `rows` rows.
+    func microBatchRows(_ rows: Int) -> Int { microBatch > 0 ? microBatch : max(rows, 1) }
 }
 
 /// One batch's observables.
@@ -72,60 +79,23 @@ public struct Interval: Codable, Sendable, Equatable {
 }
 
 public enum Probe {
-    /// All gradient values of the model as one vector (parameter order).
-    static func flatGradients(_ model: Qwen3Model) -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(model.parameters.reduce(0) { $0 + $1.count })
-        for g in model.gradients { out.append(contentsOf: g.data) }
-        return out
-    }
-
-    static func flatParameters(_ model: Qwen3Model) -> [Float] {
-        var out: [Float] = []
-        for p in model.parameters { out.append(contentsOf: p.data) }
-        return out
-    }
-
-    /// θ ← base + a·v (flat vectors in parameter order).
-    static func setParameters(_ model: Qwen3Model, base: [Float], plus a: Double, along v: [Float]) {
-        var k = 0
-        let af = Float(a)
-        for p in model.parameters {
-            p.data.withUnsafeMutableBufferPointer { d in
-                for i in 0..<d.count { d[i] = base[k + i] + af * v[k + i] }
-            }
-            k += p.count
-        }
-    }
-
-    /// ⟨model.gradients, v⟩ with v flat in parameter order.
-    static func dotGradients(_ model: Qwen3Model, _ v: [Float]) -> Double {
-        var s = 0.0, k = 0
+    /// (⟨g, v⟩, ‖g‖²) for g = model.gradients and v flat in parameter order (nil: v = 0), in Double.
+    static func gradientDots(_ model: Qwen3Model, _ v: [Float]?) -> (dot: Double, squaredNorm: Double) {
+        var s = 0.0, q = 0.0, k = 0
         for g in model.gradients {
-            g.data.withUnsafeBufferPointer { d in for i in 0..<d.count { s += Double(d[i]) * Double(v[k + i]) } }
+            g.data.withUnsafeBufferPointer { d in
+                q += doubleDot(d.baseAddress!, d.baseAddress!, d.count)
+                if let v { v.withUnsafeBufferPointer { s += doubleDot(d.baseAddress!, $0.baseAddress! + k, d.count) } }
+            }
             k += g.count
         }
-        return s
+        return (s, q)
     }
 
-    static func dot(_ a: [Float], _ b: [Float]) -> Double {
-        var s = 0.0
-        for i in a.indices { s += Double(a[i]) * Double(b[i]) }
-        return s
-    }
-
-    /// Token-mean SFT loss of a batch (and its gradient in model.gradients when asked).
-    public static func sftLoss(_ model: Qwen3Model, _ batch: TokenBatch, gradient: Bool) -> Double {
-        if gradient { model.zeroGradients() }
-        let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-        let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize, withGradient: gradient)
-        if gradient { model.backward(dLogits: ce.dLogits) }
-        return ce.loss
-    }
-
-    /// ĝ_J in model.gradients' layout, and the mean reward of the samples.
+    /// ĝ_J flat in parameter order (nil when every advantage is 0, so that ĝ_J = 0 and no pass
+    /// runs), and the mean reward of the samples.
     static func policyGradient(_ model: Qwen3Model, rl: RLPrompts, indices: [Int], config: ProbeConfig,
-                               rng: inout SeededGenerator) -> (gradient: [Float], reward: Double) {
+                               rng: inout SeededGenerator) -> (gradient: [Float]?, reward: Double) {
         let G = config.numGenerations
         let prompts = indices.map { rl.prompts[$0] }
         let outs = generate(model: model, prompts: prompts, samplesPerPrompt: G,
@@ -138,79 +108,72 @@ public enum Probe {
             total += r.reduce(0, +)
             for (c, ri) in zip(outs[k], r) { pairs.append((prompts[k], c)); adv.append(ri - m) }
         }
+        let reward = total / Double(pairs.count)
+        if adv.allSatisfy({ $0 == 0 }) { return (nil, reward) }
+        // Loss −Ĵ = (1/(N·G)) Σ_b −A_b log π(y_b) at temperature τ: row weights A_b/(N·G), scale 1/τ.
         let batch = TokenBatch.completionOnly(pairs)
-        let (B, T, V) = (batch.batch, batch.length, model.config.vocabSize)
         model.zeroGradients()
-        let logits = model.forward(tokens: batch.tokens, batch: B, length: T)
-        // Loss −Ĵ = −(1/(N·G)) Σ A log π(y): d/dz = A/(N·G) · (p − onehot(y)) / temperature at each completion token.
-        var d = [Float](repeating: 0, count: logits.count)
-        let s = Float(1 / config.temperature)
-        logits.withUnsafeBufferPointer { lp in
-            d.withUnsafeMutableBufferPointer { dp in
-                for b in 0..<B where adv[b] != 0 {
-                    let coef = Float(adv[b] / Double(B)) * s
-                    for p in 0..<(T - 1) where batch.targetMask[b * T + p] {
-                        let row = dp.baseAddress! + (b * T + p) * V
-                        Softmax.softmax(lp.baseAddress! + (b * T + p) * V, count: V, scale: s, into: row)
-                        for v in 0..<V { row[v] *= coef }
-                        row[Int(batch.tokens[b * T + p + 1])] -= coef
-                    }
-                }
-            }
+        _ = rowNLL(model, batch, scale: 1 / config.temperature, micro: config.microBatchRows(batch.batch),
+                   weights: adv.map { $0 / Double(pairs.count) })
+        var g = [Float](repeating: 0, count: model.parameters.reduce(0) { $0 + $1.count })
+        var k = 0
+        for t in model.gradients {
+            for (i, x) in t.data.enumerated() { g[k + i] = -x }
+            k += t.count
         }
-        model.backward(dLogits: d)
-        var g = flatGradients(model)
-        for i in g.indices { g[i] = -g[i] }
-        return (g, total / Double(B))
+        return (g, reward)
     }
 
-    /// The observables on one SFT batch and one RL batch; the model is left as it was.
+    /// The observables on one SFT batch and one RL batch; the model is left exactly as it was.
+    /// Memory beyond the model: its gradients, ĝ_J and a copy of θ (each parameter-sized; the
+    /// copy in bfloat16 when θ is exactly bfloat16), and one micro-batch's activations and logits.
     public static func measure(_ model: Qwen3Model, sft: TokenBatch, rl: RLPrompts, rlIndices: [Int],
                                evaluation: RLPrompts, evalIndices: [Int], config: ProbeConfig, seed: UInt64) -> ProbeBatch {
         var rng = SeededGenerator.derived(seed: seed, label: "probe-rl")
-        let theta = flatParameters(model)
-        // SFT loss and Lemma 1.
-        let logits = model.forward(tokens: sft.tokens, batch: sft.batch, length: sft.length)
-        let logps = tokenLogProbs(logits: logits, batch: sft, vocab: model.config.vocabSize, temperature: 1)
+        let micro = config.microBatchRows(sft.batch)
+        let theta = ParameterBackup(model)
+        // Lemma 1: the sequence NLL from the per-token log-probabilities.
+        let logps = targetLogProbs(model, sft, micro: micro)
         var k = 0, seqSum = 0.0
         for b in 0..<sft.batch {
             var nll = 0.0
             for p in 0..<(sft.length - 1) where sft.targetMask[b * sft.length + p] { nll -= logps[k]; k += 1 }
             seqSum += nll
         }
-        let loss = sftLoss(model, sft, gradient: true)
-        let gS = flatGradients(model)
-        let tokenSum = loss * Double(sft.targetCount)
         // mean@1 reward.
         var erng = SeededGenerator.derived(seed: seed, label: "probe-eval")
         let evalOut = generate(model: model, prompts: evalIndices.map { evaluation.prompts[$0] }, samplesPerPrompt: 1,
                                sampling: config.evalSampling, stopTokens: evaluation.stopTokens,
                                vocabLimit: evaluation.vocabLimit, rng: &erng)
         let reward = zip(evalIndices, evalOut).reduce(0.0) { $0 + evaluation.reward($1.0, $1.1[0]) } / Double(max(evalIndices.count, 1))
-        // ĝ_J, cosine.
+        // ĝ_J, then g_S = ∇L_S in the model's gradients (L_S the token mean: row weights 1/M).
         let (gJ, sampleReward) = policyGradient(model, rl: rl, indices: rlIndices, config: config, rng: &rng)
-        let nS = dot(gS, gS).squareRoot(), nJ = dot(gJ, gJ).squareRoot()
-        let sJ = dot(gS, gJ)
-        let cosine = nS > 0 && nJ > 0 ? -sJ / (nS * nJ) : 0
-        // Curvature along v = ĝ_J / ‖ĝ_J‖ by a central difference of g_S.
-        var curvature = 0.0
-        if nJ > 0 {
-            // v = ĝ_J/‖ĝ_J‖; vᵀH v ≈ (v·g_S(θ + h v) − v·g_S(θ − h v)) / (2h), dot products taken
-            // straight from the model's gradient tensors (no extra parameter-sized copies).
-            let h = config.hessianStep
-            let unit = 1 / nJ
-            setParameters(model, base: theta, plus: h * unit, along: gJ)
-            _ = sftLoss(model, sft, gradient: true)
-            let plus = dotGradients(model, gJ) * unit
-            setParameters(model, base: theta, plus: -h * unit, along: gJ)
-            _ = sftLoss(model, sft, gradient: true)
-            let minus = dotGradients(model, gJ) * unit
-            curvature = (plus - minus) / (2 * h) * nJ * nJ
+        let M = Double(max(sft.targetCount, 1)), uniform = [Double](repeating: 1 / M, count: sft.batch)
+        func sftGradient() -> Double {
+            model.zeroGradients()
+            return rowNLL(model, sft, scale: 1, micro: micro, weights: uniform).reduce(0, +)
         }
-        // The step and the measured change.
-        setParameters(model, base: theta, plus: config.eta, along: gJ)
-        let after = sftLoss(model, sft, gradient: false)
-        setParameters(model, base: theta, plus: 0, along: gJ)
+        let tokenSum = sftGradient()
+        let loss = tokenSum / M
+        let (sJ, nS2) = gradientDots(model, gJ)
+        let nS = nS2.squareRoot(), nJ = gJ.map { $0.withUnsafeBufferPointer { doubleDot($0.baseAddress!, $0.baseAddress!, $0.count) } }?.squareRoot() ?? 0
+        let cosine = nS > 0 && nJ > 0 ? -sJ / (nS * nJ) : 0
+        // Curvature along v = ĝ_J/‖ĝ_J‖: vᵀH v ≈ (v·g_S(θ + h v) − v·g_S(θ − h v)) / (2h), times ‖ĝ_J‖².
+        var curvature = 0.0, after = loss
+        if let gJ, nJ > 0 {
+            let h = config.hessianStep, unit = 1 / nJ
+            theta.apply(model, plus: h * unit, along: gJ)
+            _ = sftGradient()
+            let plus = gradientDots(model, gJ).dot * unit
+            theta.apply(model, plus: -h * unit, along: gJ)
+            _ = sftGradient()
+            let minus = gradientDots(model, gJ).dot * unit
+            curvature = (plus - minus) / (2 * h) * nJ * nJ
+            // The step θ + η ĝ_J and the measured loss (with ĝ_J = 0 the step is θ itself: no change).
+            theta.apply(model, plus: config.eta, along: gJ)
+            after = rowNLL(model, sft, scale: 1, micro: micro).reduce(0, +) / M
+            theta.apply(model, plus: 0, along: nil)
+        }
         let first = config.eta * sJ
         return ProbeBatch(sftLoss: loss, sequenceNLL: seqSum / Double(sft.batch), lemma1Gap: abs(seqSum - tokenSum),
                           reward: reward, rlSampleReward: sampleReward, sftGradNorm: nS, rlGradNorm: nJ, cosine: cosine,

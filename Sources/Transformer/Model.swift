@@ -55,16 +55,20 @@ public final class Qwen3Model {
     }
 
     /// Deterministic random initialisation: every matrix ~ N(0, 0.02²) (the Hugging Face
-    /// initializer_range), every norm weight = 1. The same seed gives the same bytes.
-    public init(config: Qwen3Config, seed: UInt64) {
+    /// initializer_range), every norm weight = 1, the matrices drawn in `parameterLayout` order
+    /// from one stream (`SeededGenerator.fillNormal`). The same seed gives the same bytes at
+    /// every thread count (`threads` only splits each matrix's fill).
+    public init(config: Qwen3Config, seed: UInt64, threads: Int = CPUs.available) {
         precondition((try? config.validate()) != nil, "invalid config: \(config)")
         self.config = config
         var rng = SeededGenerator(seed: seed)
         parameters = Self.parameterLayout(config).map { name, shape in
             let n = shape.reduce(1, *)
             if shape.count == 1 { return Tensor(name: name, shape: shape, data: [Float](repeating: 1, count: n)) }
-            var data = [Float](repeating: 0, count: n)
-            data.withUnsafeMutableBufferPointer { p in rng.fillNormal(p.baseAddress!, count: n, std: 0.02) }
+            let data = [Float](unsafeUninitializedCapacity: n) { p, initialised in
+                rng.fillNormal(p.baseAddress!, count: n, std: 0.02, threads: threads)
+                initialised = n
+            }
             return Tensor(name: name, shape: shape, data: data)
         }
     }

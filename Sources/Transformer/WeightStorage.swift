@@ -77,7 +77,7 @@ extension Qwen3Model {
         let layout = Self.parameterLayout(config)
         var rng = SeededGenerator(seed: seed)
         let store = BF16Matrices(shapes: layout.map(\.shape))
-        let chunk = 1 << 16   // even: fillNormal draws pairs, so chunks continue one stream exactly
+        let chunk = 1 << 20   // even: fillNormal draws pairs, so chunks continue one stream exactly
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
         let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk)
         defer { scratch.deallocate(); bits.deallocate() }
@@ -88,7 +88,7 @@ extension Qwen3Model {
             var done = 0
             while done < n {
                 let m = min(chunk, n - done)
-                rng.fillNormal(scratch, count: m, std: 0.02)
+                rng.fillNormal(scratch, count: m, std: 0.02, threads: CPUs.available)
                 for j in 0..<m { bits[j] = bf16Bits(scratch[j]) }
                 store.store(i, bits, start: done, count: m)
                 done += m

@@ -85,6 +85,69 @@ private func temporaryFile(_ name: String, _ text: String) throws -> URL {
 }
 
 @Suite struct ProbeTests {
+    /// Micro-batching changes only the order of Float32 sums: the probe with micro-batches of 1, 2
+    /// and 4 rows (gradients accumulated over them) equals the probe on whole batches to 1e-5
+    /// relative, every observable but the curvature (a central difference of Float32 gradients,
+    /// held to 1e-5 relative plus 2⁻²³·‖g_S‖·‖ĝ_J‖²/h: measured 1.3e-5 to 7e-5 relative here) and
+    /// the Lemma 1 gap (about 1e-13 either way, to 1e-9 absolute).
+    /// Planted bugs, each caught: gradients zeroed per micro-batch (only the last one's kept), the
+    /// token mean taken per micro-batch (weights 1/M_micro).
+    @Test func microBatchesEqualWholeBatches() throws {
+        BLASThreads.set(1)
+        let tm = try TextModel(directory: fixture)
+        let rows = (0..<16).map { i in "s\t\(i % 2)\t\tthe dog\(i % 3 == 0 ? "s" : "") near \(i % 4 == 0 ? "my old" : "my") cat run\(i % 2 == 0 ? "s" : "")" }
+        let xs = try CoLA.load(temporaryFile("m.tsv", rows.joined(separator: "\n")))
+        let text = TextTask(tokenizer: tm.tokenizer, stopTokens: tm.eosTokenIds, eos: TextModel.primaryEosTokenId(directory: fixture)!)
+        let rl = RLPrompts(prompts: text.rlPrompts(xs, strict: true).prompts, reward: { _, c in c.first.map { $0 % 2 == 0 ? 1 : -1 } ?? -1 },
+                           stopTokens: text.stopTokens, vocabLimit: tm.tokenizer.size)
+        var c = ProbeConfig()
+        c.batches = 2; c.sftBatchSize = 5; c.promptsPerBatch = 3; c.numGenerations = 3; c.maxNewTokens = 3; c.eta = 2e-3
+        c.microBatch = 0
+        let whole = Probe.run(tm.model, sftPairs: text.sftPairs(xs), rl: rl, evaluation: rl, config: c, seed: 5).batches
+        #expect(whole.allSatisfy { $0.rlGradNorm > 0 && $0.curvature != 0 })
+        for m in [1, 2, 4] {
+            c.microBatch = m
+            let parts = Probe.run(tm.model, sftPairs: text.sftPairs(xs), rl: rl, evaluation: rl, config: c, seed: 5).batches
+            for (a, b) in zip(whole, parts) {
+                let pairs: [(String, Double, Double)] = [
+                    ("sft_loss", a.sftLoss, b.sftLoss), ("sequence_nll", a.sequenceNLL, b.sequenceNLL),
+                    ("reward", a.reward, b.reward), ("rl_sample_reward", a.rlSampleReward, b.rlSampleReward),
+                    ("sft_grad_norm", a.sftGradNorm, b.sftGradNorm), ("rl_grad_norm", a.rlGradNorm, b.rlGradNorm),
+                    ("cosine", a.cosine, b.cosine), ("predicted_first_order", a.predictedFirstOrder, b.predictedFirstOrder),
+                    ("measured", a.measured, b.measured)]
+                for (name, x, y) in pairs {
+                    #expect(abs(x - y) <= 1e-5 * max(abs(x), abs(y)), "micro-batch \(m): \(name) \(y) vs whole \(x)")
+                }
+                // The curvature is a central difference: Float32 rounding u = 2⁻²³ in ⟨v, g_S(θ ± hv)⟩
+                // (size ‖g_S‖) is divided by 2h, then multiplied by ‖ĝ_J‖².
+                let fd = 0x1p-23 * a.sftGradNorm * a.rlGradNorm * a.rlGradNorm / c.hessianStep
+                #expect(abs(a.curvature - b.curvature) <= 1e-5 * abs(a.curvature) + fd, "micro-batch \(m): curvature \(b.curvature) vs \(a.curvature)")
+                #expect(abs(a.predictedSecondOrder - b.predictedSecondOrder) <= 1e-5 * abs(a.predictedSecondOrder) + 0.5 * c.eta * c.eta * fd)
+                #expect(abs(a.lemma1Gap - b.lemma1Gap) <= 1e-9, "micro-batch \(m): lemma1 gap \(b.lemma1Gap) vs \(a.lemma1Gap)")
+            }
+        }
+    }
+
+    /// θ is kept in bfloat16 exactly when every parameter is a bfloat16 value, in Float32
+    /// otherwise, and θ + a·v then a = 0 gives back θ's bits either way.
+    @Test func parameterBackupRestoresExactly() {
+        let model = Qwen3Model(config: .tiny, seed: 8, threads: 1)
+        let n = model.parameters.reduce(0) { $0 + $1.count }
+        var vg = SeededGenerator(seed: 1)
+        let v = (0..<n).map { _ in Float(vg.uniform(-1, 1)) }
+        for rounded in [false, true] {
+            if rounded { for t in model.parameters { t.data = t.data.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) } } }
+            let before = model.parameters.map(\.data)
+            let backup = ParameterBackup(model)
+            #expect(backup.bytes == (rounded ? 2 : 4) * n)
+            backup.apply(model, plus: 0.25, along: v)
+            #expect(model.parameters.map(\.data) != before)
+            #expect(model.parameters[1].data[0] == before[1][0] + 0.25 * v[model.parameters[0].count])
+            backup.apply(model, plus: 0, along: nil)
+            #expect(model.parameters.map(\.data) == before)
+        }
+    }
+
     /// The probe checks its own prediction: as η shrinks, the gap between the measured SFT-loss
     /// change and the first-order prediction η g_Sᵀ ĝ_J closes like η² (ratio ≈ 4 per halving),
     /// and the second-order prediction (with the finite-difference curvature) is closer still.

@@ -151,6 +151,18 @@ import TestSupport
         #expect(Qwen3Model(config: .tiny, seed: 12).parameters[0].data != a.parameters[0].data)
     }
 
+    /// The random initialisation gives the same bytes with 1 and 2 threads (the `small` preset's
+    /// matrices span several of the fill's blocks, so the threads split them), and the BF16 model
+    /// drawn in chunks holds the same values rounded.
+    @Test func initIsTheSameAtEveryThreadCount() {
+        let one = Qwen3Model(config: .small, seed: 4, threads: 1), two = Qwen3Model(config: .small, seed: 4, threads: 2)
+        #expect(one.parameters.count == two.parameters.count)
+        for (a, b) in zip(one.parameters, two.parameters) { #expect(a.data == b.data, "\(a.name)") }
+        let embed = one.parameters[0].data.map(Double.init)
+        let sd = (embed.reduce(0) { $0 + $1 * $1 } / Double(embed.count)).squareRoot()
+        #expect(abs(sd - 0.02) < 0.02 * 4.5 * (0.5 / Double(embed.count)).squareRoot(), "sd \(sd)")
+    }
+
     @Test func gradientsAccumulateAndZero() {
         let model = Qwen3Model(config: .tiny, seed: 13)
         let tokens: [Int32] = [1, 2, 3, 4]

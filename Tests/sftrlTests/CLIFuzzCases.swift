@@ -148,7 +148,7 @@ enum CLIFuzzCases {
         add(probe, "--beta", B.nonNegative); add(probe, "--eta", B.positive); add(probe, "--batches", B.count)
         add(probe, "--prompts", B.count); add(probe, "--hessian-step", B.positive); add(probe, "--num-generations", B.atLeastTwo)
         add(probe, "--max-new-tokens", B.count); add(probe, "--threads", B.count); add(probe, "--sft-batch-size", B.count)
-        add(probe, "--seed", B.seed)
+        add(probe, "--seed", B.seed); add(probe, "--micro-batch", B.countOrZero)
         add(probe, "--reward", ["", "exact", "regex:", "label-words:a", "label-words:a,a", "regex:(?<=a)b", "regex:(a"])
         add(train, "--reward", ["exact-match", "regex:x"])      // without --model: the synthetic task has its own reward
         add(lmGenerate, "--prompt-file", ["@F/missing.txt", "@F/adir"])

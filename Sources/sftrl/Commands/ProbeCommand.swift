@@ -19,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
         ½η² g_Jᵀ H_S g_J, second order) against the measured one. Prints JSON: per-batch values
         and mean with a 95% interval over batches. --beta is recorded only: the KL term's
         gradient vanishes at the reference (the checkpoint itself).
-        Memory: 5 parameter-sized Float32 vectors (weights, gradients, θ, g_S, ĝ_J) plus activations: 20 bytes per parameter (qwen3-0.6b: ≈ 12 GB).
+        Memory: 4 parameter-sized vectors (weights, gradients, ĝ_J in Float32; θ in Float32, or bfloat16 when exactly bfloat16) plus one micro-batch's activations and logits (docs/text.md).
         """)
     @Option(help: "The Hugging Face Qwen3 folder (config.json, model.safetensors, tokenizer.json).") var model: String
     @Option(help: "SFT data: CoLA .tsv or TRL .jsonl with completions.") var sftData: String
@@ -35,18 +35,18 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Finite-difference step h of the Hessian-vector product (along the unit RL direction).") var hessianStep = 1e-3
     @Option(help: "Seed of the samples.") var seed: UInt64 = 0
     @Option(name: [.customLong("threads"), .customLong("blas-threads")], help: "BLAS threads (--blas-threads is an alias).") var blasThreads = 1
+    @Option(help: "Rows per forward/backward pass, gradients accumulated over them (0: whole batches).") var microBatch = 2
+    @Flag(help: "Print the wall time and peak resident memory (getrusage) on stderr at the end.") var stats = false
 
     func validate() throws {
         try Bounds.check([("--batches", batches, Bounds.items), ("--sft-batch-size", sftBatchSize, Bounds.items),
                           ("--prompts", prompts, Bounds.items), ("--num-generations", numGenerations, 2...Bounds.items.upperBound),
-                          ("--max-new-tokens", maxNewTokens, Bounds.tokens), ("--threads", blasThreads, Bounds.threads)])
+                          ("--max-new-tokens", maxNewTokens, Bounds.tokens), ("--threads", blasThreads, Bounds.threads),
+                          ("--micro-batch", microBatch, 0...Bounds.items.upperBound)])
     }
 
     mutating func run() throws {
-        for (n, v) in [("--batches", batches), ("--sft-batch-size", sftBatchSize), ("--prompts", prompts),
-                       ("--max-new-tokens", maxNewTokens), ("--threads", blasThreads)] where v <= 0 {
-            throw UserInputError("\(n) is \(v); expected a positive integer")
-        }
+        let start = LMBenchmark.now()
         if !(eta > 0 && eta.isFinite) { throw UserInputError("--eta is \(eta); expected a positive number") }
         if !(hessianStep > 0 && hessianStep.isFinite) { throw UserInputError("--hessian-step is \(hessianStep); expected a positive number") }
         if !(beta >= 0 && beta.isFinite) { throw UserInputError("--beta is \(beta); expected β ≥ 0") }
@@ -76,7 +76,7 @@ struct ProbeCommand: ParsableCommand {
         var c = ProbeConfig()
         c.batches = batches; c.sftBatchSize = sftBatchSize; c.promptsPerBatch = prompts
         c.numGenerations = numGenerations; c.maxNewTokens = maxNewTokens; c.eta = eta; c.beta = beta
-        c.hessianStep = hessianStep; c.evalSampling.maxNewTokens = maxNewTokens
+        c.hessianStep = hessianStep; c.evalSampling.maxNewTokens = maxNewTokens; c.microBatch = microBatch
         let progress = ProgressReporter(total: batches, label: "probe", quiet: false)
         let report = Probe.run(tm.model, sftPairs: pairs, rl: rl, evaluation: ev, config: c, seed: seed) { _ in progress.advance(status: "") }
         progress.finish()
@@ -84,5 +84,6 @@ struct ProbeCommand: ParsableCommand {
         let encoder = makeJSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         FileHandle.standardOutput.write(try encoder.encode(report) + Data([0x0A]))
+        if stats { FileHandle.standardError.write(Data(String(format: "probe: %.1f s wall, peak RSS %.0f MiB\n", LMBenchmark.now() - start, LMBenchmark.peakRSSMiB()).utf8)) }
     }
 }
