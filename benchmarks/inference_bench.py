@@ -20,7 +20,7 @@ import warnings
 import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-from transformer_bench import PRESETS  # the same preset configs as the training benchmark (this folder)
+from transformer_bench import PRESETS, blas_kernel, load_average, read_bandwidth  # the training benchmark's (this folder)
 
 
 def main():
@@ -35,6 +35,8 @@ def main():
     warnings.filterwarnings("ignore", category=FutureWarning)   # past_key_values renamed in newer transformers
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    load_start = load_average()
+    bandwidth = read_bandwidth()
     cfg = Qwen3Config(**PRESETS[args.preset], attention_bias=False, hidden_act="silu")
     cfg._attn_implementation = "sdpa"
     t0 = time.perf_counter()
@@ -62,7 +64,11 @@ def main():
             out = model(input_ids=nxt, past_key_values=past, use_cache=True)
             past, logits = out.past_key_values, out.logits[:, -1, :]
         dec_s = time.perf_counter() - t0
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     print(json.dumps({
+        "blas_kernel": blas_kernel(), "load_average_start": load_start, "load_average_end": load_average(),
+        "read_bandwidth_gbs": bandwidth, "forward_share_of_read_bandwidth": weight_bytes / fwd / 1e9 / bandwidth,
+        "decode_share_of_read_bandwidth": weight_bytes * args.decode / dec_s / 1e9 / bandwidth,
         "implementation": f"pytorch {torch.__version__} ({args.dtype}, sdpa)", "threads": torch.get_num_threads(),
         "preset": args.preset, "init_s": init_s,
         "forward": {"length": args.length, "repeats": args.repeats, "median_ms": fwd * 1e3,

@@ -72,12 +72,20 @@ print("per round: forward tok/s | decode tok/s")
 for r in range(rounds):
     print(f"  round {r + 1}: " + "; ".join(f"{side} {get(side, runs[side][r], 'forward_tps'):.1f} | {get(side, runs[side][r], 'decode_tps'):.2f}"
                                        for side in runs))
-print("| side | forward tok/s | forward ms | matmul GFLOP/s (share of peak) | decode tok/s | peak RSS MB |")
-print("|---|---|---|---|---|---|")
+print("kernels: " + "; ".join(f"{side} {runs[side][0].get('blas_kernel', '?')}" for side in runs)
+      + f" (sftrl skinny AVX2+FMA: {s.get('skinny_kernel_vectorised')})")
+print("load average per process (start→end): " + "; ".join(
+    f"{side} " + ", ".join(f"{r.get('load_average_start', '?')}→{r.get('load_average_end', '?')}" for r in runs[side]) for side in runs))
+# Share of the physical limits: sgemm peak (sftrl's OpenBLAS; matmul FLOPs) and the read bandwidth
+# each process measured itself (weight bytes read per forward or decoding step, per second).
+bw = lambda side, key: f"{100 * statistics.median(r.get(key, float('nan')) for r in runs[side]):.0f} %"
+print("| side | forward tok/s | forward ms | matmul GFLOP/s (share of peak) | forward share of read bandwidth | decode tok/s | decode share of read bandwidth | read GB/s | peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|")
 for side in runs:
     gf = f"{med(side, 'forward_gflops'):.1f} ({100 * med(side, 'forward_gflops') / peak:.0f} %)" if side.startswith("sftrl") else "—"
-    print(f"| {side} | {med(side, 'forward_tps'):.1f} | {med(side, 'forward_ms'):.0f} | {gf} "
-          f"| {med(side, 'decode_tps'):.2f} | {med(side, 'rss_mb'):.0f} |")
+    print(f"| {side} | {med(side, 'forward_tps'):.1f} | {med(side, 'forward_ms'):.0f} | {gf} | {bw(side, 'forward_share_of_read_bandwidth')} "
+          f"| {med(side, 'decode_tps'):.2f} | {bw(side, 'decode_share_of_read_bandwidth')} "
+          f"| {statistics.median(r.get('read_bandwidth_gbs', float('nan')) for r in runs[side]):.1f} | {med(side, 'rss_mb'):.0f} |")
 def ratios(side, key):
     return [get(side, runs[side][r], key) / get("torch-f32", runs["torch-f32"][r], key) for r in range(rounds)]
 for side in ["sftrl-f32", "sftrl-bf16"]:

@@ -47,6 +47,32 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def blas_kernel():
+    """The kernel behind torch.mm: the BLAS and CPU capability PyTorch was built and dispatched with."""
+    info = dict(kv.split("=", 1) for kv in torch.__config__.show().replace(",", " ").split() if "=" in kv)
+    cap = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "?"
+    return f"BLAS {info.get('BLAS_INFO', '?')}, oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}, cpu capability {cap}"
+
+
+def read_bandwidth(nbytes=512 << 20):
+    """GB/s of torch.sum over a float32 buffer far larger than the caches (best of 3 after a warm-up),
+    at torch's thread count: the same measurement as sftrl's `read_bandwidth_gbs`."""
+    x = torch.ones(nbytes // 4)
+    best = 0.0
+    for rep in range(4):
+        t0 = time.perf_counter()
+        x.sum().item()
+        dt = time.perf_counter() - t0
+        if rep > 0:
+            best = max(best, x.numel() * 4 / dt / 1e9)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
@@ -67,6 +93,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
+    load_start = load_average()
     n = args.peak_size
     a, b = torch.full((n, n), 0.5), torch.full((n, n), 0.25)
     best = 0.0
@@ -85,7 +112,11 @@ def main():
         "implementation": f"pytorch {torch.__version__} ({args.attn} attention)",
         "model": args.preset, "parameters": sum(p.numel() for p in model.parameters()),
         "threads": torch.get_num_threads(), "sgemm_peak_size": n, "sgemm_peak_gflops": best,
+        "blas_kernel": blas_kernel(), "load_average_start": load_start,
     }
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    if "forward" in phases or "decode" in phases:
+        out["read_bandwidth_gbs"] = read_bandwidth()
     prompt = torch.tensor([[i * 7919 % cfg.vocab_size for i in range(args.forward_length)]])
     if "forward" in phases:
         model.eval()
@@ -98,7 +129,8 @@ def main():
         g = forward_matmul_flops(cfg, 1, args.forward_length) / dt / 1e9
         out.update(forward_length=args.forward_length, forward_ms=dt * 1e3,
                    forward_tokens_per_second=args.forward_length / dt, forward_matmul_gflops=g,
-                   forward_share_of_sgemm_peak=g / best, forward_peak_rss_mib=peak_rss_mib())
+                   forward_share_of_sgemm_peak=g / best, forward_peak_rss_mib=peak_rss_mib(),
+                   forward_share_of_read_bandwidth=weight_bytes / dt / 1e9 / out["read_bandwidth_gbs"])
     if "decode" in phases:
         model.eval()
         with torch.no_grad():
@@ -110,7 +142,8 @@ def main():
                 past, nxt = res.past_key_values, res.logits[:, -1].argmax(-1, keepdim=True)
             dt = time.perf_counter() - t0
         out.update(decode_tokens=args.decode_tokens, decode_ms_per_token=dt / args.decode_tokens * 1e3,
-                   decode_tokens_per_second=args.decode_tokens / dt, decode_peak_rss_mib=peak_rss_mib())
+                   decode_tokens_per_second=args.decode_tokens / dt, decode_peak_rss_mib=peak_rss_mib(),
+                   decode_share_of_read_bandwidth=weight_bytes * args.decode_tokens / dt / 1e9 / out["read_bandwidth_gbs"])
     if "train" in phases:
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -137,6 +170,7 @@ def main():
                    train_tokens_per_second=args.batch * args.length / dt, train_matmul_gflops=g,
                    train_share_of_sgemm_peak=g / best, train_final_loss=loss, train_peak_rss_mib=peak_rss_mib())
     out["peak_rss_mib"] = peak_rss_mib()
+    out["load_average_end"] = load_average()
     print(json.dumps(out, indent=1, sort_keys=True))
 
 

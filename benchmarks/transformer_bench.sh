@@ -4,7 +4,8 @@
 #   Train step, both sides: forward, mean cross-entropy on random targets, backward, SGD p -= 1e-3·g.
 #   Rows: tiny (V 128, C 64, 2 layers) at 16 × 64 tokens; small (V 1,024, C 256, 4 layers) at 8 × 128.
 #   Each row: tokens/s of both, the ratio sftrl/PyTorch, and each side's matmul GFLOP/s as a share
-#   of its own sgemm peak (OpenBLAS sgemm / torch.mm on 2048³, same run).
+#   of its own sgemm peak (OpenBLAS sgemm / torch.mm on 2048³, same run); the kernels that ran
+#   (OpenBLAS core, AVX2 kernel; torch's BLAS and CPU capability) and each process's load average.
 # Needs: a release build of sftrl; python3 with torch and transformers (PYTHON=/path/to/python).
 # Usage: benchmarks/transformer_bench.sh [--threads "1"] [--runs 3] [--steps 20] [--rows "tiny small"]
 #        (BIN=path/to/sftrl to skip the build; SCRATCH=.build-x picks SwiftPM's build folder;
@@ -67,7 +68,14 @@ for (row, th), d in sorted(rows.items(), key=lambda kv: (kv[0][1], ["tiny", "sma
                  f"{med(s, 'sgemm_peak_gflops'):.0f} / {med(t, 'sgemm_peak_gflops'):.0f} | {len(s)} |")
 print(f"== {date}; load average (1, 5, 15 min) before {load0}, after {load1}; "
       f"command: benchmarks/transformer_bench.sh {args}".rstrip())
-print(f"== PyTorch: {rows[next(iter(rows))]['torch'][0]['implementation']}")
+first = rows[next(iter(rows))]
+print(f"== PyTorch: {first['torch'][0]['implementation']}")
+# The kernel that ran on each side, and the 1-minute load each process saw at its start and end.
+print(f"== kernels: sftrl sgemm {first['sftrl'][0].get('blas_kernel', '?')}, skinny AVX2+FMA "
+      f"{first['sftrl'][0].get('skinny_kernel_vectorised')}; PyTorch {first['torch'][0].get('blas_kernel', '?')}")
+for (row, th), d in sorted(rows.items()):
+    pairs = [f"{x.get('load_average_start', '?')}→{x.get('load_average_end', '?')}" for side in ("sftrl", "torch") for x in d[side]]
+    print(f"== load per process, {row} {th} thread(s) (sftrl runs, then PyTorch runs): {', '.join(pairs)}")
 print("\n".join(lines))
 if md:
     with open(md, "w") as f:

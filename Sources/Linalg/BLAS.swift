@@ -63,4 +63,13 @@ public func matvec(_ a: Matrix, _ x: [Double]) -> [Double] {
 public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// The BLAS kernel that runs: OpenBLAS's build configuration and the core its DYNAMIC_ARCH
+    /// dispatch chose for this CPU (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64; core Zen"),
+    /// so that a benchmark says which sgemm it measured.
+    public static var kernel: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return "\(config); core \(core)"
+    }
 }

@@ -103,6 +103,21 @@ public struct LMBenchmarkResult: Codable, Sendable {
     public var decodePeakRssMib: Double?
     public var phasePeaksReset = false
     public var peakRssMib = 0.0
+    /// The sgemm that ran (`BLASThreads.kernel`: OpenBLAS's configuration and the core it chose).
+    public var blasKernel = ""
+    /// The 1-minute load average (/proc/loadavg) when the run started and when it ended (nil where
+    /// unreadable): the share of the machine the other processes took.
+    public var loadAverageStart: Double?
+    public var loadAverageEnd: Double?
+    /// Read bandwidth in GB/s (10⁹ bytes) of the same run and thread count: the best of 3 sums
+    /// over a buffer of 32 n×n Float matrices of the sgemm peak's n (512 MiB at the default
+    /// n = 2048, 128 MiB at 1024: far larger than the caches; `readBandwidth`).
+    public var readBandwidthGbs = 0.0
+    /// The weight bytes a forward (or a decoding step) reads per second, as a share of
+    /// `read_bandwidth_gbs`: the physical limit of a forward whose few rows make it memory-bound
+    /// (each weight is read once per forward and per decoding step).
+    public var forwardShareOfReadBandwidth: Double?
+    public var decodeShareOfReadBandwidth: Double?
 
     public init() {}
 
@@ -127,6 +142,9 @@ public struct LMBenchmarkResult: Codable, Sendable {
         case decodeMsPerToken = "decode_ms_per_token", decodeTokensPerSecond = "decode_tokens_per_second"
         case decodePeakRssMib = "decode_peak_rss_mib"
         case phasePeaksReset = "phase_peaks_reset", peakRssMib = "peak_rss_mib"
+        case blasKernel = "blas_kernel", loadAverageStart = "load_average_start", loadAverageEnd = "load_average_end"
+        case readBandwidthGbs = "read_bandwidth_gbs", forwardShareOfReadBandwidth = "forward_share_of_read_bandwidth"
+        case decodeShareOfReadBandwidth = "decode_share_of_read_bandwidth"
     }
 
     /// Every key is always written (a skipped phase's numbers as null), so frames of several runs align.
@@ -160,6 +178,11 @@ public struct LMBenchmarkResult: Codable, Sendable {
         try c.encode(decodeTokensPerSecond, forKey: .decodeTokensPerSecond)
         try c.encode(decodePeakRssMib, forKey: .decodePeakRssMib)
         try c.encode(phasePeaksReset, forKey: .phasePeaksReset); try c.encode(peakRssMib, forKey: .peakRssMib)
+        try c.encode(blasKernel, forKey: .blasKernel)
+        try c.encode(loadAverageStart, forKey: .loadAverageStart); try c.encode(loadAverageEnd, forKey: .loadAverageEnd)
+        try c.encode(readBandwidthGbs, forKey: .readBandwidthGbs)
+        try c.encode(forwardShareOfReadBandwidth, forKey: .forwardShareOfReadBandwidth)
+        try c.encode(decodeShareOfReadBandwidth, forKey: .decodeShareOfReadBandwidth)
     }
 }
 
@@ -192,6 +215,45 @@ public enum LMBenchmark {
             if rep > 0 { best = max(best, 2 * Double(n * n * n) / dt / 1e9) }
         }
         return best
+    }
+
+    /// Read bandwidth in GB/s (10⁹ bytes per second): `threads` threads each sum their slice of a
+    /// buffer of `bytes` (far larger than the last-level cache) in 16-lane Float accumulators;
+    /// the best of 3 passes after one that touches the pages.
+    public static func readBandwidth(bytes: Int, threads: Int) -> Double {
+        let lanes = 16, count = bytes / MemoryLayout<Float>.size / lanes * lanes
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: count)
+        let t = max(1, threads), slice = count / lanes / t * lanes
+        var best = 0.0, sink: Float = 0
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: t)
+        defer { sums.deallocate() }
+        let base = Int(bitPattern: buffer), out = Int(bitPattern: sums)   // addresses: Sendable across threads
+        for pass in 0..<4 {
+            let t0 = now()
+            DispatchQueue.concurrentPerform(iterations: t) { i in
+                let p = UnsafeRawPointer(bitPattern: base + i * slice * 4)!
+                var a = SIMD16<Float>(), b = SIMD16<Float>()
+                var k = 0
+                while k + 2 * lanes <= slice {
+                    a += p.loadUnaligned(fromByteOffset: k * 4, as: SIMD16<Float>.self)
+                    b += p.loadUnaligned(fromByteOffset: (k + lanes) * 4, as: SIMD16<Float>.self)
+                    k += 2 * lanes
+                }
+                UnsafeMutablePointer<Float>(bitPattern: out)![i] = (a + b).sum()
+            }
+            let dt = now() - t0
+            for i in 0..<t { sink += sums[i] }
+            if pass > 0 { best = max(best, Double(slice * t * 4) / dt / 1e9) }
+        }
+        return sink.isNaN ? 0 : best
+    }
+
+    /// The 1-minute load average of /proc/loadavg (nil where unreadable).
+    public static func loadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
     }
 
     /// The process's peak resident set in MiB (getrusage; ru_maxrss is in KiB on Linux, bytes on macOS).
@@ -233,10 +295,17 @@ public enum LMBenchmark {
         r.numHiddenLayers = config.numHiddenLayers; r.numAttentionHeads = config.numAttentionHeads
         r.numKeyValueHeads = config.numKeyValueHeads; r.headDim = config.headDim
         r.sgemmPeakSize = s.peakSize
+        r.loadAverageStart = loadAverage()
+        r.blasKernel = BLASThreads.kernel
         progress("sgemm peak", 0, 1)
         r.sgemmPeakGflops = sgemmPeak(n: s.peakSize)
         progress("sgemm peak", 1, 1)
         let peak = r.sgemmPeakGflops
+        if s.forward || s.decode {
+            progress("read bandwidth", 0, 1)
+            r.readBandwidthGbs = readBandwidth(bytes: 32 * s.peakSize * s.peakSize * 4, threads: r.threads)
+            progress("read bandwidth", 1, 1)
+        }
         precondition(!(s.train && s.weights != .f32), "the train phase needs Float32 weights")
         let model = Qwen3Model(config: config, seed: s.seed, storage: s.weights)
         r.weights = s.weights.rawValue
@@ -265,6 +334,7 @@ public enum LMBenchmark {
             r.forwardTokensPerSecond = Double(s.forwardLength) / dt
             r.forwardMatmulGflops = gflops
             r.forwardShareOfSgemmPeak = gflops / peak
+            if r.readBandwidthGbs > 0 { r.forwardShareOfReadBandwidth = Double(model.weightBytes) / dt / 1e9 / r.readBandwidthGbs }
             r.forwardPeakRssMib = phasePeak()
         }
 
@@ -288,6 +358,7 @@ public enum LMBenchmark {
             let dt = now() - t0
             r.decodeMsPerToken = dt / Double(s.decodeTokens) * 1e3
             r.decodeTokensPerSecond = Double(s.decodeTokens) / dt
+            if r.readBandwidthGbs > 0 { r.decodeShareOfReadBandwidth = Double(model.weightBytes) * Double(s.decodeTokens) / dt / 1e9 / r.readBandwidthGbs }
             r.decodePeakRssMib = phasePeak()
         }
 
@@ -332,6 +403,7 @@ public enum LMBenchmark {
         }
         r.phasePeaksReset = resets
         r.peakRssMib = peakRSSMiB()
+        r.loadAverageEnd = loadAverage()
         return r
     }
 }

@@ -99,7 +99,8 @@ struct LMBenchCommandTests {
         let row = try #require(object)
         for key in ["train_tokens_per_second", "forward_tokens_per_second", "decode_tokens_per_second",
                     "sgemm_peak_gflops", "train_share_of_sgemm_peak", "forward_share_of_sgemm_peak",
-                    "peak_rss_mib", "train_peak_rss_mib", "forward_peak_rss_mib", "decode_peak_rss_mib"] {
+                    "peak_rss_mib", "train_peak_rss_mib", "forward_peak_rss_mib", "decode_peak_rss_mib",
+                    "read_bandwidth_gbs", "forward_share_of_read_bandwidth", "decode_share_of_read_bandwidth"] {
             let v = try #require(row[key] as? Double, "\(key) missing or not a number")
             #expect(v > 0 && v.isFinite, "\(key) = \(v)")
         }
@@ -107,6 +108,9 @@ struct LMBenchCommandTests {
         #expect(row.values.allSatisfy { !($0 is [Any]) && !($0 is [String: Any]) })
         #expect(row["model"] as? String == "tiny" && row["parameters"] as? Int == Qwen3Config.tiny.parameterCount)
         #expect(row["train_batch"] as? Int == 2 && row["train_length"] as? Int == 8)
+        // The kernel that ran and the load it ran under are recorded.
+        #expect((row["blas_kernel"] as? String ?? "").contains("core "), "\(row["blas_kernel"] ?? "nil")")
+        #expect(row["load_average_start"] is Double && row["load_average_end"] is Double)
     }
 
     @Test func aConfigFileAndSkippedPhases() throws {

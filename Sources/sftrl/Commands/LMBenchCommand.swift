@@ -32,7 +32,8 @@ extension LMCommand {
             ×3 for a training step), peak resident memory per phase
             (*_peak_rss_mib) and of the process (peak_rss_mib), the weight
             storage (weights, weight_mib), whether the AVX2 skinny kernel ran
-            (skinny_kernel_vectorised), and the configuration. Progress goes to stderr. Bad input exits with
+            (skinny_kernel_vectorised), the sgemm kernel (blas_kernel), the load average (load_average_start/_end), the read bandwidth of the run
+            (read_bandwidth_gbs, 32 n×n matrices) and forward_/decode_share_of_read_bandwidth, and the configuration. Progress goes to stderr. Bad input exits with
             status 2 before any work. benchmarks/transformer_bench.sh runs this
             and PyTorch side by side (docs/performance.md).
             """)
