@@ -9,7 +9,9 @@ import Flows
 /// batch-std GRPO pooled by group statistics), issue 19 item 5, against the joint enumeration of
 /// every batch (``UpdateDistribution/exact(_:theta:)``) and against an enumeration of ordered
 /// tuples that does not use the multinomial weights, on random small instances of the sampled
-/// claims' generator, to 1e-12 relative.
+/// claims' generator, to 1e-12 relative. A multinomial weight planted without its 1/Π k_y! fails
+/// both (the ordered tuples, and the joint enumeration, whose factorised twin assumes each prompt's
+/// outcome probabilities sum to 1).
 @Suite struct SampledExpectationTests {
     /// Random instances of `SampledGenerate` (tabular, log-linear, autoregressive in turn), two
     /// prompts each (the case the factorisation is for).
