@@ -36,10 +36,28 @@ enum SampledGenerate {
 }
 
 /// E[f(θ + Δθ)] over the exact distribution of one sampled update, f evaluated by `value` (in T).
-func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
+/// When the update is additive over prompts, the expectation is taken prompt by prompt
+/// (``PromptOutcomes``): for `separable` f (a sum of per-prompt terms of their own parameter
+/// blocks, such as L_SFT, on a class with per-prompt blocks) over M_1 + … + M_m outcomes, else over
+/// the joint product with one vector sum per batch instead of one step; otherwise every joint
+/// batch is stepped. The three agree to round-off (SampledExpectationTests).
+func expectedAfterUpdate<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], separable: Bool = false,
+                                                        _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
+    let nodeValues = algo.nodes.values(theta)   // once per θ, not once per batch
+    if let po = try PromptOutcomes.make(algo, theta: theta, nodeValues: nodeValues) {
+        let f: ([Double]) -> T = { value($0.map { T($0) }) }
+        let m = separable && algo.instance.policy.hasPromptBlocks ? po.expectation(ofSeparable: f) : po.expectation(ofAny: f)
+        return (m, po.meanSquaredNorm, po.mean)
+    }
+    return try expectedAfterUpdateJointly(algo, theta: theta, nodeValues: nodeValues, value)
+}
+
+/// ``expectedAfterUpdate(_:theta:separable:_:)`` by stepping every joint batch (any update).
+func expectedAfterUpdateJointly<T: Real & BinaryFloatingPoint>(_ algo: SampledAlgorithm, theta: [Double], nodeValues: DecisionNodes.Values? = nil,
+                                                               _ value: ([T]) -> T) throws -> (mean: T, meanSquaredNorm: Double, mean_update: [Double]) {
     var m: T = 0, sq = 0.0
     var mean = [Double](repeating: 0, count: theta.count)
-    let nodeValues = algo.nodes.values(theta)   // once per θ, not once per batch
+    let nodeValues = nodeValues ?? algo.nodes.values(theta)
     try UpdateDistribution.forEachBatch(algo, theta: theta) { batch, p in
         var state = OptimizerState()
         let next = algo.step(theta: theta, batch: batch, state: &state, nodeValues: nodeValues)
@@ -96,7 +114,7 @@ struct SampledDescent: PrecisionGenericClaim {
         let algo = try SampledAlgorithm(instance: inst, config: c)
         let ls = try inst.policy.sftSmoothnessBound(weights: inst.weights)
         let gradL = inst.gradient(.sft, at: inst.point())
-        let e: (mean: T, meanSquaredNorm: Double, mean_update: [Double]) = try expectedAfterUpdate(algo, theta: inst.start) { inst.sftLoss(at: $0) }
+        let e: (mean: T, meanSquaredNorm: Double, mean_update: [Double]) = try expectedAfterUpdate(algo, theta: inst.start, separable: true) { inst.sftLoss(at: $0) }
         let l0: T = inst.sftLoss(at: inst.start.map { T($0) })
         let first = -dot(gradL, e.mean_update)
         let condition = first - ls / 2 * e.meanSquaredNorm
@@ -127,7 +145,7 @@ struct GRPOExpectedAscent: Claim {
         let inst = try Instance(file: try ci.requireInstance())
         var c = SampledConfig(method: .grpo)
         c.scaling = scaling; c.groupSize = Int(try ci.parameter("group_size")); c.eta = 1; c.klCoefficient = 0
-        let d = try UpdateDistribution.exact(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
+        let d = try UpdateDistribution.exactByPrompt(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
         let ip = dot(d.expectedUpdate, d.gradient)
         return Evaluation(hypotheses: ["gradient-nonzero": d.gradientNorm - 1e-6],
                           conclusion: d.cosine,

@@ -53,7 +53,8 @@ struct Thm41Local: PrecisionGenericClaim {
 
     /// θ₁: 1-D Newton ascent on J from `theta_rl1` (steps capped at 1, halved until J rises; a unit
     /// step uphill where J'' ≥ 0), to |J'| ≤ 1e-13·max(1, R_max); after 200 steps the last point (whose
-    /// `local-max` margin then says whether it is one).
+    /// `local-max` margin then says whether it is one). A step too small to change t in Double ends
+    /// the walk early with the same result (each iteration is a function of t alone).
     static func localMax(_ ci: ClaimInstance) throws -> Double {
         let inst = try Instance(file: try ci.requireInstance())
         guard inst.policy.dimension == 1 else { throw ClaimError.invalid("thm4.1-local uses one feature (d = 1)") }
@@ -68,6 +69,9 @@ struct Thm41Local: PrecisionGenericClaim {
             let j0 = inst.value(.reward, at: pt)
             var k = 0
             while inst.value(.reward, at: inst.point([t + step])) < j0 && k < 60 { step /= 2; k += 1 }
+            // A step lost in t's rounding leaves t, and so every later iteration, unchanged: the
+            // remaining iterations would return this t (the same result, without repeating them).
+            if t + step == t { return t }
             t += step
         }
         return t

@@ -196,22 +196,33 @@ public enum Runner {
         // (instance k depends on (seed, claim, k) only), so a counterexample certified in the
         // smaller run is re-checked, and found, in the larger one: more evidence never turns
         // "fails" into "holds".
+        // The re-checks run `threads` at a time, in chunks of the ordered list (2, 4, … up to 256
+        // per thread), and are read in order: the choice is the serial one whatever the thread count.
         var chosen: (index: Int, instance: ClaimInstance, evaluation: Evaluation, extended: Evaluation)?
         var uncertifiedBeforeChosen = 0, uncertified = 0
-        for v in ordered {
-            let (instance, evaluation) = outcome(v.index)
-            let j = Judgement(claim: claim, double: evaluation, extended: try? claim.evaluateExtended(instance), dropping: options.dropping)
-            guard j.outcome == .certified, let ext = j.extended else { uncertified += 1; continue }
-            if chosen == nil { chosen = (v.index, instance, evaluation, ext); uncertifiedBeforeChosen = uncertified }
-            if claim.instructive(instance) {
-                if !claim.instructive(chosen!.instance) { chosen = (v.index, instance, evaluation, ext) }
-                break
+        var start = 0, chunk = Swift.max(1, options.threads)
+        scan: while start < ordered.count {
+            let slice = ordered[start..<Swift.min(start + chunk, ordered.count)]
+            start += slice.count
+            chunk = Swift.min(chunk * 2, 256 * Swift.max(1, options.threads))
+            let items = slice.map { outcome($0.index) }   // serially: `outcome` may cache
+            let judged = parallelMap(items.count, threads: options.threads) { k in
+                Judgement(claim: claim, double: items[k].evaluation, extended: try? claim.evaluateExtended(items[k].instance), dropping: options.dropping)
+            }
+            for (k, v) in slice.enumerated() {
+                let (instance, evaluation) = items[k], j = judged[k]
+                guard j.outcome == .certified, let ext = j.extended else { uncertified += 1; continue }
+                if chosen == nil { chosen = (v.index, instance, evaluation, ext); uncertifiedBeforeChosen = uncertified }
+                if claim.instructive(instance) {
+                    if !claim.instructive(chosen!.instance) { chosen = (v.index, instance, evaluation, ext) }
+                    break scan
+                }
             }
         }
         result.roundoff = chosen == nil ? uncertified : uncertifiedBeforeChosen
         if let c = chosen {
             var cx = Counterexample(instance: c.instance, evaluation: c.evaluation, extended: c.extended, index: c.index, shrunk: false, certified: true)
-            if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping) }
+            if options.shrink && claim.shrinkable { cx = Shrinker.shrink(cx, claim: claim, dropping: options.dropping, threads: options.threads) }
             cx.dropped = options.dropping.isEmpty ? nil : options.dropping.sorted()
             result.counterexample = cx
             result.verdict = .fails
@@ -260,31 +271,29 @@ public enum Runner {
     }
     /// Evaluates the given instance indices on `threads` threads; the result is in index order.
     static func evaluateParallel(_ claim: any Claim, indices: [Int], seed: UInt64, dropping: Set<String>, threads: Int) -> [Outcome] {
-        let n = indices.count
-        let box = OutcomeBox(count: n)
-        let work: @Sendable (Int) -> Void = { (i: Int) in
+        parallelMap(indices.count, threads: threads) { i in
             let idx = indices[i]
             let inst = Runner.instance(of: claim, seed: seed, index: idx, dropping: dropping)
-            let o: Outcome
-            do { o = Outcome(index: idx, instance: inst, evaluation: try claim.evaluate(inst), error: nil) } catch {
-                o = Outcome(index: idx, instance: inst, evaluation: nil, error: "\(error)")
+            do { return Outcome(index: idx, instance: inst, evaluation: try claim.evaluate(inst), error: nil) } catch {
+                return Outcome(index: idx, instance: inst, evaluation: nil, error: "\(error)")
             }
-            box.set(i, o)
         }
-        if threads <= 1 {
-            for i in 0..<n { work(i) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: n) { work($0) }
-        }
-        return box.values.map { $0! }
     }
 }
 
+/// `body(0..<n)` on `threads` threads (one: in order, on this thread), the results in index order.
+func parallelMap<R: Sendable>(_ n: Int, threads: Int, _ body: @Sendable (Int) -> R) -> [R] {
+    if threads <= 1 || n <= 1 { return (0..<n).map(body) }
+    let box = SlotBox<R>(count: n)
+    DispatchQueue.concurrentPerform(iterations: n) { box.set($0, body($0)) }
+    return box.values.map { $0! }
+}
+
 /// Thread-safe slots for parallel results (each slot written once, by one worker).
-final class OutcomeBox: @unchecked Sendable {
-    private var storage: [Outcome?]
+final class SlotBox<R: Sendable>: @unchecked Sendable {
+    private var storage: [R?]
     private let lock = NSLock()
     init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ o: Outcome) { lock.lock(); storage[i] = o; lock.unlock() }
-    var values: [Outcome?] { lock.lock(); defer { lock.unlock() }; return storage }
+    func set(_ i: Int, _ r: R) { lock.lock(); storage[i] = r; lock.unlock() }
+    var values: [R?] { lock.lock(); defer { lock.unlock() }; return storage }
 }

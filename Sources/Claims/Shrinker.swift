@@ -5,29 +5,45 @@ import Policies
 /// numbers, keeping every step that still (a) meets the non-dropped hypotheses, (b) violates the
 /// conclusion in Double and in extended precision, and (c) keeps half the original violation.
 public enum Shrinker {
-    /// Shrinks `cx`, spending at most `budget` evaluations.
-    public static func shrink(_ cx: Counterexample, claim: any Claim, dropping: Set<String>, budget: Int = 4000) -> Counterexample {
+    /// Shrinks `cx`, spending at most `budget` evaluations. Candidates are judged `threads` at a
+    /// time (in chunks of t, 2t, 4t, … up to 8t, t threads) and read in order, so the result and the
+    /// evaluations counted against the budget are those of the serial walk, whatever the threads.
+    public static func shrink(_ cx: Counterexample, claim: any Claim, dropping: Set<String>, budget: Int = 4000, threads: Int = 1) -> Counterexample {
         var best = cx
         var spent = 0
         // A shrink step must keep at least half of the original violation, so that shrinking does
         // not drift to a barely-failing instance with ugly numbers.
         let keep = claim.strict ? 0 : 0.5 * cx.evaluation.conclusion
-        func accept(_ c: ClaimInstance) -> Bool {
-            guard spent < budget, c != best.instance else { return false }
-            spent += 1
+        /// The counterexample `c` gives when it is accepted: it keeps the instructiveness, meets
+        /// the hypotheses, violates by at least `keep`, and is certified.
+        @Sendable func judge(_ c: ClaimInstance, _ best: Counterexample) -> Counterexample? {
             guard claim.instructive(c) || !claim.instructive(best.instance),
-                  let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return false }
+                  let e = try? claim.evaluate(c), e.isWellDefined, e.conclusion <= keep else { return nil }
             let j = Judgement(claim: claim, double: e, extended: try? claim.evaluateExtended(c), dropping: dropping)
-            guard j.outcome == .certified, let x = j.extended else { return false }
-            best = Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true, dropped: cx.dropped)
-            return true
+            guard j.outcome == .certified, let x = j.extended else { return nil }
+            return Counterexample(instance: c, evaluation: e, extended: x, index: cx.index, shrunk: true, certified: true, dropped: cx.dropped)
+        }
+        /// The first accepted candidate becomes `best`; each candidate other than `best` costs one evaluation.
+        func acceptFirst(_ candidates: [ClaimInstance]) -> Bool {
+            var start = 0, chunk = Swift.max(1, threads)
+            while start < candidates.count && spent < budget {
+                let current = best
+                let slice = Array(candidates[start..<Swift.min(start + chunk, candidates.count)].filter { $0 != current.instance }.prefix(budget - spent))
+                start += Swift.min(chunk, candidates.count - start)
+                chunk = Swift.min(chunk * 2, 8 * Swift.max(1, threads))
+                let judged = parallelMap(slice.count, threads: threads) { judge(slice[$0], current) }
+                for k in slice.indices {
+                    spent += 1
+                    if let b = judged[k] { best = b; return true }
+                }
+            }
+            return false
         }
         var changed = true
         while changed && spent < budget {
-            changed = false
-            for c in structuralCandidates(best.instance) where accept(c) { changed = true; break }
+            changed = acceptFirst(structuralCandidates(best.instance))
             if changed { continue }
-            for c in roundingCandidates(best.instance) where accept(c) { changed = true; break }
+            changed = acceptFirst(roundingCandidates(best.instance))
         }
         return best
     }

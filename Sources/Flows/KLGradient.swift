@@ -24,7 +24,7 @@ public enum KLGradient {
         c.aggregation = .drGRPO
         guard placement == .loss || groupSize >= 2 else { throw FlowError.invalid("the KL in the reward needs --group-size ≥ 2 (with one sample the advantage is 0)") }
         let algo = try SampledAlgorithm(instance: inst, config: c)
-        let d = try UpdateDistribution.exact(algo, theta: theta)
+        let d = try UpdateDistribution.exactByPrompt(algo, theta: theta)   // additive over prompts: per prompt
         let scale = Double(algo.nodes.maxTokens) / (placement == .loss ? 1 : 1 - 1 / Double(groupSize))
         return d.expectedUpdate.map { -$0 * scale }
     }

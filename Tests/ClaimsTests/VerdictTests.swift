@@ -92,6 +92,18 @@ struct NeverMet: Claim {
         }
     }
 
+    /// The parallel re-check of violators and the parallel shrinker read their results in order:
+    /// failing claims with many violators, shrinking and round-off (and the per-prompt sampled
+    /// expectations) give the same bytes with one, two and four threads.
+    @Test func failingClaimsDeterministicAcrossThreadCounts() throws {
+        BLASThreads.set(1)
+        for c in [PinskerQuarter() as any Claim, EqExpectationBound(reading: .printed), GRPOExpectedAscent(scaling: .batch),
+                  GRPOExpectedAscent(scaling: .group), SampledDescent()] {
+            let runs = try [1, 2, 4].map { try encodeJSON(Runner.check(c, options: options(120, threads: $0))) }
+            #expect(runs[0] == runs[1] && runs[0] == runs[2], "\(c.id) differs between thread counts")
+        }
+    }
+
     /// Shards partition the instance indices: together they evaluate what one run does.
     @Test func shardsCoverTheRun() {
         var a = options(100), b = options(100)
