@@ -82,7 +82,7 @@ public struct PracticalUpdate: Sendable {
     /// otherwise every joint batch (``UpdateDistribution/exact(_:theta:)``). The tests tie the two.
     public func expectedSampledDirection(_ theta: [Double]) throws -> [Double] {
         let algo = sampled!, cfg = algo.config
-        guard cfg.scaling != .batch, cfg.aggregation != .dapo else {
+        guard cfg.scaling != .batch, !cfg.aggregation.normalisesByBatchTokens else {
             return try UpdateDistribution.exact(algo, theta: theta).expectedUpdate
         }
         let v = nodes.values(theta), old = v.log
@@ -148,6 +148,12 @@ public struct PracticalUpdate: Sendable {
     /// Σ_x q(x) Σ_y p_D(y|x) s(y) Σ_t f(π_t) ∇log π_{n_t}(c_t): node gradients
     /// G_{x,n} = Σ_{t at n} w_t (e_{c_t} − π_n), pulled back to θ.
     public func dataTokenDirection(_ theta: [Double], sequenceWeight s: (Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
+        PracticalUpdate.dataTokenDirection(instance: instance, nodes: nodes, paths: paths, theta: theta, sequenceWeight: s, tokenWeight: f)
+    }
+
+    /// The same for any instance, its decision nodes and response paths (shared with ``SampledAlgorithm/targetDirection(theta:mix:)``).
+    static func dataTokenDirection(instance: Instance, nodes: DecisionNodes, paths: [[(node: Int, choice: Int)]], theta: [Double],
+                                   sequenceWeight s: (Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
         let v = nodes.values(theta)
         var acc = v.probs.map { [Double](repeating: 0, count: $0.count) }
         for x in instance.weights.indices where instance.weights[x] > 0 {

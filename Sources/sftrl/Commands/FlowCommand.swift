@@ -43,7 +43,7 @@ struct FlowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Phases sft:D, rl:D, mix:MU:D separated by commas, e.g. sft:2,rl:5,sft:2 (required).", valueName: "spec"))
     var schedule: String
 
-    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord (then --schedule is a step count).", valueName: "name"))
+    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord, dft, chord-phi, luffy, rloo (then --schedule is a step count).", valueName: "name"))
     var method: FlowMethod = .flow
 
     @OptionGroup(title: "Sampled algorithms") var sampled: SampledOptions

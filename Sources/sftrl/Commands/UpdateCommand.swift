@@ -9,7 +9,7 @@ import Reports
 struct UpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "The exact distribution of one sampled update (sft-sgd, reinforce, grpo, chord) at the instance's start.",
+        abstract: "The exact distribution of one sampled update (sft-sgd, reinforce, grpo, chord, dft, chord-phi, luffy, rloo) at the instance's start.",
         discussion: """
             Enumerates every batch of samples (multisets of G policy samples and B data samples per prompt, \
             multinomial probabilities, prompts independent) and reports expected_update = E[Δθ] (a flat vector \
@@ -23,7 +23,7 @@ struct UpdateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Instance JSON file (required).", valueName: "file"))
     var instance: String
 
-    @Option(help: ArgumentHelp("sft-sgd, reinforce, grpo or chord (required).", valueName: "name"))
+    @Option(help: ArgumentHelp("sft-sgd, reinforce, grpo, chord, dft, chord-phi (μ = --mix), luffy or rloo (required).", valueName: "name"))
     var method: SampledMethod
 
     @Option(help: ArgumentHelp("Step size η.", valueName: "η"))

@@ -31,7 +31,7 @@ struct SampledOptions: ParsableArguments {
     @Option(name: .customLong("kl-estimator"), help: ArgumentHelp("k1, k2 or k3 (TRL's is k3).", valueName: "name"))
     var klEstimator: KLEstimator = .k3
 
-    @Option(help: ArgumentHelp("GRPO loss aggregation: grpo, dapo or dr_grpo (distinct on autoregressive instances).", valueName: "name"))
+    @Option(help: ArgumentHelp("TRL's loss_type: grpo, dapo, dr_grpo, bnpo (aggregations, distinct on autoregressive instances), cispo, sapo (their own token losses; docs/sampled.md).", valueName: "name"))
     var aggregation: LossAggregation = .grpo
 
     @Option(name: .customLong("kl-placement"), help: ArgumentHelp("Where β_kl·k enters grpo/chord: loss (TRL's GRPO: the estimator's gradient flows through p) or reward (verl's use_kl_in_reward: Σ_t k at the sampling policy, detached, subtracted from the reward before the advantages).", valueName: "loss|reward"))
@@ -45,6 +45,21 @@ struct SampledOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("chord's SFT weight μ for --method chord (a chord:MU:STEPS phase carries its own).", valueName: "μ"))
     var mix: Double = 0.5
+
+    @Option(help: ArgumentHelp("Sampling temperature T: policy samples from p^{1/T} per decision node, the loss on p.", valueName: "T"))
+    var temperature: Double = 1
+
+    @Option(name: .customLong("importance-sampling"), help: ArgumentHelp("The ratio per token, or GSPO's per sequence (TRL's importance_sampling_level).", valueName: "token|sequence"))
+    var importanceSampling: ImportanceSamplingLevel = .token
+
+    @Option(name: .customLong("sapo-temperatures"), help: ArgumentHelp("SAPO's gate temperatures τ_pos,τ_neg (TRL's defaults).", valueName: "τ+,τ-"))
+    var sapoTemperatures: String = "1.0,1.05"
+
+    @Option(name: .customLong("luffy-gamma"), help: ArgumentHelp("LUFFY's shaping γ of f(π) = π/(π + γ) on off-policy tokens.", valueName: "γ"))
+    var luffyGamma: Double = 0.1
+
+    @Option(name: .customLong("mu-schedule"), help: ArgumentHelp("chord-phi phases: CHORD's μ schedule PEAK,VALLEY,WARMUP,DECAY (linear warm-up to PEAK over WARMUP steps, cosine decay to VALLEY over DECAY steps; DECAY 0: the rest of the phase).", valueName: "spec"))
+    var muSchedule: String = "0.5,0.02,0,0"
 
     /// The counts bounded before any work (issue 24): `--group-size 2^63-1` is refused at once.
     func validate() throws {
@@ -70,6 +85,17 @@ struct SampledOptions: ParsableArguments {
         c.klBiasCorrection = klBiasCorrection
         c.baseline = baseline
         c.mix = mix
+        c.temperature = temperature
+        c.importanceSampling = importanceSampling
+        c.luffyGamma = luffyGamma
+        let tau = sapoTemperatures.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard tau.count == 2, let tp = tau[0], let tn = tau[1] else { throw FlowError.invalid("--sapo-temperatures takes two numbers τ_pos,τ_neg (e.g. 1.0,1.05), got '\(sapoTemperatures)'") }
+        c.sapo = SAPOTemperatures(positive: tp, negative: tn)
+        let m = muSchedule.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard m.count == 4, let pk = Double(m[0]), let vl = Double(m[1]), let wu = Int(m[2]), let dc = Int(m[3]), wu <= 1 << 40, dc <= 1 << 40 else {
+            throw FlowError.invalid("--mu-schedule takes PEAK,VALLEY,WARMUP,DECAY (e.g. 0.5,0.02,0,0: two numbers in [0, 1], two step counts), got '\(muSchedule)'")
+        }
+        c.muSchedule = CHORDMuSchedule(peak: pk, valley: vl, warmup: wu, decay: dc)
         try c.validate()
         return c
     }
