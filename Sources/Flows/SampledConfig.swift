@@ -114,9 +114,9 @@ public struct SampledConfig: Sendable, Equatable, Codable {
         }
         if let m = muSchedule {
             guard [m.peak, m.valley].allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }), m.valley <= m.peak else {
-                throw bad("--mu-peak and --mu-valley must satisfy 0 ≤ valley ≤ peak ≤ 1, got peak \(m.peak), valley \(m.valley)")
+                throw bad("--mu-schedule: PEAK and VALLEY must satisfy 0 ≤ VALLEY ≤ PEAK ≤ 1, got peak \(m.peak), valley \(m.valley)")
             }
-            guard m.warmup >= 0, m.decay >= 0 else { throw bad("--mu-warmup and --mu-decay must be ≥ 0 steps (--mu-decay 0: the rest of the phase), got \(m.warmup), \(m.decay)") }
+            guard m.warmup >= 0, m.decay >= 0 else { throw bad("--mu-schedule: WARMUP and DECAY must be ≥ 0 steps (DECAY 0: the rest of the phase), got \(m.warmup), \(m.decay)") }
         }
         guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("--mix (chord's SFT weight μ) must be in [0, 1], got \(mix)") }
     }

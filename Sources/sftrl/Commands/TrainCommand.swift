@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip ε of the ratio.") var epsilon = 0.2
     @Option(name: [.customLong("beta"), .customLong("kl-coef")], help: "KL coefficient β (0: no KL term; kl is still logged; --kl-coef is an alias).") var beta = 0.0
     @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator: KLEstimator = .k3
-    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "Loss aggregation: grpo, dapo or dr_grpo (TRL's loss_type; --loss-type is an alias).") var lossType: LossAggregation = .dapo
+    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "TRL's loss_type: grpo, dapo, dr_grpo, bnpo, cispo (ratio capped at ε, detached) or sapo (soft gate); --loss-type is an alias.") var lossType: LossAggregation = .dapo
     @Option(name: [.customLong("scaling"), .customLong("scale-rewards")], help: "Advantage scaling: group, batch or none (TRL's scale_rewards; --scale-rewards is an alias).") var scaleRewards: AdvantageScaling = .group
     @Option(help: "Where β·k enters: loss (TRL's GRPO) or reward (verl's use_kl_in_reward: subtracted from the reward before the advantages, detached).") var klPlacement: KLPlacement = .loss
     @Flag(help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k with its gradient (ρ the importance ratio).") var klBiasCorrection = false
