@@ -101,6 +101,9 @@ public struct SampledFlowReport {
             if c.aggregation == .sapo { o["sapo_temperatures"] = .array([.number(c.sapo.positive), .number(c.sapo.negative)]) }
             let names = run.schedule.phases.map(\.method)
             if names.contains(.luffy) { o["luffy_gamma"] = .number(c.luffyGamma) }
+            if names.contains(where: { [.dft, .chordPhi, .luffy, .rloo].contains($0) }) {
+                extra["exact"] = "gradient steps of size eta beside each sampled step (inner_iterations of them): rl (beta = kl_coef) for grpo/reinforce/rloo/luffy, sft for sft-sgd, mix:MU for chord, the exact expected direction of DFT for dft, (1 - mu)·rl + mu·(exact expected phi-SFT direction) with the scheduled mu for chord-phi"
+            }
             if names.contains(.chordPhi), let m = c.muSchedule {
                 o["mu_schedule"] = .object(["peak": .number(m.peak), "valley": .number(m.valley), "warmup": .integer(m.warmup), "decay": .integer(m.decay)])
             }
