@@ -121,3 +121,25 @@ public struct SampledConfig: Sendable, Equatable, Codable {
         guard mix.isFinite, mix >= 0, mix <= 1 else { throw bad("--mix (chord's SFT weight μ) must be in [0, 1], got \(mix)") }
     }
 }
+
+extension SAPOTemperatures {
+    /// `--sapo-temperatures τ_pos,τ_neg` (the values are checked by ``SampledConfig/validate()``).
+    public init(parsing spec: String) throws {
+        let t = spec.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard t.count == 2, let p = t[0], let n = t[1] else {
+            throw FlowError.invalid("--sapo-temperatures takes two numbers τ_pos,τ_neg (e.g. 1.0,1.05), got '\(spec)'")
+        }
+        self.init(positive: p, negative: n)
+    }
+}
+
+extension CHORDMuSchedule {
+    /// `--mu-schedule PEAK,VALLEY,WARMUP,DECAY` (the values are checked by ``SampledConfig/validate()``).
+    public init(parsing spec: String) throws {
+        let m = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard m.count == 4, let pk = Double(m[0]), let vl = Double(m[1]), let wu = Int(m[2]), let dc = Int(m[3]), wu <= 1 << 40, dc <= 1 << 40 else {
+            throw FlowError.invalid("--mu-schedule takes PEAK,VALLEY,WARMUP,DECAY (e.g. 0.5,0.02,0,0: two numbers in [0, 1], two step counts), got '\(spec)'")
+        }
+        self.init(peak: pk, valley: vl, warmup: wu, decay: dc)
+    }
+}

@@ -67,8 +67,10 @@ public struct LUFFYWeight: Sendable, Equatable, Codable {
 
 /// The token weight w(π) of a weighted SFT loss −sg(w(π))·log π (the weight held fixed):
 /// `plain` w = 1 (SFT), `dft` w = π (TRL's SFT `loss_type="dft"`), `phi` w = π(1 − π) (CHORD-φ).
+/// Raw values are the command line's (`train --sft-loss-type`; TRL's SFT `loss_type` names nll and dft).
 public enum SFTTokenWeight: String, CaseIterable, Sendable, Codable {
-    case plain, dft, phi
+    case plain = "nll", dft
+    case phi = "chord-phi"
     @inlinable public func weight<T: Real>(_ p: T) -> T {
         switch self {
         case .plain: return 1

@@ -52,6 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler: LRSchedule = .constant
     // GRPO.
     @Option(help: "GRPO steps.") var rlSteps = 150
+    @Option(help: "SFT's per-token loss −sg(w(π))·log π: nll (w = 1), dft (TRL's loss_type, w = π) or chord-phi (CHORD-φ, w = π(1 − π)).") var sftLossType: SFTTokenWeight = .plain
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
     @Option(help: "Prompts per GRPO step; the batch is prompts × G completions (what TRL counts as its generation batch size, logged as num_completions).") var promptsPerStep = 16
     @Option(name: [.customLong("group-size"), .customLong("num-generations")], help: "G, completions per prompt (TRL's num_generations; --num-generations is an alias).") var numGenerations = 8
@@ -116,6 +117,7 @@ struct TrainCommand: ParsableCommand {
         c.sft.batchSize = sftBatchSize
         c.sft.optimizer.learningRate = sftLr
         c.sft.schedule = schedule
+        c.sft.tokenWeight = sftLossType
         c.grpo.schedule = schedule
         c.grpo.steps = rlSteps
         c.grpo.optimizer.learningRate = rlLr

@@ -17,6 +17,7 @@ extension KLEstimator: ExpressibleByArgument {}
 extension LossAggregation: ExpressibleByArgument {}
 extension KLPlacement: ExpressibleByArgument {}
 extension ImportanceSamplingLevel: ExpressibleByArgument {}
+extension SFTTokenWeight: ExpressibleByArgument {}
 
 /// `--weights f32|bf16` of the lm commands (any letter case).
 extension WeightStorage: ExpressibleByArgument {
