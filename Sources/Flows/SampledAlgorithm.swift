@@ -211,7 +211,7 @@ public struct SampledAlgorithm: Sendable {
         let sftWeight = mixed ? mu : (method == .sftSGD || method == .dft ? 1 : 0)
         if method.usesGroupAdvantages {
             let members = groupMembers(batch)
-            let g = Double(members.first?.count ?? config.groupSize)
+            let g = Double(config.groupSize + (method == .luffy ? config.batchSize : 0))   // a group's members
             var totalTokens = 0.0
             if config.aggregation.normalisesByBatchTokens {
                 for (x, ys) in members.enumerated() { for y in ys { totalTokens += q[x] * Double(nodes.tokenCount(response: y)) } }
