@@ -85,6 +85,8 @@ extension ParetoStudy {
             "front": .object(["points": .integer(plan.mus.count), "mu": "k/(N+1), k = 1..N, plus the ends mu = 1 and (beta > 0) mu = 0",
                               "method": .string(plan.instance.policy.name == "tabular"
                                   ? "exact: per prompt a monotone root-find for the KKT multiplier (strictly convex in p)"
+                                  : plan.instance.policy.name == "autoregressive"
+                                  ? "exact: the front of the instance's sequences as a tabular instance (the autoregressive class is realisable)"
                                   : "Newton continuation in theta from the SFT optimum (a local front)")]),
             "integrator": .object(["stepper": .string(plan.options.stepper.rawValue), "rtol": .number(plan.options.rtol),
                                    "atol": .number(plan.options.atol), "samples": .integer(plan.samples)]),
