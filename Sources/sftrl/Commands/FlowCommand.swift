@@ -28,8 +28,8 @@ struct FlowCommand: ParsableCommand {
             settings, work counters, events, final θ, wall time). cos_sft_rl = cos∠(−∇L_SFT, ∇J_β): \
             > 0 when the RL direction lowers the SFT loss to first order.
 
-            Sampled algorithms: phases grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS (or \
-            --method grpo|sft-sgd|reinforce|chord with --schedule STEPS) run --seeds K seeded runs with step \
+            Sampled algorithms: phases grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS, dft:STEPS, \
+            chord-phi:STEPS, luffy:STEPS, rloo:STEPS (or --method with --schedule STEPS) run --seeds K seeded runs with step \
             size --eta; trace.csv then has per recorded step each quantity's mean and 10%/90% quantiles \
             (sft_loss_mean, sft_loss_q10, sft_loss_q90, exact_sft_loss, …) with the exact gradient steps \
             of the same η beside them.
