@@ -297,6 +297,37 @@ import Policies
         #expect(abs(f.value(0.1) - 0.5) < 1e-15)
     }
 
+    /// The new phases in `sftrl flow`: the same seed gives the same bytes on one thread or two; the
+    /// exact curve beside dft is gradient steps along DFT's expected direction and beside chord-phi
+    /// along (1 − μ_s)∇J_β + μ_s·(φ-SFT's direction) with CHORD's scheduled μ_s, both recomputed here.
+    @Test func flowPhasesDeterministicWithTheirExactCurves() throws {
+        let inst = try SFixture.tabular(beta: 0.3)
+        var c = SampledConfig(method: .dft)
+        c.eta = 0.2; c.groupSize = 3; c.batchSize = 2; c.temperature = 0.8; c.aggregation = .sapo
+        c.muSchedule = CHORDMuSchedule(peak: 0.8, valley: 0.1, warmup: 2, decay: 0)
+        let s = try SampledSchedule(parsing: "dft:3,chord-phi:6,luffy:2,rloo:2")
+        let a = try runSampled(instance: inst, schedule: s, config: c, seeds: 4, seed: 5, threads: 1)
+        let b = try runSampled(instance: inst, schedule: s, config: c, seeds: 4, seed: 5, threads: 2)
+        #expect(a.values == b.values && a.finalThetas == b.finalThetas && a.steps.last == 13)
+        // The exact steps of the first 9 steps, by hand.
+        let u = { (m: PracticalMethod) in try PracticalUpdate(instance: inst, settings: PracticalSettings(method: m)) }
+        var theta = inst.start
+        for _ in 0..<3 { let v = try u(.dft).direction(theta); for k in theta.indices { theta[k] += 0.2 * v[k] } }
+        let mus = [0.0, 0.4, 0.8, 0.8 * 0 + 0.1 + 0.7 * 0.5 * (1 + cos(Double.pi / 4)), 0.1 + 0.7 * 0.5 * (1 + cos(Double.pi / 2)),
+                   0.1 + 0.7 * 0.5 * (1 + cos(3 * Double.pi / 4))]
+        for j in 0..<6 {
+            let pt = inst.point(theta)
+            var rl = inst.gradient(.reward, at: pt)
+            let kl = inst.gradient(.klPolicyRef, at: pt)
+            for k in rl.indices { rl[k] -= 0.3 * kl[k] }
+            let phi = try u(.chordPhi).direction(theta)
+            for k in theta.indices { theta[k] += 0.2 * ((1 - mus[j]) * rl[k] + mus[j] * phi[k]) }
+        }
+        let row = a.steps.firstIndex(of: 9)!
+        let want = inst.value(.sft, at: inst.point(theta))
+        #expect(abs(a.exact[0][row] - want) <= 1e-12, "exact sft_loss at step 9: \(a.exact[0][row]) vs \(want)")
+    }
+
     /// Bad settings name the option.
     @Test func badSettings() throws {
         let inst = try SFixture.tabular()
