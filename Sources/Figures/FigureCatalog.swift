@@ -58,16 +58,17 @@ public enum FiguresError: Error, CustomStringConvertible {
 
 /// Selection, building and atomic writing of the figure folders.
 public enum FigureCatalog {
-    public static let all = ["a", "b", "c", "d", "e", "f", "g", "h", "p"]
+    public static let all = ["a", "b", "c", "d", "e", "f", "g", "h", "p", "q"]
     public static let folders = ["a": "a-fig3-tabular", "b": "b-c1-beta", "c": "c-threshold", "d": "d-rl-duration",
-                                 "e": "e-simplex", "f": "f-qwen3-tiny", "g": "g-sampled-fig3", "h": "h-update-bias", "p": "p-pareto"]
+                                 "e": "e-simplex", "f": "f-qwen3-tiny", "g": "g-sampled-fig3", "h": "h-update-bias", "p": "p-pareto",
+                                 "q": "q-practical-limits"]
 
     public static func folderName(_ key: String) -> String { folders[key]! }
 
-    /// The figure keys to build, in order. Default: a–e, g, h, p (f only with --include-transformer).
+    /// The figure keys to build, in order. Default: a–e, g, h, p, q (f only with --include-transformer).
     /// Throws ``FiguresError`` (`.selection`, `.unknownFigure`) naming what to change in `--only`.
     public static func selection(_ only: String?, includeTransformer: Bool) throws -> [String] {
-        guard let only else { return ["a", "b", "c", "d", "e", "g", "h", "p"] + (includeTransformer ? ["f"] : []) }
+        guard let only else { return ["a", "b", "c", "d", "e", "g", "h", "p", "q"] + (includeTransformer ? ["f"] : []) }
         var keys: [String] = []
         let items = only.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if items.count > 1, items.contains(where: \.isEmpty) {
@@ -96,6 +97,7 @@ public enum FigureCatalog {
         case "g": return try FigureSampledFig3.build(quick: quick)
         case "h": return try FigureUpdateBias.build(quick: quick)
         case "p": return try FigurePareto.build(quick: quick)
+        case "q": return try FigurePracticalLimits.build(quick: quick)
         default: throw FiguresError.unknownFigure(key)
         }
     }

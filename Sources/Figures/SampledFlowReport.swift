@@ -94,6 +94,21 @@ public struct SampledFlowReport {
             o["kl_bias_correction"] = .bool(c.klBiasCorrection)
             extra["sampled"] = .object(o)
         }
+        // The 2025–26 methods' settings, written only when they differ from the defaults (older manifests keep their bytes).
+        if case .object(var o) = extra["sampled"] {
+            if c.temperature != 1 { o["temperature"] = .number(c.temperature) }
+            if c.importanceSampling != .token { o["importance_sampling"] = .string(c.importanceSampling.rawValue) }
+            if c.aggregation == .sapo { o["sapo_temperatures"] = .array([.number(c.sapo.positive), .number(c.sapo.negative)]) }
+            let names = run.schedule.phases.map(\.method)
+            if names.contains(.luffy) { o["luffy_gamma"] = .number(c.luffyGamma) }
+            if names.contains(where: { [.dft, .chordPhi, .luffy, .rloo].contains($0) }) {
+                extra["exact"] = "gradient steps of size eta beside each sampled step (inner_iterations of them): rl (beta = kl_coef) for grpo/reinforce/rloo/luffy, sft for sft-sgd, mix:MU for chord, the exact expected direction of DFT for dft, (1 - mu)·rl + mu·(exact expected phi-SFT direction) with the scheduled mu for chord-phi"
+            }
+            if names.contains(.chordPhi), let m = c.muSchedule {
+                o["mu_schedule"] = .object(["peak": .number(m.peak), "valley": .number(m.valley), "warmup": .integer(m.warmup), "decay": .integer(m.decay)])
+            }
+            extra["sampled"] = .object(o)
+        }
         return Manifest(command: command, version: sftrlVersion, extra: extra, timing: .init(started: started, wallSeconds: wallSeconds))
     }
 

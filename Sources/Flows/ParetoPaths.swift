@@ -157,6 +157,11 @@ public struct ParetoPath: Sendable {
     public var name: String
     public var schedule: Schedule
     public var rows: [Row]
+    /// A practical method's path (``runMethod(_:instance:duration:curve:samples:options:)``): its id.
+    public var methodSpec: String? = nil
+
+    /// What the tables print in the `schedule` column: the schedule's spec, or the method's id.
+    public var spec: String { methodSpec ?? schedule.spec }
 
     /// The row at the end of the schedule.
     public var final: Row { rows[rows.count - 1] }

@@ -14,6 +14,10 @@ public struct ParetoStudy {
         public var paths: [(String, Schedule)]
         public var samples: Int
         public var options: IntegratorOptions
+        /// Practical methods (`sftrl pareto --method`): each gets a path (its expected-update flow for
+        /// `methodDuration`) and its limit (``ParetoMethodLimit``).
+        public var methods: [PracticalSettings] = []
+        public var methodDuration: Double = 10
 
         public init(instance: Instance, file: InstanceFile, name: String, mus: [Double], paths: [(String, Schedule)],
                     samples: Int, options: IntegratorOptions) {
@@ -28,6 +32,8 @@ public struct ParetoStudy {
     public var front: [ParetoPoint]
     public var curve: ParetoCurve
     public var paths: [ParetoPath]
+    /// Where each of `plan.methods` converges, against the front.
+    public var limits: [ParetoMethodLimit] = []
 
     public static func compute(_ plan: Plan) throws -> ParetoStudy {
         let inst = plan.instance
@@ -49,6 +55,12 @@ public struct ParetoStudy {
         let paths = try plan.paths.map { (name, schedule) in
             try ParetoPath.run(name: name, instance: inst, schedule: schedule, curve: curve, samples: plan.samples, options: plan.options)
         }
-        return ParetoStudy(plan: plan, front: front, curve: curve, paths: paths)
+        var study = ParetoStudy(plan: plan, front: front, curve: curve, paths: paths)
+        for m in plan.methods {
+            study.paths.append(try ParetoPath.runMethod(m, instance: inst, duration: plan.methodDuration, curve: curve,
+                                                        samples: plan.samples, options: plan.options))
+            study.limits.append(try ParetoMethodLimit.compute(m, instance: inst, curve: curve))
+        }
+        return study
     }
 }

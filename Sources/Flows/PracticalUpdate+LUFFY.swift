@@ -1,12 +1,14 @@
 import Foundation
 import Policies
+import PostTraining
 
 extension PracticalUpdate {
     /// LUFFY's off-policy token weight: the gradient of the shaped ratio f(π) = π/(π + γ) is
     /// f′(π)·π·∇log π = γπ/(π + γ)²·∇log π (LUFFY's "policy shaping", the off-policy policy's
     /// probability taken as 1, so the importance ratio is π itself).
+    /// The formula is ``LUFFYWeight/dLogp(_:)``'s, the one the sampled algorithm uses.
     public static func luffyShapingWeight(_ pi: Double, gamma: Double) -> Double {
-        gamma * pi / ((pi + gamma) * (pi + gamma))
+        LUFFYWeight(gamma: gamma).dLogp(pi)
     }
 
     /// LUFFY's exact expected update at ratio 1 (Yan et al., "Learning to Reason under Off-Policy

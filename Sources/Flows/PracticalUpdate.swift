@@ -97,7 +97,7 @@ public struct PracticalUpdate: Sendable {
     /// otherwise every joint batch (``UpdateDistribution/exact(_:theta:)``). The tests tie the two.
     public func expectedSampledDirection(_ theta: [Double]) throws -> [Double] {
         let algo = sampled!, cfg = algo.config
-        guard cfg.scaling != .batch, cfg.aggregation != .dapo else {
+        guard cfg.scaling != .batch, !cfg.aggregation.normalisesByBatchTokens else {
             return try UpdateDistribution.exact(algo, theta: theta).expectedUpdate
         }
         let v = nodes.values(theta), old = v.log
@@ -167,10 +167,23 @@ public struct PracticalUpdate: Sendable {
         return tokenDirection(theta, coefficient: { x, y in inst.weights[x] * inst.data[x][y] * s(y) }, tokenWeight: f)
     }
 
+    /// The same for any instance, its decision nodes and response paths (shared with ``SampledAlgorithm/targetDirection(theta:mix:)``).
+    static func dataTokenDirection(instance: Instance, nodes: DecisionNodes, paths: [[(node: Int, choice: Int)]], theta: [Double],
+                                   sequenceWeight s: (Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
+        tokenDirection(instance: instance, nodes: nodes, paths: paths, theta: theta,
+                       coefficient: { x, y in instance.weights[x] * instance.data[x][y] * s(y) }, tokenWeight: f)
+    }
+
+    /// ``tokenDirection(instance:nodes:paths:theta:coefficient:tokenWeight:)`` on this update's instance.
+    public func tokenDirection(_ theta: [Double], coefficient: (Int, Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
+        PracticalUpdate.tokenDirection(instance: instance, nodes: nodes, paths: paths, theta: theta, coefficient: coefficient, tokenWeight: f)
+    }
+
     /// Σ_x Σ_y c(x, y) Σ_t f(π_t) ∇log π_{n_t}(c_t), the sum over the tokens t of y (the end token
     /// included where it is emitted): node gradients G_{x,n} = Σ_{t at n} c·f(π_t)(e_{c_t} − π_n),
     /// pulled back to θ. Pairs with c = 0 are skipped. With f ≡ 1 it is Σ c(x, y) ∇log p(y|x).
-    public func tokenDirection(_ theta: [Double], coefficient: (Int, Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
+    static func tokenDirection(instance: Instance, nodes: DecisionNodes, paths: [[(node: Int, choice: Int)]], theta: [Double],
+                               coefficient: (Int, Int) -> Double, tokenWeight f: (Double) -> Double) -> [Double] {
         let v = nodes.values(theta)
         var acc = v.probs.map { [Double](repeating: 0, count: $0.count) }
         for x in instance.weights.indices {

@@ -15,7 +15,8 @@ public struct SampledPhase: Equatable, Sendable {
     }
 }
 
-/// A schedule of sampled phases, parsed from `grpo:STEPS,sft-sgd:STEPS,reinforce:STEPS,chord:MU:STEPS`.
+/// A schedule of sampled phases, parsed from `grpo:STEPS,sft-sgd:STEPS,reinforce:STEPS,chord:MU:STEPS` and
+/// `dft:STEPS`, `chord-phi:STEPS` (μ by CHORD's schedule, ``CHORDMuSchedule``), `luffy:STEPS`, `rloo:STEPS`.
 public struct SampledSchedule: Equatable, Sendable {
     public var phases: [SampledPhase]
 
@@ -29,7 +30,7 @@ public struct SampledSchedule: Equatable, Sendable {
             func bad(_ s: String) -> ScheduleError { .badPhase(index: k + 1, text: item, problem: s) }
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard let method = SampledMethod(rawValue: parts[0].lowercased()) else {
-                throw bad("unknown sampled phase '\(parts[0])'; write grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS or chord:MU:STEPS")
+                throw bad("unknown sampled phase '\(parts[0])'; write grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS, dft:STEPS, chord-phi:STEPS, luffy:STEPS or rloo:STEPS")
             }
             let want = method == .chord ? 3 : 2
             guard parts.count == want else {
@@ -101,6 +102,10 @@ public func runSampled(instance: Instance, schedule: SampledSchedule, config: Sa
         var c = config
         c.method = ph.method
         c.mix = ph.mix
+        if ph.method == .chordPhi, var m = c.muSchedule {
+            if m.decay == 0 { m.decay = max(ph.steps - m.warmup, 1) }   // default: decay over the rest of the phase
+            c.muSchedule = m
+        } else { c.muSchedule = nil }
         return try SampledAlgorithm(instance: instance, config: c)
     }
     var recordList: [(step: Int, label: String)] = [(0, schedule.phases[0].spec)]
@@ -129,10 +134,11 @@ public func runSampled(instance: Instance, schedule: SampledSchedule, config: Sa
     store(0, values(theta), into: &exact)
     s = 0
     for (k, ph) in schedule.phases.enumerated() {
-        let flow = try PolicyFlow(instance: exactInstance, kind: ph.method.exactKind(mix: ph.mix))
-        for _ in 0..<ph.steps {
+        let flow = try ph.method.exactKind(mix: ph.mix).map { try PolicyFlow(instance: exactInstance, kind: $0) }
+        for j in 0..<ph.steps {
+            let mu = algos[k].scheduledMix(step: j)
             for _ in 0..<algos[k].config.innerIterations {
-                let v = flow.velocity(at: theta)
+                let v = flow?.velocity(at: theta) ?? algos[k].targetDirection(theta: theta, mix: mu)
                 for i in theta.indices { theta[i] += config.eta * v[i] }
             }
             s += 1
@@ -152,10 +158,10 @@ public func runSampled(instance: Instance, schedule: SampledSchedule, config: Sa
         var step = 0
         for (p, ph) in schedule.phases.enumerated() {
             var state = OptimizerState()
-            for _ in 0..<ph.steps {
+            for j in 0..<ph.steps {
                 let v = algos[p].nodes.values(th)
                 let batch = algos[p].sample(v, &g)
-                th = algos[p].step(theta: th, batch: batch, state: &state, nodeValues: v)
+                th = algos[p].step(theta: th, batch: batch, state: &state, nodeValues: v, mix: algos[p].scheduledMix(step: j))
                 step += 1
                 if th.contains(where: { !$0.isFinite }) {
                     failure.set(0, .diverged(phase: p, label: ph.spec, step: step, t: Double(step)))

@@ -87,7 +87,7 @@ public struct UpdateDistribution: Sendable, Codable {
     /// suggests `--monte-carlo`).
     public static func forEachBatch(_ algo: SampledAlgorithm, theta: [Double], _ body: (SampledBatch, Double) -> Void) throws {
         let inst = algo.instance, cfg = algo.config
-        let probs = algo.nodes.sequenceProbabilities(algo.nodes.values(theta))
+        let probs = algo.samplingProbabilities(algo.nodes.values(theta))
         _ = try batchCount(algo, probs: probs)
         let rlSets = algo.usesPolicySamples ? probs.map { multisets($0, cfg.groupSize) } : []
         let sftSets = algo.usesDataSamples ? inst.data.map { multisets($0, cfg.batchSize) } : []

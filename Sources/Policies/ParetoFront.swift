@@ -201,6 +201,7 @@ extension Instance {
     /// - log-linear: damped Newton in θ on the moving subspace, continued from the SFT optimum
     ///   (μ = 1) down the sorted μ's, each warm-started at the previous point. F_μ need not be convex
     ///   in θ, so these are stationary points found by continuation: a **local** front.
+    /// - autoregressive: exact, the front of its sequence twin (``sequenceTabularTwin()``).
     public func paretoFront(mus: [Double]) throws -> [ParetoPoint] {
         for m in mus where !(m > 0 && m < 1) {
             throw ParetoError.invalid("every μ must lie strictly between 0 and 1, got \(m)")
@@ -227,14 +228,23 @@ extension Instance {
             }
             return mus.indices.map { out[$0]! }
         case .autoregressive:
-            throw ParetoError.invalid("sftrl pareto does not support autoregressive instances yet (the class is realisable: "
-                + "list the sequences as responses of a tabular instance to get the same front)")
+            return try sequenceTabularTwin().paretoFront(mus: mus)
         }
     }
 
-    /// The exact tabular front point at μ ∈ (0, 1); nil for another class (whose front is only
-    /// local) or μ outside (0, 1).
+    /// The tabular instance whose responses are this autoregressive instance's sequences (same q,
+    /// p_D, r, π_ref per sequence). The autoregressive class is realisable (every full-support
+    /// sequence distribution has node conditionals), L_SFT is the sequence log-loss (Lemma 1) and
+    /// J_β is sequence-level, so both classes have the same front in the (L_SFT, J_β) plane; its
+    /// points carry the twin's θ (centred log p per sequence), not node logits.
+    public func sequenceTabularTwin() throws -> Instance {
+        try Instance(beta: beta, weights: weights, data: data, reward: reward, reference: reference)
+    }
+
+    /// The exact tabular front point at μ ∈ (0, 1) (autoregressive: its sequence twin's); nil for the
+    /// log-linear class (whose front is only local) or μ outside (0, 1).
     public func exactParetoPoint(mu: Double) -> ParetoPoint? {
+        if case .autoregressive = policy { return (try? sequenceTabularTwin())?.exactParetoPoint(mu: mu) }
         guard case .tabular = policy, mu > 0, mu < 1 else { return nil }
         let probs = weights.indices.map { x in
             ParetoTabular.solvePrompt(mu: mu, beta: beta, data: data[x], reward: reward[x], reference: reference[x])
@@ -263,12 +273,13 @@ extension Instance {
             let r = beta > 0 ? (try? rlOptimum()).map { at(0, $0.theta) } : nil
             return (s, r)
         case .autoregressive:
-            return (nil, nil)
+            return (try? sequenceTabularTwin())?.paretoEnds() ?? (nil, nil)
         }
     }
 
-    /// A tabular point from per-prompt probabilities (θ = centred log p; −∞ where p = 0).
-    func paretoPoint(mu: Double, probs: [[Double]]) -> ParetoPoint {
+    /// A tabular point from per-prompt probabilities (θ = centred log p; −∞ where p = 0): L_SFT (+∞ when
+    /// p = 0 on the data's support), J and J_β of any policy given by its probabilities.
+    public func paretoPoint(mu: Double, probs: [[Double]]) -> ParetoPoint {
         var theta: [Double] = []
         var sft = 0.0, rew = 0.0, reg = 0.0
         for (x, p) in probs.enumerated() {

@@ -168,7 +168,8 @@ public func grpoLoss(logits: [Float], batch: TokenBatch, vocab: Int, advantages:
                 logps.append(logp)
                 let term = GRPOTokenTerm(logp: logp, oldLogp: oldLogps?[k] ?? logp, refLogp: refLogps?[k], advantage: advantages[b],
                                          epsilon: config.epsilon, epsilonHigh: config.epsilon, klCoefficient: config.beta,
-                                         estimator: config.klEstimator, placement: config.klPlacement, biasCorrection: config.klBiasCorrection)
+                                         estimator: config.klEstimator, placement: config.klPlacement, biasCorrection: config.klBiasCorrection,
+                                         surrogate: config.lossType.surrogate)
                 let tokenLoss = term.loss, dLogp = term.dLogp
                 if term.clipped { clippedCount += 1; if advantages[b] < 0 { clippedLow += 1 } }
                 if let kl = term.kl { klSum += kl; tokenKL.append(kl) }

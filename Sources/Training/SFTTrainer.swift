@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import PostTraining
 import Transformer
 
 /// A right-padded batch of token sequences with a mask on the *targets*.
@@ -59,21 +60,60 @@ public struct SFTConfig: Codable, Sendable, Equatable {
     public var batchSize: Int = 32
     public var optimizer = AdamWConfig(learningRate: 1e-3, weightDecay: 0.0, maxGradNorm: 1.0)
     public var schedule: LRSchedule = .constant
+    /// The per-token loss −sg(w(π))·log π (``SFTTokenWeight``): nll (w = 1), dft (TRL's, w = π) or
+    /// chord-phi (CHORD-φ, w = π(1 − π)).
+    public var tokenWeight: SFTTokenWeight = .plain
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case epochs, batchSize, optimizer, schedule }
+    enum CodingKeys: String, CodingKey { case epochs, batchSize, optimizer, schedule, tokenWeight }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decode(Int.self, forKey: .epochs)
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         optimizer = try c.decode(AdamWConfig.self, forKey: .optimizer)
         schedule = try c.decodeIfPresent(LRSchedule.self, forKey: .schedule) ?? .constant
+        tokenWeight = try c.decodeIfPresent(SFTTokenWeight.self, forKey: .tokenWeight) ?? .plain
     }
+    /// `tokenWeight` is written only when it is not plain (manifests of default runs keep their bytes).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(schedule, forKey: .schedule)
+        if tokenWeight != .plain { try c.encode(tokenWeight, forKey: .tokenWeight) }
+    }
+}
+
+/// The weighted SFT loss of a batch from its cross-entropy: with w_n = w(π_n(y_n)) held fixed
+/// (``SFTTokenWeight``), loss = (1/M) Σ_n w_n·(−log π_n(y_n)) and dLogits_n = w_n·(π_n − e_{y_n})/M:
+/// each counted row of `ce` scaled by its weight, π_n(y_n) from the row's log-softmax (`Softmax`'s).
+/// `plain` returns `ce` unchanged.
+public func weightedSFTLoss(_ ce: CrossEntropyResult, logits: [Float], targets: [Int32], vocab V: Int, weight: SFTTokenWeight,
+                            ignoreIndex: Int32 = -100) -> CrossEntropyResult {
+    guard weight != .plain, ce.count > 0 else { return ce }
+    var out = ce
+    var total = 0.0
+    var scratch = [Float](repeating: 0, count: V)
+    logits.withUnsafeBufferPointer { lp in
+        scratch.withUnsafeMutableBufferPointer { sp in
+            for n in targets.indices where targets[n] != ignoreIndex {
+                let y = Int(targets[n])
+                let logp = Double(lp[n * V + y]) - Softmax.softmax(lp.baseAddress! + n * V, count: V, into: sp.baseAddress!)
+                let w = weight.weight(Foundation.exp(logp))
+                total -= w * logp
+                for j in 0..<V { out.dLogits[n * V + j] = Float(w * Double(ce.dLogits[n * V + j])) }
+            }
+        }
+    }
+    out.loss = total / Double(ce.count)
+    return out
 }
 
 /// Supervised fine-tuning on prompt → completion pairs, loss on the completion tokens only.
 ///
-/// Each step: forward the batch, token-mean cross-entropy on the completion, `model.backward`,
+/// Each step: forward the batch, token-mean cross-entropy on the completion (each token weighted by
+/// ``SFTConfig/tokenWeight``: DFT, CHORD-φ), `model.backward`,
 /// AdamW. Logs (TRL names) `loss`, `mean_token_accuracy`, `entropy`, `num_tokens` (cumulative
 /// non-pad tokens seen) and `grad_norm` (before clipping). The epoch order is a seeded shuffle.
 public final class SFTTrainer {
@@ -121,7 +161,9 @@ public final class SFTTrainer {
         let batch = nextBatch()
         model.zeroGradients()
         let logits = model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-        let ce = crossEntropy(logits: logits, targets: batch.targets(), vocab: model.config.vocabSize)
+        let targets = batch.targets()
+        let ce = weightedSFTLoss(crossEntropy(logits: logits, targets: targets, vocab: model.config.vocabSize), logits: logits,
+                                 targets: targets, vocab: model.config.vocabSize, weight: config.tokenWeight)
         model.backward(dLogits: ce.dLogits)
         let lr = config.schedule.rate(peak: config.optimizer.learningRate, step: optimizer.stepCount + 1, total: totalSteps)
         let norm = optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)

@@ -116,7 +116,8 @@ struct FiguresTests {
     }
 
     @Test func selection() throws {
-        #expect(try FigureCatalog.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "g", "h", "p"])
+        #expect(try FigureCatalog.selection(nil, includeTransformer: false) == ["a", "b", "c", "d", "e", "g", "h", "p", "q"])
+        #expect(try FigureCatalog.selection("q-practical-limits", includeTransformer: false) == ["q"])
         #expect(try FigureCatalog.selection("p-pareto", includeTransformer: false) == ["p"])
         #expect(try FigureCatalog.selection("h-update-bias,g", includeTransformer: false) == ["g", "h"])
         #expect(try FigureCatalog.selection("d, b,b", includeTransformer: false) == ["b", "d"])

@@ -25,7 +25,7 @@ struct FiguresCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String = "notebooks-data"
 
-    @Option(help: "Comma-separated figures to regenerate (letters a–h, p or folder names); default a,b,c,d,e,g,h,p.")
+    @Option(help: "Comma-separated figures to regenerate (letters a–h, p, q or folder names); default a,b,c,d,e,g,h,p,q.")
     var only: String?
 
     @Flag(help: "Coarser grids and fewer samples (seconds; for development, not for the committed data).")

@@ -28,8 +28,8 @@ struct FlowCommand: ParsableCommand {
             settings, work counters, events, final θ, wall time). cos_sft_rl = cos∠(−∇L_SFT, ∇J_β): \
             > 0 when the RL direction lowers the SFT loss to first order.
 
-            Sampled algorithms: phases grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS (or \
-            --method grpo|sft-sgd|reinforce|chord with --schedule STEPS) run --seeds K seeded runs with step \
+            Sampled algorithms: phases grpo:STEPS, sft-sgd:STEPS, reinforce:STEPS, chord:MU:STEPS, dft:STEPS, \
+            chord-phi:STEPS, luffy:STEPS, rloo:STEPS (or --method with --schedule STEPS) run --seeds K seeded runs with step \
             size --eta; trace.csv then has per recorded step each quantity's mean and 10%/90% quantiles \
             (sft_loss_mean, sft_loss_q10, sft_loss_q90, exact_sft_loss, …) with the exact gradient steps \
             of the same η beside them.
@@ -43,7 +43,7 @@ struct FlowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Phases sft:D, rl:D, mix:MU:D separated by commas, e.g. sft:2,rl:5,sft:2 (required).", valueName: "spec"))
     var schedule: String
 
-    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord (then --schedule is a step count).", valueName: "name"))
+    @Option(help: ArgumentHelp("flow (exact gradient flow, GSL), gd (gradient steps of size --eta), or a sampled method sft-sgd, reinforce, grpo, chord, dft, chord-phi, luffy, rloo (then --schedule is a step count).", valueName: "name"))
     var method: FlowMethod = .flow
 
     @OptionGroup(title: "Sampled algorithms") var sampled: SampledOptions

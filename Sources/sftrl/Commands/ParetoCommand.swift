@@ -27,41 +27,34 @@ struct ParetoCommand: ParsableCommand {
 
             Writes OUT/front.csv (mu, sft_loss, reward, reward_reg), OUT/paths.csv (path, schedule, t, \
             phase, sft_loss, reward, reward_reg, distance, reward_gap, sft_gap), OUT/summary.csv (per \
-            path: the final row and the closest approach), OUT/pareto.svg and OUT/manifest.json.
+            path: the final row and the closest approach), OUT/pareto.svg and OUT/manifest.json; with \
+            --method, each method's path too and OUT/limits.csv (where it converges, sftrl fixedpoint's limit).
 
             Exit codes: 0 done; 2 invalid input (nothing written); 1 the run failed (nothing written).
             """)
 
-    @Option(help: ArgumentHelp("Instance JSON file (required; tabular or loglinear).", valueName: "file"))
+    @Option(help: ArgumentHelp("Instance JSON file (required; tabular, loglinear or autoregressive: the front of its sequences).", valueName: "file"))
     var instance: String
-
     @Option(help: "Front points N strictly inside (0, 1): μ = k/(N+1), k = 1..N (≥ 2).")
     var points: Int = 99
-
     @Option(help: "Length D of each phase of the two-stage pipelines; every standard path has total length 2D.")
     var duration: Double = 5
-
     @Option(help: "Rounds K of the alternating pipeline (sft:D/K,rl:D/K repeated K times).")
     var alternations: Int = 4
-
     @Option(help: ArgumentHelp("SFT weights μ of the mix:μ:2D paths, comma-separated (empty for none).", valueName: "list"))
     var mix: String = "0.25,0.5,0.75"
-
     @Option(name: .customLong("schedule"), help: ArgumentHelp("An extra path, as in sftrl flow (repeatable; none by default).", valueName: "spec"))
     var schedules: [String] = []
-
+    @Option(name: .customLong("method"), help: ArgumentHelp("A practical method (fixedpoint's, default options): its expected-update flow for 2D and its limit against the front, in limits.csv (repeatable).", valueName: "id"))
+    var methods: [String] = []
     @Option(help: "Evenly spaced output times per path (ends included, boundaries added), ≥ 2.")
     var samples: Int = 101
-
     @Option(help: "Relative tolerance of the flows (rk8pd).")
     var rtol: Double = 1e-8
-
     @Option(help: "Absolute tolerance of the flows.")
     var atol: Double = 1e-10
-
     @Option(help: ArgumentHelp("Output directory (required; created if missing; its five files are replaced).", valueName: "dir"))
     var out: String
-
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
@@ -104,9 +97,14 @@ struct ParetoCommand: ParsableCommand {
                 + "\(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB for this instance, more than half of this machine's memory; lower them")
         }
         try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
-        let mus = (1...points).map { Double($0) / Double(points + 1) }
-        return ParetoStudy.Plan(instance: loaded.instance, file: loaded.file, name: URL(fileURLWithPath: instance).deletingPathExtension().lastPathComponent,
-                                mus: mus, paths: paths, samples: samples, options: options)
+        var plan = ParetoStudy.Plan(instance: loaded.instance, file: loaded.file, name: URL(fileURLWithPath: instance).deletingPathExtension().lastPathComponent,
+                                    mus: (1...points).map { Double($0) / Double(points + 1) }, paths: paths, samples: samples, options: options)
+        plan.methods = try methods.map { id in
+            guard let m = PracticalMethod(rawValue: id) else { throw ValidationError("unknown --method '\(id)': use \(PracticalMethod.idList)") }
+            return PracticalSettings(method: m)
+        }
+        plan.methodDuration = 2 * duration
+        return plan
     }
 
     func validate() throws {

@@ -52,6 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule of the SFT and GRPO stages: constant or linear (TRL's default lr_scheduler_type: linear decay to 0 over the stage, no warm-up).") var lrScheduler: LRSchedule = .constant
     // GRPO.
     @Option(help: "GRPO steps.") var rlSteps = 150
+    @Option(help: "SFT's per-token loss −sg(w(π))·log π: nll (w = 1), dft (TRL's loss_type, w = π) or chord-phi (CHORD-φ, w = π(1 − π)).") var sftLossType: SFTTokenWeight = .plain
     @Option(help: "GRPO learning rate (AdamW).") var rlLr = 3e-4
     @Option(help: "Prompts per GRPO step; the batch is prompts × G completions (what TRL counts as its generation batch size, logged as num_completions).") var promptsPerStep = 16
     @Option(name: [.customLong("group-size"), .customLong("num-generations")], help: "G, completions per prompt (TRL's num_generations; --num-generations is an alias).") var numGenerations = 8
@@ -62,7 +63,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip ε of the ratio.") var epsilon = 0.2
     @Option(name: [.customLong("beta"), .customLong("kl-coef")], help: "KL coefficient β (0: no KL term; kl is still logged; --kl-coef is an alias).") var beta = 0.0
     @Option(help: "KL estimator: k1, k2 or k3.") var klEstimator: KLEstimator = .k3
-    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "Loss aggregation: grpo, dapo or dr_grpo (TRL's loss_type; --loss-type is an alias).") var lossType: LossAggregation = .dapo
+    @Option(name: [.customLong("aggregation"), .customLong("loss-type")], help: "TRL's loss_type: grpo, dapo, dr_grpo, bnpo, cispo (ratio capped at ε, detached) or sapo (soft gate); --loss-type is an alias.") var lossType: LossAggregation = .dapo
     @Option(name: [.customLong("scaling"), .customLong("scale-rewards")], help: "Advantage scaling: group, batch or none (TRL's scale_rewards; --scale-rewards is an alias).") var scaleRewards: AdvantageScaling = .group
     @Option(help: "Where β·k enters: loss (TRL's GRPO) or reward (verl's use_kl_in_reward: subtracted from the reward before the advantages, detached).") var klPlacement: KLPlacement = .loss
     @Flag(help: "TRL's use_bias_correction_kl: the loss's KL term is ρ·k with its gradient (ρ the importance ratio).") var klBiasCorrection = false
@@ -116,6 +117,7 @@ struct TrainCommand: ParsableCommand {
         c.sft.batchSize = sftBatchSize
         c.sft.optimizer.learningRate = sftLr
         c.sft.schedule = schedule
+        c.sft.tokenWeight = sftLossType
         c.grpo.schedule = schedule
         c.grpo.steps = rlSteps
         c.grpo.optimizer.learningRate = rlLr

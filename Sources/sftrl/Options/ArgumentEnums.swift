@@ -18,6 +18,8 @@ extension AdvantageScaling: ExpressibleByArgument {}
 extension KLEstimator: ExpressibleByArgument {}
 extension LossAggregation: ExpressibleByArgument {}
 extension KLPlacement: ExpressibleByArgument {}
+extension ImportanceSamplingLevel: ExpressibleByArgument {}
+extension SFTTokenWeight: ExpressibleByArgument {}
 
 /// `--weights f32|bf16` of the lm commands (any letter case).
 extension WeightStorage: ExpressibleByArgument {
@@ -27,7 +29,7 @@ extension WeightStorage: ExpressibleByArgument {
 /// `sftrl flow --method`: the exact flow, gradient steps, or one of the sampled methods.
 enum FlowMethod: String, CaseIterable, ExpressibleByArgument {
     case flow, gd
-    case sftSGD = "sft-sgd", reinforce, grpo, chord
+    case sftSGD = "sft-sgd", reinforce, grpo, chord, dft, chordPhi = "chord-phi", luffy, rloo
 
     /// The sampled method it names (nil for flow and gd).
     var sampled: SampledMethod? { SampledMethod(rawValue: rawValue) }
