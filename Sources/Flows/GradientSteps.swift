@@ -52,11 +52,13 @@ public func runGradientSteps(instance: Instance, schedule: Schedule, eta: Double
 
     var theta = instance.start
     var rows: [TraceRow] = []
+    let evaluator = TraceEvaluator.make(instance)
+    func traceValues(_ theta: [Double]) -> TraceValues { evaluator?.values(at: theta) ?? TraceValues(instance, at: theta) }
     var hits: [LevelEventHit] = []
     var pending = Array(events.indices)
     var last = pending.map { events[$0].quantity.value(instance, at: theta) - events[$0].level }
     rows.append(TraceRow(t: 0, phaseIndex: 0, phase: schedule.phases[0].kind.label, step: 0, theta: theta,
-                         values: TraceValues(instance, at: theta)))
+                         values: traceValues(theta)))
     var s = 0
     for (k, phase) in schedule.phases.enumerated() {
         let flow = try PolicyFlow(instance: instance, kind: phase.kind)
@@ -83,7 +85,7 @@ public func runGradientSteps(instance: Instance, schedule: Schedule, eta: Double
             }
             if record.contains(s) {
                 rows.append(TraceRow(t: t, phaseIndex: k, phase: phase.kind.label, step: s, theta: theta,
-                                     values: TraceValues(instance, at: theta)))
+                                     values: traceValues(theta)))
             }
         }
     }

@@ -69,12 +69,15 @@ public func runFlow(instance: Instance, schedule: Schedule, outputTimes: [Double
     var phaseStats: [IntegrationStats] = []
     var total_ = IntegrationStats()
     var pending = Array(events.indices)
+    // Trace rows: the fused tabular pass when the class allows, else the general code.
+    let evaluator = TraceEvaluator.make(instance)
+    func traceValues(_ theta: [Double]) -> TraceValues { evaluator?.values(at: theta) ?? TraceValues(instance, at: theta) }
 
     var next = 0  // next output time
     if next < outputTimes.count && outputTimes[next] == 0 {
         while next < outputTimes.count && outputTimes[next] == 0 { next += 1 }
         rows.append(TraceRow(t: 0, phaseIndex: 0, phase: schedule.phases[0].kind.label, theta: theta,
-                             values: TraceValues(instance, at: theta)))
+                             values: traceValues(theta)))
     }
     for (k, phase) in schedule.phases.enumerated() {
         let t0 = bounds[k], t1 = bounds[k + 1]
@@ -102,7 +105,7 @@ public func runFlow(instance: Instance, schedule: Schedule, outputTimes: [Double
         }
         for (time, state) in zip(traj.times, traj.states) {
             rows.append(TraceRow(t: time, phaseIndex: k, phase: phase.kind.label, theta: state,
-                                 values: TraceValues(instance, at: state)))
+                                 values: traceValues(state)))
         }
         var met: Set<Int> = []
         for hit in traj.events {

@@ -61,9 +61,14 @@ public enum TraceQuantity: String, CaseIterable, Sendable, Codable {
 
     /// cos∠(−∇L_SFT, ∇J_β) from the two gradients; 0 when either norm is below ``cosineNormFloor``.
     public static func cosine(sft gs: [Double], rl gr: [Double]) -> Double {
-        let ns = norm(gs), nr = norm(gr)
+        cosine(dot: dot(gs, gr), sftNorm: norm(gs), rlNorm: norm(gr))
+    }
+
+    /// cos∠(−∇L_SFT, ∇J_β) = −(∇L_SFT·∇J_β)/(‖∇L_SFT‖‖∇J_β‖) from the dot product and the norms;
+    /// 0 when either norm is below ``cosineNormFloor``.
+    static func cosine(dot sr: Double, sftNorm ns: Double, rlNorm nr: Double) -> Double {
         guard ns >= cosineNormFloor, nr >= cosineNormFloor else { return 0 }
-        return -dot(gs, gr) / (ns * nr)
+        return -sr / (ns * nr)
     }
 
     /// The names, for error messages: `sft_loss, reward, …`.
@@ -89,6 +94,9 @@ public struct TraceValues: Sendable, Equatable {
         v[.cosSFTRL] = TraceQuantity.cosine(sft: gs, rl: gr)
         values = v
     }
+
+    /// Values already computed (``TraceEvaluator``).
+    init(values: [TraceQuantity: Double]) { self.values = values }
 
     public subscript(_ q: TraceQuantity) -> Double { values[q]! }
 }
