@@ -28,9 +28,10 @@ extension VerifiedClaims {
         // (q, t, u) and their boxes are invariant under permuting p, q (and r) together, so edges
         // 0 and 1 (θ ∈ [0, 2]) stand for all six.
         let thIdx = add("theta", Interval(0, Double(onQ && n == 3 ? 2 : DirectionPolygon.edges(n))))
-        let rIdx = id == "eq5-osc" || id == "prop1" ? (1...n).map { add("r\($0)", d.reward) } : []
+        // prop1's margin is 1-homogeneous in r (R_max = max|r| scales with it): it is posed on
+        // ρ = r/R_max ∈ [−1, 1]^N, which covers every reward vector (r = 0 is trivial).
+        let rIdx = id == "eq5-osc" ? (1...n).map { add("r\($0)", d.reward) } : (id == "prop1" ? (1...n).map { add("rho\($0)", Interval(-1, 1)) } : [])
         let delta = d.delta, gap = d.rewardGap, sep = d.separation
-        let rBound = Swift.max(abs(d.reward.lo), abs(d.reward.hi))
 
         /// Σ_{y<N} u(y)·(f(y) − f(N)) = Σ u·f (exact, as Σ u = 0).
         @Sendable func shifted(_ u: [D], _ f: [D]) -> D {
@@ -141,15 +142,14 @@ extension VerifiedClaims {
                 return ClaimInstance(family: "generic", instance: Generate.file(beta: 1, weights: [1], data: [p], reward: [[Double](repeating: 0, count: n)], reference: [p], start: [q]))
             }
         default:   // prop1
-            text = "R_max·√(2S) − Σ u·r = (R_max·√(2·KL) − (E_p r − E_q r))/TV at the tightest budget B = KL(p‖q), S = KL/t² = Σ (u²/q)·k(t·u/q), p = p_SFT2 = q + t·u, q = p_RL1, t = TV(p, q)"
-            conditions = "N=\(n), p ≥ \(delta), q ≥ \(delta), TV(p, q) ≥ \(sep), r ∈ [\(d.reward.lo), \(d.reward.hi)] with max|r| ≥ \(rBound / 2) (1-homogeneous in r: a symmetric range covers every r ≠ 0)"
+            text = "√(2S) − Σ u·ρ = (R_max·√(2·KL) − (E_p r − E_q r))/(R_max·TV) at the tightest budget B = KL(p‖q), ρ = r/R_max, S = KL/t² = Σ (u²/q)·k(t·u/q), p = p_SFT2 = q + t·u, q = p_RL1, t = TV(p, q) (proven for every ρ ∈ [−1, 1]^N, which includes those with max|ρ| = 1)"
+            conditions = "N=\(n), p ≥ \(delta), q ≥ \(delta), TV(p, q) ≥ \(sep), every reward vector (as r/max|r| ∈ [−1, 1]^\(n))"
             formula = { k, x, floor in
                 guard let q = dist(x) else { return nil }
-                let r = rIdx.map { x[$0] }
-                guard let rmax = r.map(\.magnitude).maximum().restricted(to: Interval(rBound / 2, .infinity)) else { return nil }
+                let rho = rIdx.map { x[$0] }
                 let u = DirectionPolygon.direction(edge: k, s: x[thIdx], n: n)
                 guard let s = klOverT2(q, x[tIdx], u, floor: floor) else { return nil }
-                return factor * (rmax * (2 * s).squareRoot) - shifted(u, r)
+                return factor * (2 * s).squareRoot - shifted(u, rho)
             }
             instance = { x in
                 let (p, q) = qtPair(x)
@@ -159,10 +159,8 @@ extension VerifiedClaims {
             }
         }
         let clipped = clip
-        @Sendable func r(_ b: [Interval]) -> [Interval] { rIdx.map { b[$0] } }
         let margin: @Sendable ([Interval]) -> Interval? = { box in
             if !rIdx.isEmpty && id == "eq5-osc" && tied(box) { return nil }
-            if !rIdx.isEmpty && id == "prop1" && r(box).map(\.magnitude).maximum().hi < rBound / 2 { return nil }
             return DirectionPolygon.overEdges(box, ti: thIdx, n: n, clip: clipped) { k, b in
                 guard onQ else { return meanValueEnclosure(b) { formula(k, $0, -1) } }
                 guard let smooth = smoothOnBox(b, k) else { return nil }
