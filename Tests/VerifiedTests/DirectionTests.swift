@@ -51,7 +51,7 @@ import Claims
     /// Over random intervals the monotone enclosures hold k and k' at interior points.
     @Test func monotoneEnclosuresHoldInteriorPoints() {
         var g = SeededGenerator(seed: 9)
-        for _ in 0..<2000 {
+        for _ in 0..<500 {
             let a = g.uniform(-0.99, 5), b = a + g.uniform(0, 2)
             let K = KLRatio.k(Interval(a, b)), dK = KLRatio.dk(Interval(a, b))
             for _ in 0..<4 {
@@ -80,24 +80,24 @@ import Claims
     }
 
     /// Every direction of the plane Σu = 0 at unit TV is on the hexagon: for random differences
-    /// d = p − q, d/TV(d) is within 1e-4 of a point of a fine grid of θ; and every θ gives Σu = 0,
+    /// d = p − q, d/TV(d) is within 10⁻³ of a point of a grid of θ (step 10⁻³); and every θ gives Σu = 0,
     /// ½Σ|u| = 1.
     @Test func hexagonCoversTheDirections() {
         let n = 3
-        let grid = stride(from: 0.0, through: 6.0, by: 1e-5).map { DirectionPolygon.direction(at: $0, n: n) }
-        for u in grid.enumerated() where u.offset % 97 == 0 {
+        let grid = stride(from: 0.0, through: 6.0, by: 1e-3).map { DirectionPolygon.direction(at: $0, n: n) }
+        for u in grid.enumerated() {
             #expect(abs(u.element.reduce(0, +)) < 1e-12)
             #expect(abs(0.5 * u.element.map(abs).reduce(0, +) - 1) < 1e-12)
         }
         var g = SeededGenerator(seed: 4)
-        for _ in 0..<200 {
+        for _ in 0..<100 {
             let p = Generate.simplex(&g, n), q = Generate.simplex(&g, n)
             let d = zip(p, q).map { $0 - $1 }
             let tv = 0.5 * d.map(abs).reduce(0, +)
             guard tv > 1e-6 else { continue }
             let u = d.map { $0 / tv }
             let best = grid.map { v in zip(v, u).map { abs($0 - $1) }.max()! }.min()!
-            #expect(best < 1e-4, "d = \(d): nearest hexagon point at \(best)")
+            #expect(best < 1e-3, "d = \(d): nearest hexagon point at \(best)")
         }
     }
 
