@@ -33,7 +33,7 @@ import Foundation
     /// The claims posed on the directions of p − q, verified with 3 responses on boxes sized for a
     /// debug build (the default boxes, in release, are in docs/verify.md).
     @Test(arguments: [("eq3-tv", ""), ("eq5-osc", "reward=0:1,gap=0.3,sep=0.2"), ("eq6-pinsker", "delta=0.2,sep=0.3"),
-                      ("prop1", "delta=0.2,sep=0.3")])
+                      ("prop1", "delta=0.2,sep=0.3"), ("eq4-triangle", "sep=0.2")])
     func verifiesOnDirections(_ id: String, _ spec: String) throws {
         let d = try VerifiedClaims.defaultDomain(id, responses: 3).applying(spec)
         let r = try VerifiedClaims.verify(id, domain: d, maxBoxes: 100_000)
@@ -46,7 +46,7 @@ import Foundation
     /// ends in a counterexample certified by the weakened claim's own re-check, on the box where
     /// the true claim verifies (the same budget).
     @Test(arguments: [("eq3-tv", "", 1 + Mutants.epsilon), ("eq5-osc", "reward=0:1,gap=0.3,sep=0.2", 0.9),
-                      ("eq6-pinsker", "delta=0.2,sep=0.3", 0.9), ("prop1", "delta=0.2,sep=0.3", 0.9)])
+                      ("eq6-pinsker", "delta=0.2,sep=0.3", 0.9), ("prop1", "delta=0.2,sep=0.3", 0.9), ("eq4-triangle", "sep=0.2", 0.9)])
     func plantedWeakeningIsCaught(_ id: String, _ spec: String, _ factor: Double) throws {
         let base = try Registry.claim(id)
         let margin: @Sendable (Evaluation) -> Double
@@ -54,6 +54,7 @@ import Foundation
         case "eq3-tv": margin = MutantMargin.perturbedIdentity("half_l1", "sup_events", factor: factor)
         case "eq5-osc": margin = MutantMargin.tightened("lhs", "rhs", factor: factor)
         case "eq6-pinsker": margin = MutantMargin.tightened("tv", "sqrt_half_kl", factor: factor)
+        case "eq4-triangle": margin = MutantMargin.tightened("tv_pr", "tv_pq_plus_tv_qr", factor: factor)
         default:
             margin = { e in
                 guard let s = e.quantities["J_sft2"], let r = e.quantities["J_rl1"], let b = e.quantities["bound"], let rm = e.quantities["R_max"] else { return .nan }
