@@ -79,6 +79,27 @@ import Linalg
                 || IntervalTests.escape1(unwidenedLog, exact: { logl($0) }, positive: true) != nil)
     }
 
+    /// + and × step outward only when inexact: exact results stay points (what lets a difference
+    /// that is exactly 0 be proven ≥ 0), inexact ones are widened on the side of the exact value;
+    /// the step put on the wrong side (a planted bug) is caught by the Float80 property.
+    @Test func exactResultsStayExact() {
+        #expect(Interval(1) - Interval(1) == Interval(0))
+        #expect(Interval(0.5) * Interval(4) == Interval(2))
+        #expect(Interval(-0.75) + Interval(0.25) == Interval(-0.5))
+        let s = Interval(0.1) + Interval(0.2)
+        #expect(s.lo < s.hi && s.hi.nextDown == s.lo)   // one step, on one side only
+        let wrongSide: Op2 = { a, b in
+            let lo = a.lo + b.lo, hi = a.hi + b.hi
+            return Interval(twoSumError(a.lo, b.lo, lo) > 0 ? lo.nextDown : lo, twoSumError(a.hi, b.hi, hi) < 0 ? hi.nextUp : hi)
+        }
+        #expect(IntervalTests.escape2(wrongSide, exact: +) != nil)
+        let wrongProduct: Op2 = { a, b in
+            let p = a.lo * b.lo, q = a.hi * b.hi
+            return Interval(Swift.min(p, q), Swift.max(p, q))   // exact-looking, never stepped
+        }
+        #expect(IntervalTests.escape2(wrongProduct, exact: *) != nil)
+    }
+
     @Test func hardCases() {
         #expect(Interval(-1, 1) / Interval(-1, 2) == .entire)
         #expect(Interval(0).log.lo == -.infinity)

@@ -15,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
         certified by the claim's own extended-precision re-check) or undecided (unresolved sub-boxes). \
         Claims: \(VerifiedClaims.supported.joined(separator: ", ")). Box keys for --box: delta \
         (every probability >= delta, default 0.05), reward=lo:hi (default -1:1), beta=lo:hi \
-        (default 0.5:2), sep (|p(y) - q(y)| >= sep, default 0.05), gap (pairwise reward gap, \
+        (default 0.5:2), sep (distance from p = q, read per claim, default 0.05), gap (pairwise reward gap, \
         default 0.1); a claim uses the keys its box names. See docs/verify.md. Exit status 1 when \
         the status is counterexample. Exit status 2 on bad input.
         """)
