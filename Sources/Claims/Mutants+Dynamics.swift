@@ -23,6 +23,12 @@ extension Mutants {
             shift("grpo-ascent-group", why: "the cosine with ∇J tends to 0 where the expected update is nearly orthogonal (already false on some instances)"),
             shift("grpo-ascent-batch", why: "already false (batch-std scaling can point downhill)"),
             shift("grpo-ascent-none", why: "⟨E Δθ, ∇J⟩ → 0 where ∇J → 0 relative to the update's noise floor; the cosine margin has infimum 0"),
+            perturb("grpo-ascent-none-drgrpo", "ascent_ratio", "drgrpo_ratio", in: "⟨E Δθ, ∇J⟩/‖∇J‖² = (1 − 1/G)/L_max (E Δθ = η(1 − 1/G)∇J/L_max)"),
+            shift("grpo-ascent-none-seqnorm", why: "already false: per-sequence length normalisation can point the expected update downhill (proofs/grpo-ascent-none-seqnorm.md)"),
+            shift("grpo-ascent-none-dapo", why: "the cosine tends to 0 where E Δθ is nearly orthogonal to ∇J (or is already negative)"),
+            shift("grpo-std-prompts", why: "already false: reweighting prompts that share parameters can turn the sum downhill"),
+            drop("grpo-fisher-group", "full-class", why: "with shared parameters the natural-gradient inner product is a projected covariance; the two-prompt one-feature counterexample of grpo-ascent-group (d = 1, where the Fisher and Euclidean signs agree) violates it"),
+            drop("grpo-fisher-batch", "full-class", why: "the two-prompt one-feature counterexample of grpo-ascent-batch has d = 1, where the Fisher and Euclidean signs agree"),
             shift("thm3.1-sampled", why: "the sampled SFT-loss increase → 0 as the number of RL steps or the step size → 0"),
             shift("prop1-sampled", why: "the bound is met with equality as the SFT stage's KL budget → 0"),
         ]
