@@ -9,7 +9,7 @@ import Policies
     /// One tabular prompt, three responses: the instance where the Euclidean expected update of
     /// group-scaled GRPO points downhill (proofs/grpo-ascent-group.md).
     func onePrompt(groupSize: Int) -> ClaimInstance {
-        let p = [0.047, 0.0075, 0.945]
+        let p = [0.047, 0.0075, 0.9455]
         let f = InstanceFile(beta: 0, policy: .init(kind: "tabular"),
                              prompts: [.init(weight: 1, data: [1.0 / 3, 1.0 / 3, 1.0 / 3], reward: [0.0189, -0.0383, 0.0172],
                                              reference: [1.0 / 3, 1.0 / 3, 1.0 / 3], start: p)])
@@ -22,7 +22,7 @@ import Policies
     /// `fisherInnerProducts` (the Euclidean inner product in F's eigenbasis) fails this test.
     @Test func naturalInnerProductIsTheCovarianceOfTheExpectedAdvantage() throws {
         let ci = onePrompt(groupSize: 2)
-        let p = [0.047, 0.0075, 0.945], r = [0.0189, -0.0383, 0.0172]
+        let p = [0.047, 0.0075, 0.9455], r = [0.0189, -0.0383, 0.0172]
         func advantage(_ a: Double, _ b: Double) -> Double {
             let d = a - b
             return d == 0 ? 0 : (d / 2) / (abs(d) / 2.0.squareRoot() + 1e-4)
