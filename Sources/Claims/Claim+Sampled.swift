@@ -6,16 +6,32 @@ import Flows
 
 /// Random small instances of the three classes for the claims about sampled algorithms: 1–2
 /// prompts; tabular 2–4 responses, log-linear 3–4 responses with d ≤ 2 features, autoregressive
-/// V ∈ {1, 2}, L ∈ {1, 2}; positive data, reference and start, rewards in [−1, 1] with ties.
+/// V ∈ {1, 2}, L ∈ {1, 2}, or (a fraction `longFraction` of the autoregressive instances, one
+/// prompt) a long shape of ``longShapes``; positive data, reference and start, rewards in [−1, 1]
+/// with ties.
 enum SampledGenerate {
     static let families: [Family] = [.tabular, .loglinear, .autoregressive]
 
-    static func file(_ g: inout SeededGenerator, family: Family, beta: Double, maxPrompts: Int = 2) -> InstanceFile {
-        let m = g.int(1...maxPrompts)
+    /// Autoregressive shapes (V, L) beyond length 2, where per-sequence length normalisation has an
+    /// effect (responses of 1 … L + 1 tokens). The number of sequences Σ_{j≤L} V^j is kept at most 40
+    /// (V = 1, L = 8: 9; V = 2, L = 4: 31; V = 3, L = 3: 40) so that the exact enumeration of a
+    /// group of G ≤ 4 samples, C(S + G − 1, G) ≤ 123,410 batches, stays within
+    /// `UpdateDistribution.maxOutcomes`; V = 2, L = 8 (511 sequences) allows only G = 2 and one step.
+    static let longShapes: [(vocab: Int, length: Int)] = [(1, 4), (1, 6), (1, 8), (2, 3), (2, 4), (3, 2), (3, 3)]
+    /// The default fraction of autoregressive instances drawn with a long shape.
+    static let longFraction = 0.15
+
+    static func file(_ g: inout SeededGenerator, family: Family, beta: Double, maxPrompts: Int = 2,
+                     longFraction: Double = SampledGenerate.longFraction) -> InstanceFile {
+        var m = g.int(1...maxPrompts)
         var sizes = (0..<m).map { _ in g.int(2...4) }
         var spec = InstanceFile.PolicySpec(kind: "tabular")
         if family == .autoregressive {
-            let v = g.int(1...2), l = g.int(1...2)
+            var v = g.int(1...2), l = g.int(1...2)
+            if g.uniform() < longFraction {
+                let shape = longShapes[g.int(0...(longShapes.count - 1))]
+                (v, l, m) = (shape.vocab, shape.length, 1)
+            }
             let s = (0...l).reduce(0) { $0 + Int(Foundation.pow(Double(v), Double($1))) }
             sizes = [Int](repeating: s, count: m)
             spec = .init(kind: "autoregressive", vocab: v, maxLength: l)
@@ -126,33 +142,48 @@ struct SampledDescent: PrecisionGenericClaim {
 }
 
 /// Whether the expected GRPO update is an ascent direction of J: ⟨E Δθ, ∇J⟩ > 0, for one advantage
-/// scaling (no KL term, one inner iteration, SGD).
+/// scaling and one loss aggregation (no KL term, one inner iteration, SGD). The three
+/// `grpo-ascent-<scaling>` claims use the flow default aggregation `grpo`; the split of
+/// `grpo-ascent-none` by aggregation (`-drgrpo`, `-seqnorm`, `-dapo`) asks the question on the
+/// autoregressive instances where the aggregations differ (`dr_grpo` also on the others).
 struct GRPOExpectedAscent: Claim {
     let scaling: AdvantageScaling
-    var id: String { "grpo-ascent-\(scaling.rawValue)" }
+    var aggregation: LossAggregation = .grpo
+    /// The id's suffix after `grpo-ascent-<scaling>` ("" for the three original claims).
+    var suffix = ""
+    var families = SampledGenerate.families
+    /// The fraction of autoregressive instances with a long shape (``SampledGenerate/longShapes``).
+    var longFraction = SampledGenerate.longFraction
+    var id: String { "grpo-ascent-\(scaling.rawValue)\(suffix)" }
     let reference = "practice (TRL's GRPO), not a statement of the paper"
-    var statement: String { "The expected GRPO update with advantage scaling '\(scaling.rawValue)' (G samples per prompt, no KL, one inner step) has a positive inner product with ∇J whenever ∇J ≠ 0." }
+    var statement: String {
+        let agg = suffix.isEmpty ? "" : ", loss aggregation '\(aggregation.rawValue)'"
+        return "The expected GRPO update with advantage scaling '\(scaling.rawValue)'\(agg) (G samples per prompt, no KL, one inner step) has a positive inner product with ∇J whenever ∇J ≠ 0."
+    }
     let hypotheses = [Hypothesis("gradient-nonzero", "‖∇J‖ ≥ 1e-6")]
-    let families = SampledGenerate.families
     let strict = true
 
     func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0),
+        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0, longFraction: longFraction),
                       parameters: ["group_size": Double(g.int(2...4))])
     }
 
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation {
         let inst = try Instance(file: try ci.requireInstance())
         var c = SampledConfig(method: .grpo)
-        c.scaling = scaling; c.groupSize = Int(try ci.parameter("group_size")); c.eta = 1; c.klCoefficient = 0
-        let d = try UpdateDistribution.exactByPrompt(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
+        c.scaling = scaling; c.aggregation = aggregation
+        c.groupSize = Int(try ci.parameter("group_size")); c.eta = 1; c.klCoefficient = 0
+        let algo = try SampledAlgorithm(instance: inst, config: c)
+        let d = try UpdateDistribution.exactByPrompt(algo, theta: inst.start)
         let ip = dot(d.expectedUpdate, d.gradient)
         return Evaluation(hypotheses: ["gradient-nonzero": d.gradientNorm - 1e-6],
                           conclusion: d.cosine,
                           quantities: ["inner_product": ip, "cosine": d.cosine, "grad_norm": d.gradientNorm, "bias_norm": d.biasNorm,
                                        // ⟨E Δθ, ∇J⟩/‖∇J‖²: the update's component along ∇J in units of ∇J (η = 1), a size that
                                        // means something when θ has one coordinate and the cosine is ±1.
-                                       "ascent_ratio": d.gradientNorm > 0 ? ip / (d.gradientNorm * d.gradientNorm) : 0])
+                                       "ascent_ratio": d.gradientNorm > 0 ? ip / (d.gradientNorm * d.gradientNorm) : 0,
+                                       // dr_grpo's exact ratio (1 − 1/G)/L_max (L_max = 1 without sequences).
+                                       "drgrpo_ratio": (1 - 1 / Double(c.groupSize)) / Double(algo.nodes.maxTokens)])
     }
     /// The enumeration runs in Double only (no Float80 path), so, as for r5-spectral, the re-check
     /// adds a stated round-off allowance of 1e-9 to the cosine: a violation counts only when the

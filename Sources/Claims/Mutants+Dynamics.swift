@@ -23,8 +23,23 @@ extension Mutants {
             shift("grpo-ascent-group", why: "the cosine with ∇J tends to 0 where the expected update is nearly orthogonal (already false on some instances)"),
             shift("grpo-ascent-batch", why: "already false (batch-std scaling can point downhill)"),
             shift("grpo-ascent-none", why: "⟨E Δθ, ∇J⟩ → 0 where ∇J → 0 relative to the update's noise floor; the cosine margin has infimum 0"),
+            perturb("grpo-ascent-none-drgrpo", "ascent_ratio", "drgrpo_ratio", in: "⟨E Δθ, ∇J⟩/‖∇J‖² = (1 − 1/G)/L_max (E Δθ = η(1 − 1/G)∇J/L_max)"),
+            parallel("grpo-ascent-none-seqnorm", why: "with responses of different token counts the expected update is E_p[(r − J)/ℓ·∇log p], not a multiple of ∇J (a cosine of 0.865 was measured; GRPOMechanismTests' V = 1, L = 4 instance)"),
+            parallel("grpo-ascent-none-dapo", why: "the batch token count is a random normaliser correlated with the lengths drawn: the expected update is not a multiple of ∇J (a cosine of 0.973 was measured)"),
+            shift("grpo-std-prompts", why: "already false: reweighting prompts that share parameters can turn the sum downhill"),
+            drop("grpo-fisher-group", "full-class", why: "with shared parameters the natural-gradient inner product is a projected covariance; the two-prompt one-feature counterexample of grpo-ascent-group (d = 1, where the Fisher and Euclidean signs agree) violates it"),
+            drop("grpo-fisher-batch", "full-class", why: "the two-prompt one-feature counterexample of grpo-ascent-batch has d = 1, where the Fisher and Euclidean signs agree"),
             shift("thm3.1-sampled", why: "the sampled SFT-loss increase → 0 as the number of RL steps or the step size → 0"),
             shift("prop1-sampled", why: "the bound is met with equality as the SFT stage's KL budget → 0"),
         ]
+    }
+}
+
+extension Mutants {
+    /// "The expected update is parallel to ∇J": the cosine margin c replaced by 10⁻⁹ − (1 − c). False
+    /// wherever the update is not a positive multiple of ∇J.
+    static func parallel(_ id: String, why: String) -> Mutant {
+        Mutant(base(id), name: "parallel", change: "the expected update parallel to ∇J (cosine 1 up to 10⁻⁹)", whyFalse: why,
+               margin: { e in identityTolerance - (1 - e.conclusion) })
     }
 }

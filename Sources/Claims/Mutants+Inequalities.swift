@@ -42,6 +42,7 @@ extension Mutants {
             drop("thm4.1-reverse", "unique-argmax", why: "with a tie at the top, p_SFT2 supported on the argmax set has J(p_SFT2) = J(p_RL1)"),
             shift("thm4.1-reverse", why: "J(p_RL1) − J(p_SFT2) → 0 as p_SFT2 concentrates on the argmax (KL(p_RL1‖p_SFT2) → 0)"),
             shift("thm4.1-local", why: "J(p_RL1) − J(p_SFT2) → 0 as p_SFT2 → p_RL1 in the class"),
+            drop("thm4.1-local-region", "curvature-region", why: "without it the hypotheses are weaker than thm4.1-local's, which fails: A3 can reach another mode of a multimodal J (proofs/thm4.1-local.md)"),
         ]
     }
 }
