@@ -13,7 +13,7 @@ import Policies
         let f = InstanceFile(beta: 0, policy: .init(kind: "tabular"),
                              prompts: [.init(weight: 1, data: [1.0 / 3, 1.0 / 3, 1.0 / 3], reward: [0.0189, -0.0383, 0.0172],
                                              reference: [1.0 / 3, 1.0 / 3, 1.0 / 3], start: p)])
-        return ClaimInstance(family: "tabular", instance: f, parameters: ["group_size": Double(groupSize)])
+        return ClaimInstance(family: .tabular, instance: f, parameters: ["group_size": Double(groupSize)])
     }
 
     /// With G = 2 the advantage of sample 1 is sign(r₁ − r₂)·(|d|/2)/(|d|/√2 + 10⁻⁴), d = r₁ − r₂, so
@@ -53,7 +53,7 @@ import Policies
         let f = InstanceFile(beta: 0, policy: .init(kind: "autoregressive", vocab: 1, maxLength: 4),
                              prompts: [.init(weight: 1, data: [Double](repeating: 0.2, count: n), reward: [0.3, -1, 0.8, -0.2, 1],
                                              reference: [Double](repeating: 0.2, count: n), start: [0.3, 0.25, 0.2, 0.15, 0.1])])
-        let ci = ClaimInstance(family: "autoregressive", instance: f, parameters: ["group_size": 3])
+        let ci = ClaimInstance(family: .autoregressive, instance: f, parameters: ["group_size": 3])
         let dr = try GRPOExpectedAscent(scaling: .none, aggregation: .drGRPO, suffix: "-drgrpo").evaluate(ci)
         let ratio = try #require(dr.quantities["ascent_ratio"])
         #expect(abs(ratio - (1 - 1.0 / 3) / 4) <= 1e-12)
@@ -67,7 +67,7 @@ import Policies
         let f = InstanceFile(beta: 0, policy: .init(kind: "tabular"),
                              prompts: [.init(weight: 0.3, data: [0.5, 0.5], reward: [0.6, 0.5], reference: [0.5, 0.5], start: [0.4, 0.6]),
                                        .init(weight: 0.7, data: [0.5, 0.5], reward: [0, -1], reference: [0.5, 0.5], start: [0.8, 0.2])])
-        let e = try GRPOStdPrompts().evaluate(ClaimInstance(family: "tabular", instance: f))
+        let e = try GRPOStdPrompts().evaluate(ClaimInstance(family: .tabular, instance: f))
         #expect(e.conclusion > 0)
     }
 }
