@@ -62,6 +62,10 @@ public struct PromptOutcomes: Sendable {
             }
             var list: [(prob: Double, rl: [Int]?, sft: [Int]?)] = []
             for a in rl { for b in sft { list.append((a.prob * b.prob, a.samples, b.samples)) } }
+            // The most probable outcome first: it is the reference every other outcome's update is
+            // measured from, so a rare outcome with a huge update (k3's π_ref/p on a sample of
+            // probability 1e-10) never becomes the term the others cancel against.
+            if let top = list.indices.max(by: { list[$0].prob < list[$1].prob }) { list.swapAt(0, top) }
             perPrompt.append(list)
         }
         func batch(_ choice: (Int) -> (rl: [Int]?, sft: [Int]?)) -> SampledBatch {
