@@ -51,6 +51,16 @@ public struct SampledSchedule: Equatable, Sendable {
         phases = out
     }
 
+    /// Throws what building each phase's ``SampledAlgorithm`` on `instance` throws (a method the
+    /// instance cannot run, options it does not take), before any step is run.
+    public func checkPhases(instance: Instance, config: SampledConfig) throws {
+        for ph in phases {
+            var c = config
+            c.method = ph.method; c.mix = ph.mix
+            _ = try SampledAlgorithm(instance: instance, config: c)
+        }
+    }
+
     /// Whether a spec names sampled phases (its first phase's kind is a sampled method).
     public static func isSampled(_ spec: String) -> Bool {
         let first = spec.split(separator: ",").first.map { String($0.split(separator: ":").first ?? "").lowercased() } ?? ""

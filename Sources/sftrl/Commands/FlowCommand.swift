@@ -108,7 +108,7 @@ struct FlowCommand: ParsableCommand {
         options.automaticInitialStep = true
         if method == .gd, outputSteps != nil || norm != nil { throw UserInputError("--output-steps and --norm apply to --method flow only: drop them for gradient steps") }
         if options.norm == .rms && stepper != .dop853 { throw UserInputError("--norm rms needs --stepper dop853 (GSL's \(stepper.rawValue) controls the max norm only): use --norm max or --stepper dop853") }
-        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol, maxSteps: maxSteps) } catch let e as ValidationError { throw UserInputError(e.message) }
+        do { try FlowCommand.checkTolerances(rtol: rtol, atol: atol) } catch let e as ValidationError { throw UserInputError(e.message) }
         do { try options.validate() } catch { throw UserInputError("\(error)") }
         let parsedSchedule: Schedule
         do { parsedSchedule = try Schedule(parsing: schedule) } catch { throw UserInputError("--schedule: \(error)") }
@@ -172,22 +172,13 @@ struct FlowCommand: ParsableCommand {
         let loaded: (file: InstanceFile, instance: Instance)
         do {
             loaded = try FlowCLI.loadInstance(instance)
-            for ph in sched.phases {
-                var c = config
-                c.method = ph.method
-                c.mix = ph.mix
-                _ = try SampledAlgorithm(instance: loaded.instance, config: c)
-            }
+            try sched.checkPhases(instance: loaded.instance, config: config)
         } catch { throw UserInputError("instance \(instance): \(error)") }
         // Each seeded run keeps its recorded rows (about 16 quantities) and its final θ until the
-        // quantiles are taken: refuse what cannot fit in half the memory (--seeds 10¹² aborted).
+        // quantiles are taken (--seeds 10¹² aborted).
         let rows = Double(sched.totalSteps / (every ?? max(1, sched.totalSteps / 200)) + 2)
-        let bytes = Double(seeds) * (rows * 16 + Double(loaded.instance.policy.dimension)) * 8
-        let memoryLimit = SizeLimits.budget
-        if bytes > memoryLimit {
-            throw UserInputError("--seeds \(seeds) would keep about \(formatSignificant(bytes / 1_073_741_824, digits: 3)) GiB of per-seed traces; "
-                + "at most \(Int(memoryLimit / (bytes / Double(seeds)))) seeds fit in half of this machine's memory (or raise --every)")
-        }
+        try SizeLimits.checkCount(seeds, option: "--seeds", bytesEach: (rows * 16 + Double(loaded.instance.policy.dimension)) * 8,
+                                  what: "per-seed traces", hint: " (or raise --every)")
         try validating { try OutputPaths.checkCreatableFolder(out, option: "--out") }
         let outURL = URL(fileURLWithPath: out)
         let result: SampledRunResult
@@ -233,10 +224,9 @@ struct FlowCommand: ParsableCommand {
 extension FlowCommand {
     /// A relative or absolute tolerance of 1 or more lets the integrator take any step (no error
     /// control): refused, as the trace would look like a solution and not be one.
-    static func checkTolerances(rtol: Double, atol: Double, maxSteps: Int? = nil) throws {
+    static func checkTolerances(rtol: Double, atol: Double) throws {
         guard rtol.isFinite, rtol >= 0 else { throw ValidationError("--rtol must be a finite number ≥ 0, got \(rtol)") }
         guard atol.isFinite, atol >= 0 else { throw ValidationError("--atol must be a finite number ≥ 0, got \(atol)") }
-        if let m = maxSteps, m < 1 { throw ValidationError("--max-steps must be ≥ 1, got \(m)") }
         guard rtol < 1 else { throw ValidationError("--rtol \(rtol) leaves the integrator without error control; give a relative tolerance below 1 (e.g. 1e-8)") }
         guard atol < 1 else { throw ValidationError("--atol \(atol) leaves the integrator without error control; give an absolute tolerance below 1 (e.g. 1e-10)") }
     }
