@@ -50,8 +50,9 @@ struct GRPOFisherAscent: Claim {
     let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0),
-                      parameters: ["group_size": Double(g.int(2...4))])
+        let f = SampledGenerate.file(&g, family: family, beta: 0)
+        let k = SampledGenerate.withinBudget(size: g.int(2...4), responses: f.prompts[0].data.count).size
+        return ClaimInstance(family: family, instance: f, parameters: ["group_size": Double(k)])
     }
 
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation {

@@ -21,6 +21,21 @@ enum SampledGenerate {
     /// The default fraction of autoregressive instances drawn with a long shape.
     static let longFraction = 0.15
 
+    /// The exact enumeration's work per instance: a claim's drawn group (or batch) size k and step
+    /// count are lowered, largest first, until the batches to step per prompt, C(S + k − 1, k)^steps
+    /// for S responses, are at most this many. Only the long shapes reach it (S ≤ 7 with k ≤ 4 is at
+    /// most 210), so the other instances keep their draws; the long ones keep G = 2 at least.
+    static let outcomeBudget = 5_000.0
+
+    /// (k, steps) lowered to ``outcomeBudget`` for S responses per prompt (k ≥ 1, steps ≥ 1 kept).
+    static func withinBudget(size k: Int, steps: Int = 1, responses s: Int) -> (size: Int, steps: Int) {
+        func count(_ k: Int) -> Double { (0..<k).reduce(1.0) { $0 * Double(s + $1) / Double($1 + 1) } }   // C(s + k − 1, k)
+        var k = k, steps = steps
+        while steps > 1 && Foundation.pow(count(k), Double(steps)) > outcomeBudget { steps -= 1 }
+        while k > 2 && count(k) > outcomeBudget { k -= 1 }
+        return (k, steps)
+    }
+
     static func file(_ g: inout SeededGenerator, family: Family, beta: Double, maxPrompts: Int = 2,
                      longFraction: Double = SampledGenerate.longFraction) -> InstanceFile {
         var m = g.int(1...maxPrompts)
@@ -164,8 +179,9 @@ struct GRPOExpectedAscent: Claim {
     let strict = true
 
     func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: 0, longFraction: longFraction),
-                      parameters: ["group_size": Double(g.int(2...4))])
+        let f = SampledGenerate.file(&g, family: family, beta: 0, longFraction: longFraction)
+        let k = SampledGenerate.withinBudget(size: g.int(2...4), responses: f.prompts[0].data.count).size
+        return ClaimInstance(family: family, instance: f, parameters: ["group_size": Double(k)])
     }
 
     func evaluate(_ ci: ClaimInstance) throws -> Evaluation {
@@ -207,8 +223,9 @@ struct Thm31Sampled: PrecisionGenericClaim {
     let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
-                      parameters: ["group_size": 2, "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1.5, 0.5))])
+        let f = SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1)
+        let steps = SampledGenerate.withinBudget(size: 2, steps: g.int(1...2), responses: f.prompts[0].data.count).steps
+        return ClaimInstance(family: family, instance: f, parameters: ["group_size": 2, "steps": Double(steps), "eta": Foundation.pow(10, g.uniform(-1.5, 0.5))])
     }
 
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
@@ -240,8 +257,9 @@ struct Prop1Sampled: PrecisionGenericClaim {
     let shrinkable = false
 
     func generate(_ g: inout SeededGenerator, family: Family, dropping: Set<String>) -> ClaimInstance {
-        ClaimInstance(family: family, instance: SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1),
-                      parameters: ["batch_size": Double(g.int(1...2)), "steps": Double(g.int(1...2)), "eta": Foundation.pow(10, g.uniform(-1, 0.7))])
+        let f = SampledGenerate.file(&g, family: family, beta: g.uniform(0.05, 1), maxPrompts: 1)
+        let b = g.int(1...2), fit = SampledGenerate.withinBudget(size: b, steps: g.int(1...2), responses: f.prompts[0].data.count)
+        return ClaimInstance(family: family, instance: f, parameters: ["batch_size": Double(b), "steps": Double(fit.steps), "eta": Foundation.pow(10, g.uniform(-1, 0.7))])
     }
 
     func margins<T: Real & BinaryFloatingPoint>(_ ci: ClaimInstance, _: T.Type) throws -> Evaluation {
