@@ -60,7 +60,7 @@ struct GRPOFisherAscent: Claim {
         var c = SampledConfig(method: .grpo)
         c.scaling = scaling; c.aggregation = .drGRPO
         c.groupSize = Int(try ci.parameter("group_size")); c.eta = 1; c.klCoefficient = 0
-        let d = try UpdateDistribution.exact(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
+        let d = try UpdateDistribution.exactByPrompt(try SampledAlgorithm(instance: inst, config: c), theta: inst.start)
         let f = inst.fisher(at: inst.point())
         let ip = try fisherInnerProducts(f, d.expectedUpdate, d.gradient)
         let rank = inst.weights.indices.filter { inst.weights[$0] > 0 }.reduce(0) { $0 + inst.responseCounts[$1] - 1 }

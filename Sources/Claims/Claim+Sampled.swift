@@ -237,7 +237,7 @@ struct Thm31Sampled: PrecisionGenericClaim {
         c.groupSize = Int(try ci.parameter("group_size")); c.eta = try ci.parameter("eta")
         let algo = try SampledAlgorithm(instance: inst, config: c)
         let k = Int(try ci.parameter("steps"))
-        let first = try UpdateDistribution.exact(algo, theta: sft.theta)
+        let first = try UpdateDistribution.exactByPrompt(algo, theta: sft.theta)
         let l0: T = inst.sftLoss(at: sft.theta.map { T($0) })
         let lk: T = try expectedAfterSteps(algo, theta: sft.theta, steps: k) { [inst.sftLoss(at: $0.map { T($0) })] }[0]
         return Evaluation(hypotheses: ["moves": norm(first.expectedUpdate) - 1e-9],
