@@ -83,13 +83,10 @@ struct Thm41Local: PrecisionGenericClaim {
         let t1 = try Thm41Local.localMax(ci)
         let t2 = try ci.parameter("theta_sft2")
         let lo = T(try ci.parameter("a")), hi = T(try ci.parameter("A"))
-        let q = inst.weights.map { T($0) }
-        let rew = inst.reward.map { $0.map { T($0) } }
-        let lh = (inst.logBase ?? inst.reward.map { $0.map { _ in 0 } }).map { $0.map { T($0) } }
-        let phi: [[T]] = (f.policy.features ?? []).map { $0.map { T($0[0]) } }
-        let rmax = T(Swift.max(inst.rewardBound, Double.leastNormalMagnitude))
-        func logp(_ t: T) -> [[T]] { phi.indices.map { x in DistOf<T>.logSoftmax(phi[x].indices.map { lh[x][$0] + t * phi[x][$0] }) } }
-        func value(_ t: T) -> T { let l = logp(t); return q.indices.reduce(T(0)) { $0 + q[$1] * DistOf<T>.expectation(l[$1].map { T.exp($0) }, rew[$1]) } }
+        let m = OneFeatureClass<T>(file: f, instance: inst)
+        let q = m.q, rmax = m.rmax
+        func logp(_ t: T) -> [[T]] { m.logp(t) }
+        func value(_ t: T) -> T { m.value(t) }
         func kl(_ a: T, _ b: T) -> T {
             let la = logp(a), lb = logp(b)
             return q.indices.reduce(T(0)) { $0 + q[$1] * DistOf<T>.kl(la[$1].map { T.exp($0) }, lb[$1].map { T.exp($0) }, logP: la[$1], logQ: lb[$1]) }
@@ -128,5 +125,27 @@ struct Thm41Local: PrecisionGenericClaim {
     }
     var failureExplanation: String? {
         "Strict local maximality and KL-growth control J only near p_RL1, while A3's lower bound forces p_SFT2 a KL distance a away: when J is multimodal over the class, that distance can reach another basin with more reward."
+    }
+}
+
+/// The one-feature log-linear class with a base measure of ``Thm41Local``'s instances, in
+/// precision T: log p_t(y|x) = log h(y|x) + t·φ(y|x) − log Σ_y' h(y'|x)e^{t·φ(y'|x)}, and
+/// J(t) = Σ_x q(x) E_{p_t(·|x)} r(x, ·); R_max (never 0) scales the claims' margins.
+struct OneFeatureClass<T: Real & BinaryFloatingPoint> {
+    let q: [T], reward: [[T]], logBase: [[T]], phi: [[T]], rmax: T
+
+    init(file f: InstanceFile, instance inst: Instance) {
+        q = inst.weights.map { T($0) }
+        reward = inst.reward.map { $0.map { T($0) } }
+        logBase = (inst.logBase ?? inst.reward.map { $0.map { _ in 0 } }).map { $0.map { T($0) } }
+        phi = (f.policy.features ?? []).map { $0.map { T($0[0]) } }
+        rmax = T(Swift.max(inst.rewardBound, Double.leastNormalMagnitude))
+    }
+
+    func logp(_ t: T) -> [[T]] { phi.indices.map { x in DistOf<T>.logSoftmax(phi[x].indices.map { logBase[x][$0] + t * phi[x][$0] }) } }
+
+    func value(_ t: T) -> T {
+        let l = logp(t)
+        return q.indices.reduce(T(0)) { $0 + q[$1] * DistOf<T>.expectation(l[$1].map { T.exp($0) }, reward[$1]) }
     }
 }

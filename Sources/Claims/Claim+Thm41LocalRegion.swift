@@ -33,13 +33,10 @@ struct Thm41LocalRegion: PrecisionGenericClaim {
         let t1 = try Thm41Local.localMax(ci)
         let t2 = try ci.parameter("theta_sft2")
         let lo = T(try ci.parameter("a")), hi = T(try ci.parameter("A"))
-        let q = inst.weights.map { T($0) }
-        let rew = inst.reward.map { $0.map { T($0) } }
-        let lh = (inst.logBase ?? inst.reward.map { $0.map { _ in 0 } }).map { $0.map { T($0) } }
-        let phi: [[T]] = (f.policy.features ?? []).map { $0.map { T($0[0]) } }
-        let rmax = T(Swift.max(inst.rewardBound, Double.leastNormalMagnitude))
-        func logp(_ t: T) -> [[T]] { phi.indices.map { x in DistOf<T>.logSoftmax(phi[x].indices.map { lh[x][$0] + t * phi[x][$0] }) } }
-        func value(_ t: T) -> T { let l = logp(t); return q.indices.reduce(T(0)) { $0 + q[$1] * DistOf<T>.expectation(l[$1].map { T.exp($0) }, rew[$1]) } }
+        let m = OneFeatureClass<T>(file: f, instance: inst)
+        let q = m.q, rmax = m.rmax
+        func logp(_ t: T) -> [[T]] { m.logp(t) }
+        func value(_ t: T) -> T { m.value(t) }
         let l1 = logp(T(t1))
         func kl(_ a: T) -> T {
             let la = logp(a)
