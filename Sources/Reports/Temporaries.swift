@@ -82,8 +82,16 @@ public enum Temporaries {
             source.setEventHandler {
                 commitLock.lock()
                 runAll()
+                // End by the same signal. The handler runs on a dispatch worker thread, where the
+                // signal may be blocked (a raise there stayed pending and the process then hung on
+                // commitLock in a clean-clone run): unblock it here first, and exit if it still returns.
                 signal(sig, SIG_DFL)
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, sig)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
                 raise(sig)
+                _exit(128 + sig)
             }
             source.resume()
             sources.append(source)
